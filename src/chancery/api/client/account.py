@@ -1,0 +1,195 @@
+"""Accounts: registration, login, logout, whoami, password, deactivation, devices (client-server API)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ...errors import MatrixError, bad_json, forbidden, invalid_param
+from ...http.context import requester_of, services_of
+from ...http.json_body import get_bool, get_str, json_response, read_json
+
+PASSWORD_FLOW = [["m.login.password"]]
+
+
+def _registration_flows(open_registration: bool) -> list[list[str]]:
+    flows = [["m.login.registration_token"]]
+    return [["m.login.dummy"], *flows] if open_registration else flows
+
+
+async def post_register(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/register (client-server API: account registration)."""
+    services = services_of(request)
+    if request.query.get("kind", "user") != "user":
+        raise MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest access is disabled")
+    body = await read_json(request)
+    username = get_str(body, "username", max_length=255)
+    password = get_str(body, "password", max_length=512)
+    device_id = get_str(body, "device_id", max_length=255)
+    display_name = get_str(body, "initial_device_display_name", max_length=512)
+    inhibit_login = get_bool(body, "inhibit_login", False)
+    if username is not None:
+        await services.accounts.check_username_available(username)
+    result = await services.uia.authenticate(
+        body, _registration_flows(services.config.open_registration), "register", None
+    )
+    if username is None:
+        username = services.randomness.letters(12).lower()
+    user_id = await services.accounts.check_username_available(username)
+    await services.accounts.create_account(user_id, password, registration_token=result.registration_token)
+    if inhibit_login:
+        return json_response({"user_id": user_id})
+    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name)
+    return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
+
+
+async def get_register_available(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v3/register/available (client-server API: account registration)."""
+    username = request.query.get("username")
+    if not username:
+        raise MatrixError(400, "M_MISSING_PARAM", "Missing username")
+    await services_of(request).accounts.check_username_available(username)
+    return json_response({"available": True})
+
+
+async def get_registration_token_validity(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v1/register/m.login.registration_token/validity."""
+    token = request.query.get("token")
+    if not token:
+        raise MatrixError(400, "M_MISSING_PARAM", "Missing token")
+    return json_response({"valid": await services_of(request).uia.registration_token_valid(token)})
+
+
+async def get_login(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v3/login (client-server API: login)."""
+    return json_response({"flows": [{"type": "m.login.password"}]})
+
+
+async def post_login(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/login (client-server API: login, m.login.password)."""
+    services = services_of(request)
+    body = await read_json(request)
+    if body.get("type") != "m.login.password":
+        raise MatrixError(400, "M_UNKNOWN", "Unsupported login type")
+    identifier = body.get("identifier")
+    if identifier is not None:
+        if not isinstance(identifier, dict):
+            raise bad_json("identifier must be an object")
+        if identifier.get("type") != "m.id.user":
+            raise MatrixError(400, "M_UNKNOWN", "Only m.id.user identifiers are supported")
+        user = get_str(identifier, "user", required=True, max_length=255)
+    else:
+        user = get_str(body, "user", required=True, max_length=255)
+    password = get_str(body, "password", required=True, max_length=512)
+    device_id = get_str(body, "device_id", max_length=255)
+    display_name = get_str(body, "initial_device_display_name", max_length=512)
+    assert user is not None and password is not None
+    try:
+        user_id = services.accounts.user_id_for(user)
+    except MatrixError:
+        raise forbidden("Invalid username or password") from None
+    services.rate_limiter.check("login", f"account:{user_id}")
+    if not await services.auth.check_password(user_id, password):
+        raise forbidden("Invalid username or password")
+    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name)
+    config = services.config
+    return json_response(
+        {
+            "user_id": user_id,
+            "access_token": token,
+            "device_id": device_id,
+            "well_known": {"m.homeserver": {"base_url": config.public_baseurl.rstrip("/")}},
+        }
+    )
+
+
+async def post_logout(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/logout: revokes this token and its device at once."""
+    requester = requester_of(request)
+    await services_of(request).accounts.delete_devices(requester.user_id, [requester.device_id])
+    return json_response({})
+
+
+async def post_logout_all(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/logout/all: revokes every token and device of the user."""
+    services = services_of(request)
+    requester = requester_of(request)
+    devices = [d["device_id"] for d in await services.accounts.list_devices(requester.user_id)]
+    await services.accounts.delete_devices(requester.user_id, devices)
+    return json_response({})
+
+
+async def get_whoami(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v3/account/whoami."""
+    requester = requester_of(request)
+    return json_response({"user_id": requester.user_id, "device_id": requester.device_id, "is_guest": False})
+
+
+async def post_password(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/account/password (behind user-interactive auth)."""
+    services = services_of(request)
+    requester = requester_of(request)
+    body = await read_json(request)
+    new_password = get_str(body, "new_password", required=True, max_length=512)
+    logout_devices = get_bool(body, "logout_devices", True)
+    await services.uia.authenticate(body, PASSWORD_FLOW, "password", requester.user_id)
+    assert new_password is not None
+    await services.accounts.change_password(requester, new_password, logout_devices)
+    return json_response({})
+
+
+async def post_deactivate(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/account/deactivate (behind user-interactive auth)."""
+    services = services_of(request)
+    requester = requester_of(request)
+    body = await read_json(request, allow_empty=True)
+    await services.uia.authenticate(body, PASSWORD_FLOW, "deactivate", requester.user_id)
+    await services.accounts.deactivate(requester.user_id)
+    return json_response({"id_server_unbind_result": "no-support"})
+
+
+async def get_devices(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v3/devices (client-server API: device management)."""
+    requester = requester_of(request)
+    return json_response({"devices": await services_of(request).accounts.list_devices(requester.user_id)})
+
+
+async def get_device(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v3/devices/{deviceId}."""
+    requester = requester_of(request)
+    device_id = request.match_info["device_id"]
+    return json_response(await services_of(request).accounts.get_device(requester.user_id, device_id))
+
+
+async def put_device(request: web.Request) -> web.Response:
+    """PUT /_matrix/client/v3/devices/{deviceId}: rename a device."""
+    requester = requester_of(request)
+    body = await read_json(request, allow_empty=True)
+    await services_of(request).accounts.rename_device(
+        requester.user_id, request.match_info["device_id"], body.get("display_name")
+    )
+    return json_response({})
+
+
+async def delete_device(request: web.Request) -> web.Response:
+    """DELETE /_matrix/client/v3/devices/{deviceId} (behind user-interactive auth)."""
+    services = services_of(request)
+    requester = requester_of(request)
+    device_id = request.match_info["device_id"]
+    await services.accounts.get_device(requester.user_id, device_id)  # 404 before asking for a password
+    body = await read_json(request, allow_empty=True)
+    await services.uia.authenticate(body, PASSWORD_FLOW, "delete_devices", requester.user_id)
+    await services.accounts.delete_devices(requester.user_id, [device_id])
+    return json_response({})
+
+
+async def post_delete_devices(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/delete_devices (behind user-interactive auth)."""
+    services = services_of(request)
+    requester = requester_of(request)
+    body = await read_json(request)
+    devices = body.get("devices")
+    if not isinstance(devices, list) or not all(isinstance(d, str) for d in devices):
+        raise invalid_param("devices must be a list of device IDs")
+    await services.uia.authenticate(body, PASSWORD_FLOW, "delete_devices", requester.user_id)
+    await services.accounts.delete_devices(requester.user_id, list(dict.fromkeys(devices)))
+    return json_response({})

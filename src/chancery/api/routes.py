@@ -1,0 +1,118 @@
+"""The one route table: every endpoint, its auth kind and its rate-limit bucket."""
+
+from __future__ import annotations
+
+from ..http.routing import Route
+from .client import account, discovery, room_events, rooms, sync, user_data
+
+C = "/_matrix/client/v3"
+V1 = "/_matrix/client/v1"
+R = C + "/rooms/{room_id}"
+U = C + "/user/{user_id}"
+P = C + "/pushrules/{scope}/{kind}/{rule_id}"
+
+
+def client_routes() -> list[Route]:
+    return [
+        # discovery
+        Route("GET", "/_matrix/client/versions", discovery.get_versions, auth="none"),
+        Route("GET", "/.well-known/matrix/client", discovery.get_well_known, auth="none"),
+        Route("GET", C + "/capabilities", discovery.get_capabilities),
+        Route("GET", "/health", discovery.get_health, auth="none"),
+        # accounts
+        Route("POST", C + "/register", account.post_register, auth="none", bucket="register"),
+        Route("GET", C + "/register/available", account.get_register_available, auth="none", bucket="register"),
+        Route(
+            "GET",
+            V1 + "/register/m.login.registration_token/validity",
+            account.get_registration_token_validity,
+            auth="none",
+            bucket="register",
+        ),
+        Route("GET", C + "/login", account.get_login, auth="none"),
+        Route("POST", C + "/login", account.post_login, auth="none", bucket="login"),
+        Route("POST", C + "/logout", account.post_logout),
+        Route("POST", C + "/logout/all", account.post_logout_all),
+        Route("GET", C + "/account/whoami", account.get_whoami),
+        Route("POST", C + "/account/password", account.post_password, bucket="login"),
+        Route("POST", C + "/account/deactivate", account.post_deactivate, bucket="login"),
+        Route("GET", C + "/devices", account.get_devices),
+        Route("GET", C + "/devices/{device_id}", account.get_device),
+        Route("PUT", C + "/devices/{device_id}", account.put_device),
+        Route("DELETE", C + "/devices/{device_id}", account.delete_device, bucket="login"),
+        Route("POST", C + "/delete_devices", account.post_delete_devices, bucket="login"),
+        # profile, account data, filters, presence, directory, push rules
+        Route("GET", C + "/profile/{user_id}", user_data.get_profile, auth="none"),
+        Route("GET", C + "/profile/{user_id}/{field}", user_data.get_profile_field, auth="none"),
+        Route("PUT", C + "/profile/{user_id}/{field}", user_data.put_profile_field),
+        Route("GET", U + "/account_data/{type}", user_data.get_account_data),
+        Route("PUT", U + "/account_data/{type}", user_data.put_account_data),
+        Route("GET", U + "/rooms/{room_id}/account_data/{type}", user_data.get_account_data),
+        Route("PUT", U + "/rooms/{room_id}/account_data/{type}", user_data.put_account_data),
+        Route("GET", U + "/rooms/{room_id}/tags", user_data.get_tags),
+        Route("PUT", U + "/rooms/{room_id}/tags/{tag}", user_data.put_tag),
+        Route("DELETE", U + "/rooms/{room_id}/tags/{tag}", user_data.delete_tag),
+        Route("POST", U + "/filter", user_data.post_filter),
+        Route("GET", U + "/filter/{filter_id}", user_data.get_filter),
+        Route("POST", C + "/user_directory/search", user_data.post_user_directory_search),
+        Route("GET", C + "/presence/{user_id}/status", user_data.get_presence),
+        Route("PUT", C + "/presence/{user_id}/status", user_data.put_presence),
+        Route("GET", C + "/pushrules/", user_data.get_push_rules),
+        Route("GET", C + "/pushrules/{scope}/", user_data.get_push_rules_scope),
+        Route("GET", P, user_data.get_push_rule),
+        Route("PUT", P, user_data.put_push_rule),
+        Route("DELETE", P, user_data.delete_push_rule),
+        Route("GET", P + "/{attr:enabled|actions}", user_data.get_push_rule_attr),
+        Route("PUT", P + "/{attr:enabled|actions}", user_data.put_push_rule_attr),
+        # rooms and membership
+        Route("POST", C + "/createRoom", rooms.post_create_room, bucket="message"),
+        Route("POST", C + "/join/{room_id_or_alias}", rooms.post_join),
+        Route("POST", R + "/join", rooms.post_join),
+        Route("POST", R + "/invite", rooms.post_invite),
+        Route("POST", R + "/leave", rooms.post_leave),
+        Route("POST", R + "/forget", rooms.post_forget),
+        Route("POST", R + "/kick", rooms.post_kick),
+        Route("POST", R + "/ban", rooms.post_ban),
+        Route("POST", R + "/unban", rooms.post_unban),
+        Route("GET", C + "/joined_rooms", rooms.get_joined_rooms),
+        Route("GET", C + "/directory/room/{alias}", rooms.get_alias),
+        Route("PUT", C + "/directory/room/{alias}", rooms.put_alias),
+        Route("DELETE", C + "/directory/room/{alias}", rooms.delete_alias),
+        Route("GET", R + "/aliases", rooms.get_room_aliases),
+        Route("GET", C + "/directory/list/room/{room_id}", rooms.get_directory_visibility),
+        Route("PUT", C + "/directory/list/room/{room_id}", rooms.put_directory_visibility),
+        Route("GET", C + "/publicRooms", rooms.get_public_rooms),
+        Route("POST", C + "/publicRooms", rooms.post_public_rooms),
+        # room events
+        Route("PUT", R + "/send/{event_type}/{txn_id}", room_events.put_send, bucket="message"),
+        Route("PUT", R + "/redact/{event_id}/{txn_id}", room_events.put_redact, bucket="message"),
+        Route("GET", R + "/state", room_events.get_state),
+        Route("GET", R + "/state/{event_type}", room_events.get_state_event),
+        Route("GET", R + "/state/{event_type}/{state_key}", room_events.get_state_event),
+        Route("PUT", R + "/state/{event_type}", room_events.put_state, bucket="message"),
+        Route("PUT", R + "/state/{event_type}/{state_key}", room_events.put_state, bucket="message"),
+        Route("GET", R + "/members", room_events.get_members),
+        Route("GET", R + "/joined_members", room_events.get_joined_members),
+        Route("GET", R + "/messages", room_events.get_messages),
+        Route("GET", R + "/context/{event_id}", room_events.get_context),
+        Route("GET", R + "/event/{event_id}", room_events.get_event),
+        Route("GET", V1 + "/rooms/{room_id}/relations/{event_id}", room_events.get_relations),
+        Route("GET", V1 + "/rooms/{room_id}/relations/{event_id}/{rel_type}", room_events.get_relations),
+        Route(
+            "GET",
+            V1 + "/rooms/{room_id}/relations/{event_id}/{rel_type}/{event_type}",
+            room_events.get_relations,
+        ),
+        Route("GET", V1 + "/rooms/{room_id}/threads", room_events.get_threads),
+        Route("PUT", R + "/typing/{user_id}", room_events.put_typing),
+        Route("POST", R + "/receipt/{receipt_type}/{event_id}", room_events.post_receipt),
+        Route("POST", R + "/read_markers", room_events.post_read_markers),
+        # sync
+        Route("GET", C + "/sync", sync.get_sync),
+        # end-to-end encryption: keys, to-device, cross-signing, key backup (issue 3)
+        # media repository (issue 4)
+        # administration
+    ]
+
+
+ALL_ROUTES = client_routes

@@ -1,0 +1,142 @@
+"""The composition root: config -> storage -> services -> HTTP application. No globals."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+from signedjson.types import SigningKey
+
+from .api.routes import ALL_ROUTES
+from .clock import Clock, Randomness, SystemClock, SystemRandomness
+from .config import Config
+from .events.signing import new_signing_key, signing_key_from_text, signing_key_to_text
+from .http.context import SERVICES
+from .http.middleware import matrix_errors
+from .http.ratelimit import RateLimiter
+from .http.routing import Route, wrap
+from .services.accounts import AccountService
+from .services.auth import AuthService
+from .services.container import Services
+from .services.directory import DirectoryService
+from .services.ephemeral import EphemeralService
+from .services.notifier import Notifier
+from .services.profile import ProfileService
+from .services.push_rules import PushRuleService
+from .services.room_events import RoomEventService
+from .services.room_reads import RoomReadService
+from .services.rooms import RoomService
+from .services.serialize import EventSerializer
+from .services.state_cache import StateCache
+from .services.sync import SyncService
+from .services.uia import UiaService
+from .services.visibility import VisibilityService
+from .storage import Storage
+from .storage.database import Database, PostgresDatabase, SqliteDatabase
+from .storage.migrations import apply_migrations
+
+log = logging.getLogger(__name__)
+
+
+def load_or_create_signing_key(config: Config) -> SigningKey:
+    path = config.signing_key_path
+    if path.exists():
+        return signing_key_from_text(path.read_text(encoding="utf-8"))
+    key = new_signing_key("a_" + SystemRandomness().letters(4))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(signing_key_to_text(key) + "\n", encoding="utf-8")
+    return key
+
+
+async def open_database(config: Config) -> Database:
+    if config.uses_sqlite:
+        config.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        db: Database = SqliteDatabase(config.sqlite_path)
+    else:
+        db = await PostgresDatabase.connect(config.database)
+    await apply_migrations(db)
+    return db
+
+
+def build_services(
+    config: Config,
+    db: Database,
+    signing_key: SigningKey,
+    clock: Clock | None = None,
+    randomness: Randomness | None = None,
+) -> Services:
+    clock = clock or SystemClock()
+    randomness = randomness or SystemRandomness()
+    storage = Storage.on(db)
+    notifier = Notifier()
+    state_cache = StateCache(storage.events)
+    room_events = RoomEventService(
+        storage,
+        clock,
+        notifier,
+        state_cache,
+        server_name=config.server_name,
+        signing_key=signing_key,
+        max_event_bytes=config.max_event_bytes,
+    )
+    rooms = RoomService(
+        storage, room_events, server_name=config.server_name, default_version=config.default_room_version
+    )
+    auth = AuthService(storage, clock, randomness)
+    visibility = VisibilityService(storage)
+    serializer = EventSerializer(storage, clock)
+    ephemeral = EphemeralService(storage, clock, notifier, visibility)
+    return Services(
+        config=config,
+        storage=storage,
+        clock=clock,
+        randomness=randomness,
+        signing_key=signing_key,
+        notifier=notifier,
+        rate_limiter=RateLimiter(config.rate_limits),
+        auth=auth,
+        uia=UiaService(storage, auth, clock, randomness),
+        accounts=AccountService(storage, auth, rooms, clock, server_name=config.server_name),
+        room_events=room_events,
+        rooms=rooms,
+        reads=RoomReadService(storage, visibility, serializer),
+        sync=SyncService(storage, clock, notifier, serializer, visibility),
+        ephemeral=ephemeral,
+        profile=ProfileService(storage, notifier, rooms),
+        push_rules=PushRuleService(storage, notifier),
+        serializer=serializer,
+        visibility=visibility,
+        directory=DirectoryService(storage, room_events, server_name=config.server_name),
+    )
+
+
+def build_web_app(services: Services, routes: list[Route] | None = None) -> web.Application:
+    app = web.Application(middlewares=[matrix_errors], client_max_size=services.config.max_request_bytes)
+    app[SERVICES] = services
+    for route in routes if routes is not None else ALL_ROUTES():
+        handler = wrap(route)
+        app.router.add_route(route.method, route.path, handler)
+        if route.path.startswith("/_matrix/client/v3/"):
+            # Older clients still speak r0; the endpoints are the same.
+            app.router.add_route(route.method, route.path.replace("/v3/", "/r0/", 1), handler)
+    return app
+
+
+@dataclass
+class Server:
+    services: Services
+    app: web.Application
+
+    async def close(self) -> None:
+        self.services.ephemeral.close()
+        await self.services.storage.db.close()
+
+
+async def create_server(config: Config, clock: Clock | None = None) -> Server:
+    config.validate()
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    db = await open_database(config)
+    services = build_services(config, db, load_or_create_signing_key(config), clock)
+    return Server(services, build_web_app(services))

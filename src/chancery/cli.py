@@ -1,0 +1,216 @@
+"""The `chancery` command: serve, user management, registration tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from .app import create_server, load_or_create_signing_key, open_database
+from .clock import SystemClock, SystemRandomness
+from .config import CONFIG_FILE_NAME, Config, load_config_file, render_template
+from .logging_setup import configure_logging
+
+WARNING_BANNER = "\n" + "!" * 78 + "\n!! {}\n" + "!" * 78 + "\n"
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="configuration file (default: DATA_DIR/chancery.toml)")
+    parser.add_argument("--data-dir", type=Path, default=Path("chancery-data"), help="data directory")
+    parser.add_argument("--database", help="'sqlite' (default) or a postgresql:// URL")
+
+
+def resolve_config(args: argparse.Namespace, *, create: bool) -> tuple[Config, bool]:
+    """Build the configuration; on first start, write a commented config file. Returns (config, created)."""
+    base = Config(data_dir=args.data_dir)
+    overrides = {}
+    if getattr(args, "server_name", None):
+        overrides["server_name"] = args.server_name
+    if getattr(args, "listen", None):
+        overrides["listen"] = args.listen
+        overrides["public_baseurl"] = f"http://{args.listen}/"
+    if getattr(args, "database", None):
+        overrides["database"] = args.database
+    path = args.config or args.data_dir / CONFIG_FILE_NAME
+    created = False
+    if path.exists():
+        config = load_config_file(path, base)
+        config = replace(
+            config, **{k: v for k, v in overrides.items() if k != "public_baseurl" or "listen" in overrides}
+        )
+    else:
+        config = replace(base, **overrides)
+        if create:
+            config.validate()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render_template(config), encoding="utf-8")
+            created = True
+    if getattr(args, "open_registration", False):
+        config = replace(config, open_registration=True)
+    if getattr(args, "no_rate_limits", False):
+        config = replace(config, rate_limits=False)
+    if getattr(args, "workers", None):
+        config = replace(config, workers=args.workers)
+    config.validate()
+    return config, created
+
+
+async def _serve(config: Config, created: bool) -> None:
+    server = await create_server(config)
+    runner = web.AppRunner(server.app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port, reuse_port=config.workers > 1)
+    await site.start()
+    url = f"http://{config.listen}/"
+    if created:
+        print(f"Created {config.data_dir}/ with {CONFIG_FILE_NAME}, the signing key and the database.")
+        print(
+            "Create the first administrator with:\n"
+            f"  chancery user create @admin:{config.server_name} --password-file FILE --admin"
+            f" --data-dir {config.data_dir}"
+        )
+    print(f"Chancery is serving {config.server_name} at {url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    # Graceful: stop accepting, let in-flight requests finish (long polls are cut short), close the DB.
+    await runner.shutdown()
+    await runner.cleanup()
+    await server.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    config, created = resolve_config(args, create=True)
+    if config.open_registration:
+        print(
+            WARNING_BANNER.format("OPEN REGISTRATION: anyone who can reach this server can create an account."),
+            file=sys.stderr,
+        )
+    if not config.rate_limits:
+        print(
+            WARNING_BANNER.format("RATE LIMITS OFF: for benchmarks only; never in production."),
+            file=sys.stderr,
+        )
+    if config.workers > 1:
+        from .workers import run_workers
+
+        run_workers(config, created, _serve)
+        return
+    asyncio.run(_serve(config, created))
+
+
+async def _with_services(config: Config):  # type: ignore[no-untyped-def]
+    from .app import build_services
+
+    db = await open_database(config)
+    return build_services(config, db, load_or_create_signing_key(config), SystemClock(), SystemRandomness())
+
+
+def cmd_user_create(args: argparse.Namespace) -> None:
+    config, _ = resolve_config(args, create=False)
+    password = Path(args.password_file).read_text(encoding="utf-8").rstrip("\n")
+    if not password:
+        sys.exit("The password file is empty")
+
+    async def run() -> None:
+        services = await _with_services(config)
+        try:
+            user_id = services.accounts.user_id_for(args.user_id)
+            await services.accounts.create_account(user_id, password, is_admin=args.admin)
+            print(f"Created {user_id}{' (administrator)' if args.admin else ''}")
+        finally:
+            await services.storage.db.close()
+
+    asyncio.run(run())
+
+
+def cmd_user_deactivate(args: argparse.Namespace) -> None:
+    config, _ = resolve_config(args, create=False)
+
+    async def run() -> None:
+        services = await _with_services(config)
+        try:
+            await services.accounts.deactivate(args.user_id)
+            print(f"Deactivated {args.user_id}")
+        finally:
+            await services.storage.db.close()
+
+    asyncio.run(run())
+
+
+def _parse_expiry(text: str) -> int:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        sys.exit("--expires takes an ISO 8601 date or time, e.g. 2027-01-31 or 2027-01-31T12:00:00+00:00")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def cmd_registration_token_create(args: argparse.Namespace) -> None:
+    config, _ = resolve_config(args, create=False)
+    expiry = _parse_expiry(args.expires) if args.expires else None
+    if args.uses is not None and args.uses < 1:
+        sys.exit("--uses must be at least 1")
+
+    async def run() -> None:
+        services = await _with_services(config)
+        try:
+            token = SystemRandomness().token(18)
+            await services.storage.users.create_registration_token(token, args.uses, expiry, SystemClock().now_ms())
+            print(token)
+        finally:
+            await services.storage.db.close()
+
+    asyncio.run(run())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chancery", description="Chancery: a secure Matrix homeserver")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the homeserver")
+    _add_common(serve)
+    serve.add_argument("--listen", help="HOST:PORT to listen on (default 127.0.0.1:8008)")
+    serve.add_argument("--server-name", help="the server name in user IDs (default localhost)")
+    serve.add_argument("--open-registration", action="store_true", help="allow anyone to register (development)")
+    serve.add_argument("--no-rate-limits", action="store_true", help="disable rate limits (benchmarks)")
+    serve.add_argument("--workers", type=int, help="number of server processes (PostgreSQL only)")
+    serve.set_defaults(func=cmd_serve)
+
+    user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
+    create = user.add_parser("create", help="create an account")
+    _add_common(create)
+    create.add_argument("user_id", help="@name:server or name")
+    create.add_argument("--password-file", required=True, help="file holding the password (first line)")
+    create.add_argument("--admin", action="store_true", help="make the account a server administrator")
+    create.set_defaults(func=cmd_user_create)
+    deactivate = user.add_parser("deactivate", help="deactivate an account everywhere")
+    _add_common(deactivate)
+    deactivate.add_argument("user_id")
+    deactivate.set_defaults(func=cmd_user_deactivate)
+
+    tokens = sub.add_parser("registration-token", help="manage registration tokens").add_subparsers(
+        dest="token_command", required=True
+    )
+    token_create = tokens.add_parser("create", help="create a registration token and print it")
+    _add_common(token_create)
+    token_create.add_argument("--uses", type=int, help="how many registrations it allows (default unlimited)")
+    token_create.add_argument("--expires", help="ISO 8601 expiry, e.g. 2027-01-31")
+    token_create.set_defaults(func=cmd_registration_token_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    configure_logging()
+    args = build_parser().parse_args(argv)
+    args.func(args)

@@ -1,0 +1,122 @@
+"""Configuration: a commented TOML file in the data directory, overridable from the command line."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .events.identifiers import is_valid_server_name
+from .events.room_versions import DEFAULT_ROOM_VERSION, ROOM_VERSIONS
+
+CONFIG_FILE_NAME = "chancery.toml"
+
+CONFIG_TEMPLATE = """\
+# Chancery homeserver configuration.
+# Every setting has a safe default; uncomment a line to change it.
+
+# The name users and rooms carry after the colon (@alice:{server_name}). It cannot change later.
+server_name = "{server_name}"
+
+# Where the HTTP listener binds. Put a TLS-terminating reverse proxy in front of it in production.
+listen = "{listen}"
+
+# The URL clients use to reach this server (advertised in /.well-known/matrix/client).
+public_baseurl = "{public_baseurl}"
+
+# "sqlite" keeps everything in the data directory; "postgresql://user@host/db" scales out.
+database = "{database}"
+
+# Room version of new rooms (10, 11 or 12).
+default_room_version = "{default_room_version}"
+
+[registration]
+# Registration is closed: administrators create accounts (chancery user create) or hand out
+# registration tokens (chancery registration-token create). Open registration is for development only.
+open = false
+
+[rate_limits]
+# Login and registration attempts are rate limited per client address and per account.
+enabled = true
+
+[limits]
+# The largest event a client may send, in bytes of canonical JSON (the Matrix limit).
+max_event_bytes = 65536
+# The largest JSON request body, in bytes.
+max_request_bytes = 1048576
+"""
+
+
+@dataclass(frozen=True)
+class Config:
+    server_name: str = "localhost"
+    listen: str = "127.0.0.1:8008"
+    public_baseurl: str = "http://127.0.0.1:8008/"
+    database: str = "sqlite"
+    data_dir: Path = field(default_factory=lambda: Path("chancery-data"))
+    default_room_version: str = DEFAULT_ROOM_VERSION
+    open_registration: bool = False
+    rate_limits: bool = True
+    max_event_bytes: int = 65536
+    max_request_bytes: int = 1_048_576
+    workers: int = 1
+
+    @property
+    def host(self) -> str:
+        return self.listen.rsplit(":", 1)[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rsplit(":", 1)[1])
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database == "sqlite" or self.database.startswith("sqlite:")
+
+    @property
+    def sqlite_path(self) -> Path:
+        if self.database.startswith("sqlite:"):
+            return Path(self.database.removeprefix("sqlite:"))
+        return self.data_dir / "chancery.db"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.data_dir / "signing.key"
+
+    def validate(self) -> None:
+        if not is_valid_server_name(self.server_name):
+            raise ValueError(f"server_name {self.server_name!r} is not a valid Matrix server name")
+        if self.default_room_version not in ROOM_VERSIONS:
+            raise ValueError(f"default_room_version must be one of {sorted(ROOM_VERSIONS)}")
+        if not (self.uses_sqlite or self.database.startswith(("postgresql://", "postgres://"))):
+            raise ValueError("database must be 'sqlite', 'sqlite:PATH' or a postgresql:// URL")
+        if ":" not in self.listen:
+            raise ValueError("listen must be HOST:PORT")
+
+
+def render_template(config: Config) -> str:
+    return CONFIG_TEMPLATE.format(
+        server_name=config.server_name,
+        listen=config.listen,
+        public_baseurl=config.public_baseurl,
+        database=config.database,
+        default_room_version=config.default_room_version,
+    )
+
+
+def load_config_file(path: Path, base: Config) -> Config:
+    raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    updates: dict[str, Any] = {}
+    for key in ("server_name", "listen", "public_baseurl", "database", "default_room_version"):
+        if key in raw:
+            updates[key] = str(raw[key])
+    if "open" in raw.get("registration", {}):
+        updates["open_registration"] = bool(raw["registration"]["open"])
+    if "enabled" in raw.get("rate_limits", {}):
+        updates["rate_limits"] = bool(raw["rate_limits"]["enabled"])
+    limits = raw.get("limits", {})
+    for key in ("max_event_bytes", "max_request_bytes"):
+        if key in limits:
+            updates[key] = int(limits[key])
+    return replace(base, **updates)

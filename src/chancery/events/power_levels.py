@@ -1,0 +1,71 @@
+"""Power level arithmetic shared by the auth rules and the services (spec: m.room.power_levels)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .room_versions import RoomVersion
+
+StateMap = Mapping[tuple[str, str], dict[str, Any]]
+
+INFINITE = math.inf
+_ACTION_DEFAULTS = {"ban": 50, "kick": 50, "redact": 50, "invite": 0}
+
+
+def room_creators(create_event: dict[str, Any] | None, version: RoomVersion) -> frozenset[str]:
+    """v12: the create sender plus `additional_creators`; earlier versions: the create sender."""
+    if create_event is None:
+        return frozenset()
+    creators = {str(create_event["sender"])}
+    if version.create_event_defines_room_id:
+        extra = create_event.get("content", {}).get("additional_creators", [])
+        if isinstance(extra, list):
+            creators.update(str(user) for user in extra)
+    return frozenset(creators)
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def user_power_level(user_id: str, state: StateMap, version: RoomVersion) -> float:
+    create_event = state.get(("m.room.create", ""))
+    if version.create_event_defines_room_id and user_id in room_creators(create_event, version):
+        return INFINITE
+    power_levels = state.get(("m.room.power_levels", ""))
+    if power_levels is None:
+        return 100 if create_event is not None and create_event.get("sender") == user_id else 0
+    content = power_levels.get("content", {})
+    users = content.get("users", {})
+    if isinstance(users, dict) and user_id in users:
+        return _int(users[user_id], 0)
+    return _int(content.get("users_default"), 0)
+
+
+def action_level(action: str, state: StateMap) -> int:
+    """The level needed to ban, kick, redact or invite."""
+    power_levels = state.get(("m.room.power_levels", ""))
+    content = power_levels.get("content", {}) if power_levels else {}
+    return _int(content.get(action), _ACTION_DEFAULTS[action])
+
+
+def required_event_level(event_type: str, is_state: bool, state: StateMap) -> int:
+    power_levels = state.get(("m.room.power_levels", ""))
+    if power_levels is None:
+        return 0
+    content = power_levels.get("content", {})
+    events = content.get("events", {})
+    if isinstance(events, dict) and event_type in events:
+        return _int(events[event_type], 0)
+    if is_state:
+        return _int(content.get("state_default"), 50)
+    return _int(content.get("events_default"), 0)
+
+
+def notification_level(key: str, state: StateMap) -> int:
+    power_levels = state.get(("m.room.power_levels", ""))
+    content = power_levels.get("content", {}) if power_levels else {}
+    notifications = content.get("notifications", {})
+    return _int(notifications.get(key) if isinstance(notifications, dict) else None, 50)

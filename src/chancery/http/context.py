@@ -1,0 +1,23 @@
+"""Typed keys for what the HTTP layer stores on the app and on each request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from ..services.container import Services
+    from ..services.requester import Requester
+
+SERVICES: web.AppKey[Services] = web.AppKey("services")
+REQUESTER_KEY = "chancery.requester"
+
+
+def services_of(request: web.Request) -> Services:
+    return request.app[SERVICES]
+
+
+def requester_of(request: web.Request) -> Requester:
+    requester: Requester = request[REQUESTER_KEY]
+    return requester

@@ -1,0 +1,69 @@
+"""Middleware: Matrix errors for every failure, CORS for browser clients, request IDs in logs."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+from aiohttp import web
+
+from ..errors import MatrixError
+from .json_body import json_response
+from .routing import Handler
+
+log = logging.getLogger("chancery.http")
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "X-Requested-With, Content-Type, Authorization, Date",
+    "Access-Control-Expose-Headers": "Content-Disposition, Content-Length, Content-Range",
+}
+
+
+def _error(exc: MatrixError) -> web.Response:
+    response = json_response(exc.to_json(), status=exc.status)
+    if exc.status == 429 and "retry_after_ms" in exc.extra:
+        response.headers["Retry-After"] = str(max(1, int(exc.extra["retry_after_ms"]) // 1000))
+    return response
+
+
+@web.middleware
+async def matrix_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = secrets.token_hex(6)
+    started = time.monotonic()
+    try:
+        if request.method == "OPTIONS":
+            response: web.StreamResponse = web.Response(status=204)
+        else:
+            response = await handler(request)
+    except MatrixError as exc:
+        response = _error(exc)
+    except web.HTTPNotFound:
+        response = _error(MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request"))
+    except web.HTTPMethodNotAllowed:
+        response = _error(MatrixError(405, "M_UNRECOGNIZED", "Method not allowed for this endpoint"))
+    except web.HTTPRequestEntityTooLarge:
+        response = _error(MatrixError(413, "M_TOO_LARGE", "Request body is too large"))
+    except web.HTTPException as exc:
+        if exc.status >= 400:
+            response = _error(MatrixError(exc.status, "M_UNKNOWN", exc.reason or "Request failed"))
+        else:
+            raise
+    except Exception:
+        # Never echo internals to the client; the request ID ties the log line to the report.
+        log.exception("request failed", extra={"request_id": request_id, "path": request.path})
+        response = _error(MatrixError(500, "M_UNKNOWN", f"Internal server error (request {request_id})"))
+    if not response.prepared:
+        for name, value in CORS_HEADERS.items():
+            response.headers.setdefault(name, value)
+    log.debug(
+        "%s %s %s %.1fms",
+        request.method,
+        request.path,
+        response.status,
+        (time.monotonic() - started) * 1000,
+        extra={"request_id": request_id},
+    )
+    return response

@@ -1,0 +1,65 @@
+"""Route declarations: every endpoint with its auth kind and rate-limit bucket, wrapped uniformly."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from aiohttp import web
+
+from ..errors import MatrixError, forbidden
+from .context import REQUESTER_KEY, services_of
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+AuthKind = Literal["none", "user", "admin"]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    auth: AuthKind = "user"
+    bucket: str | None = None
+
+
+def _access_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def wrap(route: Route) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        services = services_of(request)
+        if route.auth != "none":
+            token = _access_token(request)
+            if token is None:
+                if "access_token" in request.query:
+                    raise MatrixError(
+                        401, "M_MISSING_TOKEN", "Access tokens are only accepted in the Authorization header"
+                    )
+                raise MatrixError(401, "M_MISSING_TOKEN", "Missing access token")
+            requester = await services.auth.requester_for_token(token)
+            if requester is None:
+                raise MatrixError(401, "M_UNKNOWN_TOKEN", "Unknown or revoked access token", soft_logout=False)
+            if route.auth == "admin" and not requester.is_admin:
+                raise forbidden("You are not a server administrator")
+            request[REQUESTER_KEY] = requester
+            if route.bucket is not None:
+                services.rate_limiter.check(route.bucket, requester.user_id)
+        elif route.bucket is not None:
+            services.rate_limiter.check(route.bucket, client_address(request))
+        return await route.handler(request)
+
+    handle.__name__ = getattr(route.handler, "__name__", "handler")
+    return handle

@@ -1,0 +1,78 @@
+"""Passwords, access tokens, devices and logins (client-server API: login, logout, account)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ..clock import Clock, Randomness
+from ..errors import MatrixError, forbidden
+from ..storage import Storage
+from .requester import Requester
+
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+MAX_PASSWORD_LENGTH = 512
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def hash_password(password: str) -> str:
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise MatrixError(400, "M_INVALID_PARAM", "Password too long")
+    return await asyncio.to_thread(_HASHER.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    if password_hash is None or len(password) > MAX_PASSWORD_LENGTH:
+        return False
+    try:
+        return await asyncio.to_thread(_HASHER.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class AuthService:
+    def __init__(self, storage: Storage, clock: Clock, randomness: Randomness) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.randomness = randomness
+
+    async def requester_for_token(self, token: str) -> Requester | None:
+        token_hash = hash_token(token)
+        found = await self.storage.users.lookup_token(token_hash)
+        if found is None:
+            return None
+        user_id, device_id = found
+        user = await self.storage.users.get_user(user_id)
+        return Requester(user_id, device_id, bool(user and user.is_admin), token_hash)
+
+    async def check_password(self, user_id: str, password: str) -> bool:
+        user = await self.storage.users.get_user(user_id)
+        if user is None or user.deactivated:
+            # Hash anyway so response timing does not reveal which accounts exist.
+            await verify_password(None, password)
+            return False
+        return await verify_password(user.password_hash, password)
+
+    async def new_session(self, user_id: str, device_id: str | None, display_name: str | None) -> tuple[str, str, bool]:
+        """Create (or reuse) a device and a fresh access token; return (token, device_id, new_device)."""
+        device_id = device_id or self.randomness.letters(10).upper()
+        token = "chy_" + self.randomness.token(32)  # 256 random bits
+        now = self.clock.now_ms()
+        async with self.storage.db.transaction() as txn:
+            created = await self.storage.users.upsert_device(txn, user_id, device_id, display_name, now)
+            await self.storage.users.add_access_token(txn, hash_token(token), user_id, device_id, now)
+        return token, device_id, created
+
+    async def logout(self, requester: Requester) -> None:
+        await self.storage.users.delete_token(requester.token_hash)
+
+    async def require_not_deactivated(self, user_id: str) -> None:
+        user = await self.storage.users.get_user(user_id)
+        if user is None or user.deactivated:
+            raise forbidden("This account has been deactivated")

@@ -1,0 +1,267 @@
+"""Appending events to rooms: build, authorise, persist and notify, one room event at a time.
+
+A room's events are created strictly one after another (the room graph stays linear): in one process
+by a per-room lock, across processes by locking the room's row for the transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from signedjson.types import SigningKey
+
+from ..clock import Clock
+from ..errors import MatrixError, forbidden, not_found, too_large
+from ..events.auth_rules import AuthError, auth_event_keys, check_auth
+from ..events.builder import EventDraft, build_event, redacted_event_id
+from ..events.canonical import canonical_json
+from ..events.power_levels import action_level, user_power_level
+from ..events.redaction import prune_event
+from ..events.room_versions import RoomVersion, get_room_version
+from ..storage import Storage
+from ..storage.database import Connection
+from ..storage.events import StoredEvent
+from ..storage.rooms import RoomRow
+from ..storage.stream import next_position
+from .notifier import Notifier, room_key, user_key
+from .state_cache import StateCache, StateMap
+
+log = logging.getLogger(__name__)
+
+EventCheck = Callable[[dict[str, Any], StateMap, RoomVersion], None]
+
+
+@dataclass
+class TxnKey:
+    """The (user, device, transaction ID) that makes a client's send idempotent."""
+
+    user_id: str
+    device_id: str
+    txn_id: str
+
+
+@dataclass
+class RoomWriter:
+    """Appends events to one room inside one database transaction."""
+
+    service: RoomEventService
+    txn: Connection
+    room_id: str | None
+    version: RoomVersion
+    state: StateMap
+    last_event_id: str | None
+    depth: int
+    written: list[StoredEvent] = field(default_factory=list)
+
+    async def append(self, draft: EventDraft) -> StoredEvent:
+        svc = self.service
+        auth_ids = [
+            self.state[key]["event_id"]
+            for key in auth_event_keys(_draft_shape(draft), self.version)
+            if key in self.state
+        ]
+        event = build_event(
+            draft,
+            version=self.version,
+            room_id=self.room_id,
+            prev_events=[self.last_event_id] if self.last_event_id else [],
+            auth_events=auth_ids,
+            depth=self.depth + 1,
+            origin_server_ts=svc.clock.now_ms(),
+            server_name=svc.server_name,
+            signing_key=svc.signing_key,
+        )
+        if len(canonical_json(event)) > svc.max_event_bytes:
+            raise too_large(f"Event is larger than {svc.max_event_bytes} bytes")
+        try:
+            check_auth(event, self.state, self.version)
+        except AuthError as exc:
+            raise forbidden(str(exc)) from exc
+        for check in svc.event_checks:
+            check(event, self.state, self.version)
+        if "state_key" in event:
+            replaced = self.state.get((event["type"], event["state_key"]))
+            if replaced is not None:
+                event["unsigned"] = {
+                    "replaces_state": replaced["event_id"],
+                    "prev_content": replaced["content"],
+                    "prev_sender": replaced["sender"],
+                }
+        if event["type"] == "m.room.create":
+            self.room_id = event["room_id"]
+            await svc.storage.rooms.insert_room(
+                self.txn,
+                event["room_id"],
+                self.version.identifier,
+                event["sender"],
+                False,
+                svc.clock.now_ms(),
+            )
+        if event["type"] == "m.room.redaction":
+            await self._apply_redaction(event)
+        pos = await next_position(self.txn)
+        await svc.storage.events.insert_event(self.txn, pos, event)
+        await svc.storage.rooms.set_last_event(self.txn, event["room_id"], event["event_id"], event["depth"])
+        if "state_key" in event:
+            self.state = {**self.state, (event["type"], event["state_key"]): event}
+        self.last_event_id = event["event_id"]
+        self.depth = event["depth"]
+        stored = StoredEvent(pos, event)
+        self.written.append(stored)
+        return stored
+
+    async def _apply_redaction(self, redaction: dict[str, Any]) -> None:
+        target_id = redacted_event_id(redaction)
+        if target_id is None:
+            raise MatrixError(400, "M_BAD_JSON", "Redaction has no target")
+        target = await self.service.storage.events.get_event(target_id, self.txn)
+        if target is None or target.event["room_id"] != redaction["room_id"]:
+            raise not_found("Event to redact not found in this room")
+        sender = redaction["sender"]
+        if target.event["sender"] != sender and user_power_level(sender, self.state, self.version) < action_level(
+            "redact", self.state
+        ):
+            raise forbidden("You may not redact other users' events")
+        if target.event["type"] == "m.room.create":
+            raise forbidden("The create event cannot be redacted")
+        pruned = prune_event(target.event, self.version)
+        pruned["event_id"] = target.event["event_id"]
+        pruned["room_id"] = target.event["room_id"]
+        await self.service.storage.events.replace_with_redacted(self.txn, target_id, pruned, redaction["event_id"])
+        key = (target.event["type"], target.event.get("state_key"))
+        if key[1] is not None and self.state.get((key[0], key[1]), {}).get("event_id") == target_id:
+            self.state = {**self.state, (key[0], key[1]): pruned}
+
+
+def _draft_shape(draft: EventDraft) -> dict[str, Any]:
+    shape: dict[str, Any] = {"type": draft.event_type, "sender": draft.sender, "content": draft.content}
+    if draft.state_key is not None:
+        shape["state_key"] = draft.state_key
+    return shape
+
+
+class RoomEventService:
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        notifier: Notifier,
+        state_cache: StateCache,
+        *,
+        server_name: str,
+        signing_key: SigningKey,
+        max_event_bytes: int,
+    ) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.notifier = notifier
+        self.state_cache = state_cache
+        self.server_name = server_name
+        self.signing_key = signing_key
+        self.max_event_bytes = max_event_bytes
+        self.event_checks: list[EventCheck] = []
+        self._room_locks: dict[str, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def _room_lock(self, room_id: str) -> AsyncIterator[None]:
+        lock = self._room_locks.setdefault(room_id, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._room_locks.pop(room_id, None)
+
+    @asynccontextmanager
+    async def new_room(self, version: RoomVersion) -> AsyncIterator[RoomWriter]:
+        """A writer for a room that does not exist yet; the first draft must be the create event."""
+        async with self.storage.db.transaction() as txn:
+            writer = RoomWriter(self, txn, None, version, {}, None, 0)
+            yield writer
+        await self._after_commit(writer)
+
+    @asynccontextmanager
+    async def writing(self, room_id: str) -> AsyncIterator[RoomWriter]:
+        """A writer for an existing room; everything appended commits together."""
+        async with self._room_lock(room_id), self.storage.db.transaction() as txn:
+            writer = await self._writer_for(txn, room_id)
+            yield writer
+        await self._after_commit(writer)
+
+    async def _writer_for(self, txn: Connection, room_id: str) -> RoomWriter:
+        room = await self.storage.rooms.get_room(room_id, txn, for_update=True)
+        if room is None:
+            raise not_found("Room not found")
+        version = _version_of(room)
+        state = await self.state_cache.get(room_id, room.last_event_id, txn)
+        return RoomWriter(self, txn, room_id, version, state, room.last_event_id, room.last_depth)
+
+    async def send(self, room_id: str, draft: EventDraft, txn_key: TxnKey | None = None) -> StoredEvent:
+        """Append one event; a repeated (user, device, txn_id) returns the event of the first call."""
+        if txn_key is not None:
+            earlier = await self._event_for_txn(self.storage.db, txn_key)
+            if earlier is not None:
+                return earlier
+        async with self._room_lock(room_id), self.storage.db.transaction() as txn:
+            if txn_key is not None:
+                # Checked again under the lock: concurrent repeats must not create two events.
+                earlier = await self._event_for_txn(txn, txn_key)
+                if earlier is not None:
+                    return earlier
+            writer = await self._writer_for(txn, room_id)
+            stored = await writer.append(draft)
+            if txn_key is not None:
+                await self.storage.events.record_txn(
+                    txn,
+                    txn_key.user_id,
+                    txn_key.device_id,
+                    txn_key.txn_id,
+                    stored.event_id,
+                    self.clock.now_ms(),
+                )
+        await self._after_commit(writer)
+        return stored
+
+    async def _event_for_txn(self, conn: Connection, key: TxnKey) -> StoredEvent | None:
+        event_id = await self.storage.events.txn_event_id(conn, key.user_id, key.device_id, key.txn_id)
+        if event_id is None:
+            return None
+        return await self.storage.events.get_event(event_id, conn)
+
+    async def _after_commit(self, writer: RoomWriter) -> None:
+        if not writer.written or writer.room_id is None:
+            return
+        if any(s.event["type"] == "m.room.redaction" for s in writer.written):
+            # A redaction may have pruned a state event in place; reload instead of trusting the copy.
+            self.state_cache.forget(writer.room_id)
+        else:
+            self.state_cache.put(writer.room_id, writer.last_event_id, writer.state)
+        keys = {room_key(writer.room_id)}
+        for stored in writer.written:
+            if stored.event["type"] == "m.room.member":
+                keys.add(user_key(stored.event["state_key"]))
+        await self.notifier.notify(writer.written[-1].pos, keys)
+
+    async def current_state(self, room_id: str) -> StateMap:
+        room = await self.storage.rooms.get_room(room_id)
+        if room is None:
+            raise not_found("Room not found")
+        return await self.state_cache.get(room_id, room.last_event_id)
+
+    async def room_version(self, room_id: str) -> RoomVersion:
+        room = await self.storage.rooms.get_room(room_id)
+        if room is None:
+            raise not_found("Room not found")
+        return _version_of(room)
+
+
+def _version_of(room: RoomRow) -> RoomVersion:
+    version = get_room_version(room.room_version)
+    if version is None:
+        raise MatrixError(500, "M_UNKNOWN", "Room has an unsupported version")
+    return version

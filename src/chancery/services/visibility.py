@@ -1,0 +1,113 @@
+"""History visibility: which events a user may see (client-server API: history visibility).
+
+The room graph is linear, so "the state at an event" is the latest state event before it in stream
+order. Per room, the history_visibility changes and the user's own membership changes are loaded once
+and every event is judged against them.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+import orjson
+
+from ..errors import forbidden
+from ..storage import Storage
+from ..storage.events import StoredEvent
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    positions: list[int]
+    values: list[str]
+
+    def before(self, pos: int, default: str) -> str:
+        index = bisect.bisect_left(self.positions, pos)
+        return self.values[index - 1] if index else default
+
+    def at_or_after(self, pos: int, default: str) -> str:
+        index = bisect.bisect_right(self.positions, pos)
+        return self.values[index - 1] if index else default
+
+
+class VisibilityService:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    async def _timelines(self, room_id: str, user_id: str) -> tuple[_Timeline, _Timeline]:
+        db = self.storage.db
+        visibility_rows = await db.fetchall(
+            "SELECT stream_pos, json FROM events WHERE room_id = ? AND type = 'm.room.history_visibility'"
+            " AND state_key = '' ORDER BY stream_pos",
+            room_id,
+        )
+        member_rows = await db.fetchall(
+            "SELECT stream_pos, membership FROM membership_changes WHERE room_id = ? AND user_id = ?"
+            " ORDER BY stream_pos",
+            room_id,
+            user_id,
+        )
+        visibility = _Timeline(
+            [int(r[0]) for r in visibility_rows],
+            [str(orjson.loads(r[1]).get("content", {}).get("history_visibility", "shared")) for r in visibility_rows],
+        )
+        membership = _Timeline([int(r[0]) for r in member_rows], [str(r[1]) for r in member_rows])
+        return visibility, membership
+
+    async def filter_visible(self, user_id: str, room_id: str, events: list[StoredEvent]) -> list[StoredEvent]:
+        if not events:
+            return events
+        visibility, membership = await self._timelines(room_id, user_id)
+        join_positions = [p for p, m in zip(membership.positions, membership.values, strict=True) if m == "join"]
+        last_join = join_positions[-1] if join_positions else -1
+        visible = []
+        for stored in events:
+            if _may_see(stored, user_id, visibility, membership, last_join):
+                visible.append(stored)
+        return visible
+
+    async def check_can_see(self, user_id: str, stored: StoredEvent) -> None:
+        visible = await self.filter_visible(user_id, stored.event["room_id"], [stored])
+        if not visible:
+            raise forbidden("You are not allowed to see this event")
+
+    async def can_see_room_state(self, user_id: str, room_id: str) -> tuple[bool, int | None]:
+        """(allowed, upto): members see current state; former members see state up to their leave."""
+        membership = await self.storage.rooms.membership(room_id, user_id)
+        if membership == "join":
+            return True, None
+        current_visibility = await self.storage.events.current_state_event(room_id, "m.room.history_visibility", "")
+        if current_visibility and current_visibility.event["content"].get("history_visibility") == "world_readable":
+            return True, None
+        if membership in ("leave", "ban"):
+            changes = await self.storage.rooms.memberships_at(user_id, 2**62)
+            change = changes.get(room_id)
+            if change is not None:
+                rows = await self.storage.db.fetchall(
+                    "SELECT membership FROM membership_changes WHERE room_id = ? AND user_id = ?"
+                    " AND membership = 'join' LIMIT 1",
+                    room_id,
+                    user_id,
+                )
+                if rows:
+                    return True, change[1]
+        return False, None
+
+
+def _may_see(stored: StoredEvent, user_id: str, visibility: _Timeline, membership: _Timeline, last_join: int) -> bool:
+    pos = stored.pos
+    event = stored.event
+    own_membership = event["type"] == "m.room.member" and event.get("state_key") == user_id
+    is_visibility_event = event["type"] == "m.room.history_visibility"
+    options = [(visibility.before(pos, "shared"), membership.before(pos, "leave"))]
+    if own_membership or is_visibility_event:
+        options.append((visibility.at_or_after(pos, "shared"), membership.at_or_after(pos, "leave")))
+    for history, member in options:
+        if history == "world_readable" or member == "join":
+            return True
+        if history == "shared" and last_join > pos:
+            return True
+        if history == "invited" and member == "invite":
+            return True
+    return False

@@ -1,0 +1,186 @@
+"""The database engines behind one small interface: SQLite (embedded default) and PostgreSQL (scale).
+
+SQL is written once with `?` placeholders; the PostgreSQL engine rewrites them to `$n`. A transaction is
+an async context manager yielding a `Connection`; everything executed through it commits together or
+not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+Row = Sequence[Any]
+Dialect = Literal["sqlite", "postgres"]
+
+
+class Connection(Protocol):
+    """Statements run inside one transaction (or, on a `Database`, each in its own)."""
+
+    dialect: Dialect
+
+    async def execute(self, sql: str, *args: Any) -> None: ...
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetchone(self, sql: str, *args: Any) -> Row | None: ...
+
+    async def fetchall(self, sql: str, *args: Any) -> list[Row]: ...
+
+    async def fetchval(self, sql: str, *args: Any) -> Any: ...
+
+
+class Database(Connection, Protocol):
+    def transaction(self) -> Any:
+        """`async with db.transaction() as txn:` — commit on success, roll back on error."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class SqliteConnection:
+    """Runs statements on one sqlite3 connection, on the event loop thread.
+
+    SQLite statements on indexed rows take microseconds; only the COMMIT (an fsync under
+    synchronous=FULL) is slow, and that one is sent to a worker thread.
+    """
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        self._conn.execute(sql, args)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, *args: Any) -> Row | None:
+        row: Row | None = self._conn.execute(sql, args).fetchone()
+        return row
+
+    async def fetchall(self, sql: str, *args: Any) -> list[Row]:
+        return self._conn.execute(sql, args).fetchall()
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = self._conn.execute(sql, args).fetchone()
+        return None if row is None else row[0]
+
+
+def _open_sqlite(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # FULL: a commit is on disk before we answer 200 (DESIGN: reliability).
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+class SqliteDatabase(SqliteConnection):
+    """One writer connection serialised by a lock, one reader connection for everything else."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer = _open_sqlite(path)
+        super().__init__(_open_sqlite(path))
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteConnection]:
+        async with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteConnection(self._writer)
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            try:
+                await asyncio.to_thread(self._writer.execute, "COMMIT")
+            except BaseException:
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
+                raise
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        # A write outside an explicit transaction still goes through the writer.
+        async with self.transaction() as txn:
+            await txn.execute(sql, *args)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self.transaction() as txn:
+            await txn.executemany(sql, rows)
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            self._writer.close()
+            self._conn.close()
+
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def to_postgres_placeholders(sql: str) -> str:
+    counter = iter(range(1, 10_000))
+    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+
+
+class PostgresConnection:
+    dialect: Dialect = "postgres"
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self._conn.execute(_pg(sql), *args)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(_pg(sql), list(rows))
+
+    async def fetchone(self, sql: str, *args: Any) -> Row | None:
+        row: Row | None = await self._conn.fetchrow(_pg(sql), *args)
+        return row
+
+    async def fetchall(self, sql: str, *args: Any) -> list[Row]:
+        return list(await self._conn.fetch(_pg(sql), *args))
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self._conn.fetchval(_pg(sql), *args)
+
+
+_PG_CACHE: dict[str, str] = {}
+
+
+def _pg(sql: str) -> str:
+    converted = _PG_CACHE.get(sql)
+    if converted is None:
+        converted = _PG_CACHE[sql] = to_postgres_placeholders(sql)
+    return converted
+
+
+class PostgresDatabase(PostgresConnection):
+    def __init__(self, pool: Any, dsn: str) -> None:
+        super().__init__(pool)
+        self.pool = pool
+        self.dsn = dsn
+
+    @classmethod
+    async def connect(cls, dsn: str, *, min_size: int = 2, max_size: int = 20) -> PostgresDatabase:
+        import asyncpg
+
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        return cls(pool, dsn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresConnection]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield PostgresConnection(conn)
+
+    async def close(self) -> None:
+        await self.pool.close()

@@ -1,0 +1,47 @@
+"""Versioned schema migrations, applied at start on both engines."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+from .database import Database
+
+log = logging.getLogger(__name__)
+
+
+def _migration_files() -> list[tuple[int, str, str]]:
+    schema_dir = resources.files("chancery.storage") / "schema"
+    found = []
+    for entry in schema_dir.iterdir():
+        if entry.name.endswith(".sql"):
+            number = int(entry.name.split("_", 1)[0])
+            found.append((number, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _statements(script: str) -> list[str]:
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [statement.strip() for statement in "\n".join(lines).split(";") if statement.strip()]
+
+
+async def apply_migrations(db: Database) -> int:
+    """Apply every migration newer than the database's version; return the resulting version."""
+    async with db.transaction() as txn:
+        await txn.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, name TEXT NOT NULL)")
+    current = await db.fetchval("SELECT MAX(version) FROM schema_version") or 0
+    for number, name, script in _migration_files():
+        if number <= current:
+            continue
+        async with db.transaction() as txn:
+            if txn.dialect == "postgres":
+                # Processes starting together must not apply the same migration twice.
+                await txn.execute("LOCK TABLE schema_version IN EXCLUSIVE MODE")
+                if (await txn.fetchval("SELECT MAX(version) FROM schema_version") or 0) >= number:
+                    continue
+            for statement in _statements(script):
+                await txn.execute(statement)
+            await txn.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", number, name)
+        log.info("applied schema migration %s", name)
+        current = number
+    return int(current)

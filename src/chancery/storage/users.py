@@ -1,0 +1,245 @@
+"""Accounts, devices, access tokens, registration tokens and user-interactive auth sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from .database import Connection, Database
+
+
+@dataclass(frozen=True)
+class UserRow:
+    user_id: str
+    password_hash: str | None
+    is_admin: bool
+    deactivated: bool
+    displayname: str | None
+    avatar_url: str | None
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    device_id: str
+    display_name: str | None
+    last_seen_ts: int | None
+    last_seen_ip: str | None
+
+
+class UserStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create_user(
+        self, txn: Connection, user_id: str, password_hash: str | None, is_admin: bool, now: int
+    ) -> None:
+        await txn.execute(
+            "INSERT INTO users (user_id, password_hash, is_admin, created_ts, displayname) VALUES (?, ?, ?, ?, ?)",
+            user_id,
+            password_hash,
+            int(is_admin),
+            now,
+            user_id[1:].split(":", 1)[0],
+        )
+
+    async def get_user(self, user_id: str) -> UserRow | None:
+        row = await self.db.fetchone(
+            "SELECT user_id, password_hash, is_admin, deactivated, displayname, avatar_url FROM users"
+            " WHERE user_id = ?",
+            user_id,
+        )
+        if row is None:
+            return None
+        return UserRow(str(row[0]), row[1], bool(row[2]), bool(row[3]), row[4], row[5])
+
+    async def user_exists(self, user_id: str) -> bool:
+        return await self.db.fetchval("SELECT 1 FROM users WHERE user_id = ?", user_id) is not None
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        await self.db.execute("UPDATE users SET password_hash = ? WHERE user_id = ?", password_hash, user_id)
+
+    async def set_profile_field(self, user_id: str, field: str, value: str | None) -> None:
+        column = {"displayname": "displayname", "avatar_url": "avatar_url"}[field]
+        await self.db.execute(f"UPDATE users SET {column} = ? WHERE user_id = ?", value, user_id)
+
+    async def mark_deactivated(self, txn: Connection, user_id: str) -> None:
+        await txn.execute(
+            "UPDATE users SET deactivated = 1, password_hash = NULL, displayname = NULL, avatar_url = NULL"
+            " WHERE user_id = ?",
+            user_id,
+        )
+
+    async def search(self, term: str, limit: int) -> list[UserRow]:
+        pattern = "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await self.db.fetchall(
+            "SELECT user_id, password_hash, is_admin, deactivated, displayname, avatar_url FROM users"
+            " WHERE deactivated = 0 AND (LOWER(user_id) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(displayname, ''))"
+            " LIKE ? ESCAPE '\\') ORDER BY user_id LIMIT ?",
+            pattern,
+            pattern,
+            limit,
+        )
+        return [UserRow(str(r[0]), r[1], bool(r[2]), bool(r[3]), r[4], r[5]) for r in rows]
+
+    # -- devices and tokens -------------------------------------------------------------------------
+
+    async def upsert_device(
+        self, txn: Connection, user_id: str, device_id: str, display_name: str | None, now: int
+    ) -> bool:
+        """Create the device if new; return True when it was created."""
+        exists = await txn.fetchval("SELECT 1 FROM devices WHERE user_id = ? AND device_id = ?", user_id, device_id)
+        if exists is not None:
+            return False
+        await txn.execute(
+            "INSERT INTO devices (user_id, device_id, display_name, created_ts) VALUES (?, ?, ?, ?)",
+            user_id,
+            device_id,
+            display_name,
+            now,
+        )
+        return True
+
+    async def add_access_token(self, txn: Connection, token_hash: str, user_id: str, device_id: str, now: int) -> None:
+        await txn.execute(
+            "INSERT INTO access_tokens (token_hash, user_id, device_id, created_ts) VALUES (?, ?, ?, ?)",
+            token_hash,
+            user_id,
+            device_id,
+            now,
+        )
+
+    async def lookup_token(self, token_hash: str) -> tuple[str, str] | None:
+        row = await self.db.fetchone(
+            "SELECT t.user_id, t.device_id FROM access_tokens t JOIN users u ON u.user_id = t.user_id"
+            " WHERE t.token_hash = ? AND u.deactivated = 0",
+            token_hash,
+        )
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    async def delete_token(self, token_hash: str) -> None:
+        await self.db.execute("DELETE FROM access_tokens WHERE token_hash = ?", token_hash)
+
+    async def token_hashes_for(self, conn: Connection, user_id: str, device_id: str | None = None) -> list[str]:
+        if device_id is None:
+            rows = await conn.fetchall("SELECT token_hash FROM access_tokens WHERE user_id = ?", user_id)
+        else:
+            rows = await conn.fetchall(
+                "SELECT token_hash FROM access_tokens WHERE user_id = ? AND device_id = ?", user_id, device_id
+            )
+        return [str(r[0]) for r in rows]
+
+    async def delete_tokens(self, txn: Connection, user_id: str, device_id: str | None = None) -> None:
+        if device_id is None:
+            await txn.execute("DELETE FROM access_tokens WHERE user_id = ?", user_id)
+        else:
+            await txn.execute("DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?", user_id, device_id)
+
+    async def list_devices(self, user_id: str) -> list[DeviceRow]:
+        rows = await self.db.fetchall(
+            "SELECT device_id, display_name, last_seen_ts, last_seen_ip FROM devices WHERE user_id = ?"
+            " ORDER BY created_ts, device_id",
+            user_id,
+        )
+        return [DeviceRow(str(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    async def get_device(self, user_id: str, device_id: str) -> DeviceRow | None:
+        row = await self.db.fetchone(
+            "SELECT device_id, display_name, last_seen_ts, last_seen_ip FROM devices"
+            " WHERE user_id = ? AND device_id = ?",
+            user_id,
+            device_id,
+        )
+        return None if row is None else DeviceRow(str(row[0]), row[1], row[2], row[3])
+
+    async def set_device_name(self, user_id: str, device_id: str, name: str | None) -> None:
+        await self.db.execute(
+            "UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?",
+            name,
+            user_id,
+            device_id,
+        )
+
+    async def touch_device(self, user_id: str, device_id: str, now: int, ip: str | None) -> None:
+        await self.db.execute(
+            "UPDATE devices SET last_seen_ts = ?, last_seen_ip = ? WHERE user_id = ? AND device_id = ?",
+            now,
+            ip,
+            user_id,
+            device_id,
+        )
+
+    async def delete_device_row(self, txn: Connection, user_id: str, device_id: str) -> None:
+        await txn.execute("DELETE FROM devices WHERE user_id = ? AND device_id = ?", user_id, device_id)
+
+    async def device_ids(self, conn: Connection, user_id: str) -> list[str]:
+        rows = await conn.fetchall("SELECT device_id FROM devices WHERE user_id = ?", user_id)
+        return [str(r[0]) for r in rows]
+
+    # -- registration tokens ------------------------------------------------------------------------
+
+    async def create_registration_token(
+        self, token: str, uses_allowed: int | None, expiry_ts: int | None, now: int
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO registration_tokens (token, uses_allowed, expiry_ts, created_ts) VALUES (?, ?, ?, ?)",
+            token,
+            uses_allowed,
+            expiry_ts,
+            now,
+        )
+
+    async def registration_token(self, conn: Connection, token: str) -> tuple[int | None, int, int, int | None] | None:
+        row = await conn.fetchone(
+            "SELECT uses_allowed, pending, completed, expiry_ts FROM registration_tokens WHERE token = ?",
+            token,
+        )
+        return None if row is None else (row[0], int(row[1]), int(row[2]), row[3])
+
+    async def count_registration_token_use(self, txn: Connection, token: str) -> None:
+        await txn.execute("UPDATE registration_tokens SET completed = completed + 1 WHERE token = ?", token)
+
+    # -- user-interactive auth sessions ---------------------------------------------------------
+
+    async def create_uia_session(
+        self, session_id: str, purpose: str, user_id: str | None, params: dict[str, Any], now: int
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO uia_sessions (session_id, created_ts, purpose, user_id, completed, params)"
+            " VALUES (?, ?, ?, ?, '[]', ?)",
+            session_id,
+            now,
+            purpose,
+            user_id,
+            orjson.dumps(params).decode(),
+        )
+
+    async def get_uia_session(self, session_id: str) -> tuple[str, str | None, list[str], dict[str, Any], int] | None:
+        row = await self.db.fetchone(
+            "SELECT purpose, user_id, completed, params, created_ts FROM uia_sessions WHERE session_id = ?",
+            session_id,
+        )
+        if row is None:
+            return None
+        return str(row[0]), row[1], orjson.loads(row[2]), orjson.loads(row[3]), int(row[4])
+
+    async def set_uia_completed(self, session_id: str, completed: list[str]) -> None:
+        await self.db.execute(
+            "UPDATE uia_sessions SET completed = ? WHERE session_id = ?",
+            orjson.dumps(completed).decode(),
+            session_id,
+        )
+
+    async def set_uia_params(self, session_id: str, params: dict[str, Any]) -> None:
+        await self.db.execute(
+            "UPDATE uia_sessions SET params = ? WHERE session_id = ?",
+            orjson.dumps(params).decode(),
+            session_id,
+        )
+
+    async def delete_uia_session(self, session_id: str) -> None:
+        await self.db.execute("DELETE FROM uia_sessions WHERE session_id = ?", session_id)
+
+    async def delete_uia_sessions_before(self, ts: int) -> None:
+        await self.db.execute("DELETE FROM uia_sessions WHERE created_ts < ?", ts)
