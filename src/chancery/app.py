@@ -20,7 +20,9 @@ from .services.accounts import AccountService
 from .services.auth import AuthService
 from .services.container import Services
 from .services.directory import DirectoryService
+from .services.e2e import install_e2e
 from .services.ephemeral import EphemeralService
+from .services.media import install_media
 from .services.notifier import Notifier
 from .services.profile import ProfileService
 from .services.push_rules import PushRuleService
@@ -35,6 +37,8 @@ from .services.visibility import VisibilityService
 from .storage import Storage
 from .storage.database import Database, PostgresDatabase, SqliteDatabase
 from .storage.migrations import apply_migrations
+from .storage.pg_broadcast import PgBroadcaster
+from .storage.pg_checks import check_durability
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +92,7 @@ def build_services(
     visibility = VisibilityService(storage)
     serializer = EventSerializer(storage, clock)
     ephemeral = EphemeralService(storage, clock, notifier, visibility)
-    return Services(
+    services = Services(
         config=config,
         storage=storage,
         clock=clock,
@@ -110,6 +114,11 @@ def build_services(
         visibility=visibility,
         directory=DirectoryService(storage, room_events, server_name=config.server_name),
     )
+    # Capabilities that live in their own modules wire themselves in below, one line each
+    # (their services, sync extensions, event checks and device-deletion hooks).
+    install_media(services)
+    install_e2e(services)
+    return services
 
 
 def build_web_app(services: Services, routes: list[Route] | None = None) -> web.Application:
@@ -128,9 +137,12 @@ def build_web_app(services: Services, routes: list[Route] | None = None) -> web.
 class Server:
     services: Services
     app: web.Application
+    broadcaster: PgBroadcaster | None = None
 
     async def close(self) -> None:
         self.services.ephemeral.close()
+        if self.broadcaster is not None:
+            await self.broadcaster.close()
         await self.services.storage.db.close()
 
 
@@ -138,5 +150,16 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     config.validate()
     config.data_dir.mkdir(parents=True, exist_ok=True)
     db = await open_database(config)
+    broadcaster = None
+    if isinstance(db, PostgresDatabase):
+        # Several processes may share this database: refuse one that loses commits, share /sync wake-ups.
+        try:
+            await check_durability(db, allow_unsafe=config.allow_unsafe_durability)
+        except BaseException:
+            await db.close()
+            raise
     services = build_services(config, db, load_or_create_signing_key(config), clock)
-    return Server(services, build_web_app(services))
+    if isinstance(db, PostgresDatabase):
+        broadcaster = PgBroadcaster(db, services.notifier)
+        await broadcaster.start()
+    return Server(services, build_web_app(services), broadcaster)

@@ -16,6 +16,8 @@ from .app import create_server, load_or_create_signing_key, open_database
 from .clock import SystemClock, SystemRandomness
 from .config import CONFIG_FILE_NAME, Config, load_config_file, render_template
 from .logging_setup import configure_logging
+from .media.cli import add_media_commands
+from .port_db import add_port_db_parser
 
 WARNING_BANNER = "\n" + "!" * 78 + "\n!! {}\n" + "!" * 78 + "\n"
 
@@ -57,6 +59,8 @@ def resolve_config(args: argparse.Namespace, *, create: bool) -> tuple[Config, b
         config = replace(config, rate_limits=False)
     if getattr(args, "workers", None):
         config = replace(config, workers=args.workers)
+    if getattr(args, "allow_unsafe_durability", False):
+        config = replace(config, allow_unsafe_durability=True)
     config.validate()
     return config, created
 
@@ -81,7 +85,8 @@ async def _serve(config: Config, created: bool) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    # Graceful: stop accepting, let in-flight requests finish (long polls are cut short), close the DB.
+    # Graceful: stop accepting, cut long polls short, let in-flight requests finish, close the DB.
+    server.services.notifier.wake_all()
     await runner.shutdown()
     await runner.cleanup()
     await server.close()
@@ -185,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--open-registration", action="store_true", help="allow anyone to register (development)")
     serve.add_argument("--no-rate-limits", action="store_true", help="disable rate limits (benchmarks)")
     serve.add_argument("--workers", type=int, help="number of server processes (PostgreSQL only)")
+    serve.add_argument(
+        "--allow-unsafe-durability",
+        action="store_true",
+        help="start even if PostgreSQL runs with fsync or synchronous_commit off (loses acknowledged events)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
@@ -207,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("--uses", type=int, help="how many registrations it allows (default unlimited)")
     token_create.add_argument("--expires", help="ISO 8601 expiry, e.g. 2027-01-31")
     token_create.set_defaults(func=cmd_registration_token_create)
+
+    # Commands that live in their own modules add their subparsers below, one line each.
+    add_media_commands(sub, _add_common, resolve_config)
+    add_port_db_parser(sub)
     return parser
 
 

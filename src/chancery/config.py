@@ -25,8 +25,13 @@ listen = "{listen}"
 # The URL clients use to reach this server (advertised in /.well-known/matrix/client).
 public_baseurl = "{public_baseurl}"
 
-# "sqlite" keeps everything in the data directory; "postgresql://user@host/db" scales out.
+# "sqlite" keeps everything in the data directory; "postgresql://user@host/db" scales out
+# (several server processes may share one PostgreSQL database; see docs/operations.md).
 database = "{database}"
+
+# PostgreSQL only: the server refuses to start on a database that may lose acknowledged commits
+# (fsync = off or synchronous_commit = off). true accepts that risk: for throwaway test systems only.
+allow_unsafe_durability = false
 
 # Room version of new rooms (10, 11 or 12).
 default_room_version = "{default_room_version}"
@@ -45,6 +50,20 @@ enabled = true
 max_event_bytes = 65536
 # The largest JSON request body, in bytes.
 max_request_bytes = 1048576
+
+[media]
+# The largest file a user may upload, in bytes (50 MiB).
+max_upload_bytes = 52428800
+# How much media one user may store in total, in bytes (1 GiB).
+media_quota_bytes = 1073741824
+# The deprecated unauthenticated /_matrix/media/v3/download and /thumbnail endpoints. Off: anyone
+# holding an mxc:// URI could fetch the file without an account.
+legacy_media_endpoints = false
+# Thumbnails are made only from JPEG, PNG, GIF and WebP images no larger than this many pixels
+# (decompression-bomb guard), with at most this many animation frames, within this many seconds.
+thumbnail_max_pixels = 33554432
+thumbnail_max_frames = 64
+thumbnail_timeout_seconds = 10.0
 """
 
 
@@ -61,6 +80,13 @@ class Config:
     max_event_bytes: int = 65536
     max_request_bytes: int = 1_048_576
     workers: int = 1
+    allow_unsafe_durability: bool = False
+    max_upload_bytes: int = 50 * 1024 * 1024
+    media_quota_bytes: int = 1024 * 1024 * 1024
+    legacy_media_endpoints: bool = False
+    thumbnail_max_pixels: int = 32 * 1024 * 1024
+    thumbnail_max_frames: int = 64
+    thumbnail_timeout_seconds: float = 10.0
 
     @property
     def host(self) -> str:
@@ -111,6 +137,8 @@ def load_config_file(path: Path, base: Config) -> Config:
     for key in ("server_name", "listen", "public_baseurl", "database", "default_room_version"):
         if key in raw:
             updates[key] = str(raw[key])
+    if "allow_unsafe_durability" in raw:
+        updates["allow_unsafe_durability"] = bool(raw["allow_unsafe_durability"])
     if "open" in raw.get("registration", {}):
         updates["open_registration"] = bool(raw["registration"]["open"])
     if "enabled" in raw.get("rate_limits", {}):
@@ -119,4 +147,12 @@ def load_config_file(path: Path, base: Config) -> Config:
     for key in ("max_event_bytes", "max_request_bytes"):
         if key in limits:
             updates[key] = int(limits[key])
+    media = raw.get("media", {})
+    for key in ("max_upload_bytes", "media_quota_bytes", "thumbnail_max_pixels", "thumbnail_max_frames"):
+        if key in media:
+            updates[key] = int(media[key])
+    if "legacy_media_endpoints" in media:
+        updates["legacy_media_endpoints"] = bool(media["legacy_media_endpoints"])
+    if "thumbnail_timeout_seconds" in media:
+        updates["thumbnail_timeout_seconds"] = float(media["thumbnail_timeout_seconds"])
     return replace(base, **updates)

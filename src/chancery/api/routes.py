@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..http.routing import Route
-from .client import account, discovery, room_events, rooms, sync, user_data
+from .admin import media as admin_media
+from .client import account, discovery, key_backup, keys, media, room_events, rooms, sync, to_device, user_data
 
 C = "/_matrix/client/v3"
 V1 = "/_matrix/client/v1"
@@ -91,6 +92,9 @@ def client_routes() -> list[Route]:
         Route("GET", R + "/state/{event_type}/{state_key}", room_events.get_state_event),
         Route("PUT", R + "/state/{event_type}", room_events.put_state, bucket="message"),
         Route("PUT", R + "/state/{event_type}/{state_key}", room_events.put_state, bucket="message"),
+        # An empty state key as a trailing slash (how matrix-js-sdk/Element spell it).
+        Route("GET", R + "/state/{event_type}/", room_events.get_state_event),
+        Route("PUT", R + "/state/{event_type}/", room_events.put_state, bucket="message"),
         Route("GET", R + "/members", room_events.get_members),
         Route("GET", R + "/joined_members", room_events.get_joined_members),
         Route("GET", R + "/messages", room_events.get_messages),
@@ -110,8 +114,51 @@ def client_routes() -> list[Route]:
         # sync
         Route("GET", C + "/sync", sync.get_sync),
         # end-to-end encryption: keys, to-device, cross-signing, key backup (issue 3)
+        Route("POST", C + "/keys/upload", keys.post_keys_upload),
+        Route("POST", C + "/keys/query", keys.post_keys_query),
+        Route("POST", C + "/keys/claim", keys.post_keys_claim),
+        Route("GET", C + "/keys/changes", keys.get_keys_changes),
+        Route("POST", C + "/keys/device_signing/upload", keys.post_device_signing_upload, bucket="login"),
+        Route("POST", C + "/keys/signatures/upload", keys.post_signatures_upload),
+        Route("PUT", C + "/sendToDevice/{event_type}/{txn_id}", to_device.put_send_to_device, bucket="message"),
+        Route("POST", C + "/room_keys/version", key_backup.post_version),
+        Route("GET", C + "/room_keys/version", key_backup.get_version),
+        Route("GET", C + "/room_keys/version/{version}", key_backup.get_version),
+        Route("PUT", C + "/room_keys/version/{version}", key_backup.put_version),
+        Route("DELETE", C + "/room_keys/version/{version}", key_backup.delete_version),
+        *[
+            Route(method, C + "/room_keys/keys" + suffix, handler)
+            for suffix in ("", "/{room_id}", "/{room_id}/{session_id}")
+            for method, handler in (
+                ("GET", key_backup.get_keys),
+                ("PUT", key_backup.put_keys),
+                ("DELETE", key_backup.delete_keys),
+            )
+        ],
         # media repository (issue 4)
+        Route("POST", "/_matrix/media/v3/upload", media.post_upload, bucket="message"),
+        Route("POST", "/_matrix/media/v1/create", media.post_create, bucket="message"),
+        Route("PUT", "/_matrix/media/v3/upload/{server_name}/{media_id}", media.put_upload, bucket="message"),
+        Route("GET", V1 + "/media/config", media.get_config),
+        Route("GET", "/_matrix/media/v3/config", media.get_config),
+        Route("GET", V1 + "/media/download/{server_name}/{media_id}", media.get_download),
+        Route("GET", V1 + "/media/download/{server_name}/{media_id}/{file_name:[^/]*}", media.get_download),
+        Route("GET", V1 + "/media/thumbnail/{server_name}/{media_id}", media.get_thumbnail),
+        Route("GET", "/_matrix/media/v3/download/{server_name}/{media_id}", media.get_legacy_download, auth="none"),
+        Route(
+            "GET",
+            "/_matrix/media/v3/download/{server_name}/{media_id}/{file_name:[^/]*}",
+            media.get_legacy_download,
+            auth="none",
+        ),
+        Route("GET", "/_matrix/media/v3/thumbnail/{server_name}/{media_id}", media.get_legacy_thumbnail, auth="none"),
         # administration
+        Route(
+            "POST",
+            "/_chancery/admin/v1/media/quarantine/{server_name}/{media_id}",
+            admin_media.post_quarantine,
+            auth="admin",
+        ),
     ]
 
 

@@ -12,6 +12,7 @@ from .identifiers import is_valid_user_id, server_of
 from .power_levels import (
     StateMap,
     action_level,
+    original_creator,
     required_event_level,
     room_creators,
     user_power_level,
@@ -48,7 +49,8 @@ def auth_event_keys(event: dict[str, Any], version: RoomVersion) -> list[tuple[s
         if membership in ("join", "invite", "knock"):
             keys.append(("m.room.join_rules", ""))
         if membership == "invite" and isinstance(content.get("third_party_invite"), dict):
-            token = content["third_party_invite"].get("signed", {}).get("token")
+            signed = content["third_party_invite"].get("signed")
+            token = signed.get("token") if isinstance(signed, dict) else None
             if isinstance(token, str):
                 keys.append(("m.room.third_party_invite", token))
         via = content.get("join_authorised_via_users_server")
@@ -94,14 +96,20 @@ def _check_create(event: dict[str, Any], version: RoomVersion) -> None:
         raise AuthError("create event has prev_events")
     if version.create_event_defines_room_id:
         # Our stored copy carries the derived room_id for convenience; a PDU carrying any other is invalid.
-        if "room_id" in event and event["room_id"] != room_id_from_create_event_id(event["event_id"]):
+        event_id = event.get("event_id")
+        if "room_id" in event and (
+            not isinstance(event_id, str) or event["room_id"] != room_id_from_create_event_id(event_id)
+        ):
             raise AuthError("create event has a room_id")
     elif server_of(event["room_id"]) != server_of(event["sender"]):
         raise AuthError("room_id domain differs from the sender's")
-    room_version = event["content"].get("room_version", "1")
-    if room_version not in ROOM_VERSIONS:
+    # Rule 1.3 only rejects a room_version that is present and unrecognised.
+    content = event["content"]
+    if "room_version" in content and not (
+        isinstance(content["room_version"], str) and content["room_version"] in ROOM_VERSIONS
+    ):
         raise AuthError("unknown room version")
-    if not version.v11_redaction_and_format and "creator" not in event["content"]:
+    if not version.v11_redaction_and_format and "creator" not in content:
         raise AuthError("create event has no creator")
     if version.create_event_defines_room_id and "additional_creators" in event["content"]:
         extra = event["content"]["additional_creators"]
@@ -123,7 +131,7 @@ def _check_membership(event: dict[str, Any], state: StateMap, version: RoomVersi
 
     if membership == "join":
         prev = event.get("prev_events", [])
-        if len(prev) == 1 and prev[0] == create["event_id"] and target == create["sender"]:
+        if len(prev) == 1 and prev[0] == create["event_id"] and target == original_creator(create, version):
             return
         if sender != target:
             raise AuthError("cannot join on behalf of another user")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..errors import bad_json
@@ -20,8 +21,23 @@ def _strings(value: Any, name: str) -> list[str] | None:
     return list(value)
 
 
+def _flag(raw: dict[str, Any], key: str, name: str) -> bool:
+    value = raw.get(key)
+    if value is None:  # absent or null: the spec default
+        return False
+    if not isinstance(value, bool):
+        raise bad_json(f"{name}.{key} must be a boolean")
+    return value
+
+
+@lru_cache(maxsize=1024)
+def _type_pattern(pattern: str) -> re.Pattern[str]:
+    # Only `*` is a wildcard (any sequence of characters); `?`, `[` and the rest match themselves.
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+
+
 def _matches_type(pattern_list: list[str], event_type: str) -> bool:
-    return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in pattern_list)
+    return any(_type_pattern(pattern).fullmatch(event_type) for pattern in pattern_list)
 
 
 @dataclass(frozen=True)
@@ -58,8 +74,8 @@ class EventFilter:
             not_rooms=_strings(raw.get("not_rooms"), "not_rooms") or [],
             contains_url=contains_url,
             limit=None if limit is None else min(limit, MAX_TIMELINE_LIMIT),
-            lazy_load_members=bool(raw.get("lazy_load_members", False)),
-            include_redundant_members=bool(raw.get("include_redundant_members", False)),
+            lazy_load_members=_flag(raw, "lazy_load_members", name),
+            include_redundant_members=_flag(raw, "include_redundant_members", name),
         )
 
     def allows_room(self, room_id: str) -> bool:
@@ -130,7 +146,7 @@ class SyncFilter:
         room = RoomFilter(
             rooms=_strings(room_raw.get("rooms"), "room.rooms"),
             not_rooms=_strings(room_raw.get("not_rooms"), "room.not_rooms") or [],
-            include_leave=bool(room_raw.get("include_leave", False)),
+            include_leave=_flag(room_raw, "include_leave", "filter.room"),
             timeline=EventFilter.parse(room_raw.get("timeline"), "room.timeline"),
             state=EventFilter.parse(room_raw.get("state"), "room.state"),
             ephemeral=EventFilter.parse(room_raw.get("ephemeral"), "room.ephemeral"),

@@ -14,11 +14,18 @@ INFINITE = math.inf
 _ACTION_DEFAULTS = {"ban": 50, "kick": 50, "redact": 50, "invite": 0}
 
 
+def original_creator(create_event: dict[str, Any], version: RoomVersion) -> str:
+    """Who created the room: `content.creator` before v11 (which removed it), the create `sender` after."""
+    if not version.v11_redaction_and_format:
+        return str(create_event.get("content", {}).get("creator", create_event["sender"]))
+    return str(create_event["sender"])
+
+
 def room_creators(create_event: dict[str, Any] | None, version: RoomVersion) -> frozenset[str]:
-    """v12: the create sender plus `additional_creators`; earlier versions: the create sender."""
+    """v12: the create sender plus `additional_creators`; earlier versions: the one original creator."""
     if create_event is None:
         return frozenset()
-    creators = {str(create_event["sender"])}
+    creators = {original_creator(create_event, version)}
     if version.create_event_defines_room_id:
         extra = create_event.get("content", {}).get("additional_creators", [])
         if isinstance(extra, list):
@@ -36,7 +43,8 @@ def user_power_level(user_id: str, state: StateMap, version: RoomVersion) -> flo
         return INFINITE
     power_levels = state.get(("m.room.power_levels", ""))
     if power_levels is None:
-        return 100 if create_event is not None and create_event.get("sender") == user_id else 0
+        # Without a power levels event the creator has 100 and everyone else 0 (spec: m.room.power_levels).
+        return 100 if user_id in room_creators(create_event, version) else 0
     content = power_levels.get("content", {})
     users = content.get("users", {})
     if isinstance(users, dict) and user_id in users:

@@ -9,6 +9,8 @@ from aiohttp import web
 
 from ..errors import MatrixError, bad_json, invalid_param, missing_param, too_large
 
+MAX_JSON_DEPTH = 100
+
 
 async def read_json(request: web.Request, *, allow_empty: bool = False) -> dict[str, Any]:
     """The request body as a JSON object: M_NOT_JSON when unparsable, M_BAD_JSON when not an object."""
@@ -26,7 +28,29 @@ async def read_json(request: web.Request, *, allow_empty: bool = False) -> dict[
         raise MatrixError(400, "M_NOT_JSON", "Content not JSON") from exc
     if not isinstance(value, dict):
         raise bad_json("Request body must be a JSON object")
+    may_nest_deep = raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH
+    if (b"\\u0000" in raw or may_nest_deep) and not _values_acceptable(value):
+        raise bad_json(f"Strings must not contain NUL characters, nor objects nest deeper than {MAX_JSON_DEPTH}")
     return value
+
+
+def _values_acceptable(value: Any) -> bool:
+    """No NUL in any string (PostgreSQL cannot store it in TEXT; no Matrix field needs one) and bounded nesting
+    (canonical JSON, hashing and redaction recurse; Python's recursion limit is below the JSON parser's depth).
+
+    Iterative, so the check itself cannot exhaust the recursion limit."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return False
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return True
 
 
 def get_str(body: dict[str, Any], key: str, *, required: bool = False, max_length: int = 65536) -> str | None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import unquote
 
 from aiohttp import web
 
-from ..errors import MatrixError, forbidden
+from ..errors import MatrixError, forbidden, invalid_param
 from .context import REQUESTER_KEY, services_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -29,9 +30,16 @@ def _access_token(request: web.Request) -> str | None:
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or "\x00" in token:
         return None
     return token.strip()
+
+
+def _reject_nul(request: web.Request) -> None:
+    """NUL characters are never meaningful in Matrix identifiers and PostgreSQL cannot store them in TEXT."""
+    values = [unquote(v) for v in request.match_info.values()] + list(request.query.values())
+    if any("\x00" in value for value in values):
+        raise invalid_param("NUL characters are not allowed in paths or query parameters")
 
 
 def client_address(request: web.Request) -> str:
@@ -41,6 +49,7 @@ def client_address(request: web.Request) -> str:
 def wrap(route: Route) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         services = services_of(request)
+        _reject_nul(request)
         if route.auth != "none":
             token = _access_token(request)
             if token is None:

@@ -47,9 +47,8 @@ class AuthService:
         found = await self.storage.users.lookup_token(token_hash)
         if found is None:
             return None
-        user_id, device_id = found
-        user = await self.storage.users.get_user(user_id)
-        return Requester(user_id, device_id, bool(user and user.is_admin), token_hash)
+        user_id, device_id, is_admin = found
+        return Requester(user_id, device_id, is_admin, token_hash)
 
     async def check_password(self, user_id: str, password: str) -> bool:
         user = await self.storage.users.get_user(user_id)

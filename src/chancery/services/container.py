@@ -14,7 +14,9 @@ from ..storage import Storage
 from .accounts import AccountService
 from .auth import AuthService
 from .directory import DirectoryService
+from .e2e import E2eServices
 from .ephemeral import EphemeralService
+from .media import MediaService
 from .notifier import Notifier
 from .profile import ProfileService
 from .push_rules import PushRuleService
@@ -51,3 +53,7 @@ class Services:
     directory: DirectoryService
     # Optional capabilities added by other modules (e2e keys, media, ...), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)
+    # The media repository (issue 4), set by media.install_media.
+    media: MediaService = field(init=False)
+    # End-to-end encryption (issue 3), set by e2e.install_e2e.
+    e2e: E2eServices = field(init=False)

@@ -27,6 +27,9 @@ class Notifier:
         self._latest: dict[str, int] = {}
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._publisher: Publisher | None = None
+        self._closing = False
+        # Raised by `wake_all_local`: everything up to here may have changed for every key.
+        self._everything_changed_at = 0
 
     def set_publisher(self, publisher: Publisher | None) -> None:
         """Send every local notification to other processes too."""
@@ -45,14 +48,33 @@ class Notifier:
             for event in self._waiters.get(key, ()):
                 event.set()
 
+    def wake_all_local(self, pos: int) -> None:
+        """Treat every key as changed up to `pos` (committed): another process's notification was lost or too large.
+
+        Each waiting /sync wakes once, rebuilds its response up to the committed position and waits again.
+        """
+        self._everything_changed_at = max(self._everything_changed_at, pos)
+        for waiters in self._waiters.values():
+            for event in waiters:
+                event.set()
+
+    def wake_all(self) -> None:
+        """Shutting down: let every long-poll return now instead of holding the process open."""
+        self._closing = True
+        for waiters in self._waiters.values():
+            for event in waiters:
+                event.set()
+
     def changed_since(self, keys: Iterable[str], since: int) -> bool:
-        return any(self._latest.get(key, 0) > since for key in keys)
+        return self._everything_changed_at > since or any(self._latest.get(key, 0) > since for key in keys)
 
     async def wait(self, keys: Iterable[str], since: int, timeout_s: float) -> bool:
         """Wait until one of `keys` changes after `since`, or the timeout; True if something changed."""
         key_list = list(keys)
         if self.changed_since(key_list, since):
             return True
+        if self._closing:
+            return False
         event = asyncio.Event()
         for key in key_list:
             self._waiters.setdefault(key, set()).add(event)

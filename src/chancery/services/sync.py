@@ -30,6 +30,7 @@ from .serialize import EventSerializer
 from .visibility import VisibilityService
 
 NOTIFYING_TYPES = ("m.room.message", "m.room.encrypted", "m.sticker", "m.call.invite", "m.poll.start")
+TIMELINE_SCAN_BATCHES = 20
 INVITE_STATE_TYPES = (
     "m.room.create",
     "m.room.join_rules",
@@ -190,13 +191,24 @@ class SyncService:
         self, request: SyncRequest, room_id: str, after: int, upto: int, timeline_filter: EventFilter
     ) -> tuple[list[StoredEvent], bool]:
         limit = DEFAULT_TIMELINE_LIMIT if timeline_filter.limit is None else timeline_filter.limit
-        recent = await self.storage.events.room_events(
-            room_id, after=after, upto=upto, limit=limit + 1, newest_first=True
-        )
-        limited = len(recent) > limit
-        recent = list(reversed(recent[:limit]))
-        recent = await self.visibility.filter_visible(request.requester.user_id, room_id, recent)
-        return [s for s in recent if timeline_filter.matches(s.event)], limited
+        # The limit counts events the client will get: filter before cutting, scanning back in batches
+        # (bounded, so a filter matching nothing cannot walk a huge room's whole history).
+        batch_size = max(2 * (limit + 1), 50)
+        found: list[StoredEvent] = []
+        cursor = upto
+        more_unscanned = False
+        for _ in range(TIMELINE_SCAN_BATCHES):
+            batch = await self.storage.events.room_events(
+                room_id, after=after, upto=cursor, limit=batch_size, newest_first=True
+            )
+            visible = await self.visibility.filter_visible(request.requester.user_id, room_id, batch)
+            found += [s for s in visible if timeline_filter.matches(s.event)]
+            more_unscanned = len(batch) == batch_size
+            if not more_unscanned or len(found) > limit:
+                break
+            cursor = batch[-1].pos - 1
+        limited = len(found) > limit or more_unscanned
+        return list(reversed(found[:limit])), limited
 
     async def _state_section(
         self,

@@ -6,8 +6,12 @@ from dataclasses import dataclass
 
 from .account import AccountStore
 from .database import Database
+from .e2e import DeviceListStore, E2eKeyStore
+from .e2e_backup import KeyBackupStore
+from .e2e_to_device import ToDeviceStore
 from .ephemeral import EphemeralStore
 from .events import EventStore
+from .media import MediaStore
 from .rooms import RoomStore
 from .users import UserStore
 
@@ -20,6 +24,11 @@ class Storage:
     events: EventStore
     account: AccountStore
     ephemeral: EphemeralStore
+    media: MediaStore
+    e2e_keys: E2eKeyStore
+    device_lists: DeviceListStore
+    to_device: ToDeviceStore
+    key_backup: KeyBackupStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -30,4 +39,9 @@ class Storage:
             events=EventStore(db),
             account=AccountStore(db),
             ephemeral=EphemeralStore(db),
+            media=MediaStore(db),
+            e2e_keys=E2eKeyStore(db),
+            device_lists=DeviceListStore(db),
+            to_device=ToDeviceStore(db),
+            key_backup=KeyBackupStore(db),
         )

@@ -28,6 +28,10 @@ def _statements(script: str) -> list[str]:
 async def apply_migrations(db: Database) -> int:
     """Apply every migration newer than the database's version; return the resulting version."""
     async with db.transaction() as txn:
+        if txn.dialect == "postgres":
+            # Concurrent CREATE TABLE IF NOT EXISTS can fail on PostgreSQL (pg_type unique violation) when
+            # several processes start on a fresh database: serialise it.
+            await txn.execute("SELECT pg_advisory_xact_lock(7205761193)")
         await txn.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, name TEXT NOT NULL)")
     current = await db.fetchval("SELECT MAX(version) FROM schema_version") or 0
     for number, name, script in _migration_files():

@@ -110,13 +110,14 @@ class UserStore:
             now,
         )
 
-    async def lookup_token(self, token_hash: str) -> tuple[str, str] | None:
+    async def lookup_token(self, token_hash: str) -> tuple[str, str, bool] | None:
+        """(user_id, device_id, is_admin) for a live token of an active account."""
         row = await self.db.fetchone(
-            "SELECT t.user_id, t.device_id FROM access_tokens t JOIN users u ON u.user_id = t.user_id"
+            "SELECT t.user_id, t.device_id, u.is_admin FROM access_tokens t JOIN users u ON u.user_id = t.user_id"
             " WHERE t.token_hash = ? AND u.deactivated = 0",
             token_hash,
         )
-        return None if row is None else (str(row[0]), str(row[1]))
+        return None if row is None else (str(row[0]), str(row[1]), bool(row[2]))
 
     async def delete_token(self, token_hash: str) -> None:
         await self.db.execute("DELETE FROM access_tokens WHERE token_hash = ?", token_hash)

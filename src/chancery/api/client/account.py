@@ -12,7 +12,9 @@ PASSWORD_FLOW = [["m.login.password"]]
 
 
 def _registration_flows(open_registration: bool) -> list[list[str]]:
-    flows = [["m.login.registration_token"]]
+    # The token stage is followed by m.login.dummy, as Synapse offers it: matrix-nio's token registration
+    # finishes with a dummy stage in the same session, and js-sdk/Element complete dummy stages on their own.
+    flows = [["m.login.registration_token", "m.login.dummy"]]
     return [["m.login.dummy"], *flows] if open_registration else flows
 
 

@@ -1,0 +1,1 @@
+"""Media repository internals: the content-addressed disk store, the thumbnailer and safe-serving headers."""

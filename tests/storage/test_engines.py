@@ -1,0 +1,72 @@
+"""The database engines keep the same promises: atomic transactions, isolation of a failed one, and
+stream positions that become visible in order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from chancery.storage.database import Database, PostgresDatabase, SqliteDatabase
+from chancery.storage.migrations import apply_migrations
+from chancery.storage.stream import current_position, next_position
+from tests.conftest import ENGINES
+from tests.serverproc import create_pg_database, drop_pg_database
+
+
+@pytest.fixture(params=ENGINES)
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        database: Database = SqliteDatabase(tmp_path / "test.db")
+        await apply_migrations(database)
+        yield database
+        await database.close()
+    else:
+        dsn = await asyncio.to_thread(create_pg_database)
+        database = await PostgresDatabase.connect(dsn)
+        await apply_migrations(database)
+        yield database
+        await database.close()
+        await asyncio.to_thread(drop_pg_database, dsn)
+
+
+async def test_migrations_are_idempotent(db: Database) -> None:
+    version = await apply_migrations(db)
+    assert version == await apply_migrations(db)
+
+
+async def test_failed_transaction_leaves_no_trace_and_spares_its_neighbours(db: Database) -> None:
+    async def write(name: str, fail: bool) -> None:
+        async with db.transaction() as txn:
+            await txn.execute("INSERT INTO filters (user_id, filter_id, json) VALUES (?, 0, '{}')", name)
+            if fail:
+                raise RuntimeError("body failed")
+
+    results = await asyncio.gather(*(write(f"@u{i}:x", fail=i % 3 == 0) for i in range(30)), return_exceptions=True)
+    failed = {f"@u{i}:x" for i, r in enumerate(results) if isinstance(r, Exception)}
+    assert failed == {f"@u{i}:x" for i in range(0, 30, 3)}
+    stored = {str(r[0]) for r in await db.fetchall("SELECT user_id FROM filters")}
+    assert stored == {f"@u{i}:x" for i in range(30)} - failed
+
+
+async def test_concurrent_positions_are_unique_and_visible_in_order(db: Database) -> None:
+    seen: list[int] = []
+
+    async def writer() -> None:
+        for _ in range(20):
+            async with db.transaction() as txn:
+                seen.append(await next_position(txn))
+
+    async def reader() -> list[int]:
+        observed = []
+        for _ in range(50):
+            observed.append(await current_position(db))
+            await asyncio.sleep(0)
+        return observed
+
+    _, _, _, observed = await asyncio.gather(writer(), writer(), writer(), reader())
+    assert sorted(seen) == list(range(1, 61))
+    assert observed == sorted(observed)
+    assert await current_position(db) == 60
