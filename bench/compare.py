@@ -106,6 +106,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "kernel": platform.release(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        # Other work on the machine skews every figure: the load average says whether the run was alone.
+        "loadavg_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -179,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         ensure_synapse(RESULTS / "synapse-install.log")
     workroot = Path(tempfile.mkdtemp(prefix="chancery-bench-"))
     results: dict[str, dict[str, dict[str, Any]]] = {server: {} for server in servers}
+    load_before = [round(x, 2) for x in os.getloadavg()]
     params: dict[str, Any] = {}
     started = time.monotonic()
     for scenario in scenarios:
@@ -201,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
 
     initial_counts = tuple(params.get("initial-sync", {}).get("room_counts", ()))
     report = {
-        "machine": machine(),
+        "machine": {**machine(), "loadavg_at_start": load_before},
         "database": args.db,
         "quick": args.quick,
         "chancery_commit": chancery_commit(),
@@ -215,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             f"# Chancery vs Synapse {SYNAPSE_VERSION} — {args.db}{' (quick)' if args.quick else ''}",
             "",
             f"{m['date']}; {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB; Python {m['python']}; "
+            f"load average {m['loadavg_at_start'][0]} at start, {m['loadavg_1_5_15'][0]} at end; "
             f"Chancery {report['chancery_commit']}. Command: `{' '.join(['bench/compare.py', *sys.argv[1:]])}`",
             "",
             f"Parameters: `{json.dumps(params)}`",

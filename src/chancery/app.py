@@ -84,6 +84,7 @@ def build_services(
         server_name=config.server_name,
         signing_key=signing_key,
         max_event_bytes=config.max_event_bytes,
+        randomness=randomness,
     )
     rooms = RoomService(
         storage, room_events, server_name=config.server_name, default_version=config.default_room_version

@@ -18,3 +18,25 @@ async def test_message_reaches_other_member(api: Api) -> None:
     events = later["rooms"]["join"][room]["timeline"]["events"]
     assert [e["event_id"] for e in events] == [event_id]
     assert (await api.request("GET", C + "/sync")).errcode == "M_MISSING_TOKEN"
+
+
+async def test_every_supported_room_version_can_be_created_and_used(api: Api) -> None:
+    alice = await api.register()
+    for version in ("10", "11", "12"):
+        room = await api.create_room(alice, room_version=version, name=f"v{version}")
+        await api.send(alice, room, f"hello in v{version}")
+        create = await api.ok("GET", f"{C}/rooms/{room}/state/m.room.create/", alice)
+        assert create["room_version"] == version
+        assert ("creator" in create) == (version == "10")
+        if version == "12":
+            assert ":" not in room
+        else:
+            assert room.endswith(":localhost")
+
+
+async def test_identical_rooms_created_at_once_get_distinct_ids(api: Api) -> None:
+    import asyncio
+
+    alice = await api.register()
+    rooms = await asyncio.gather(*(api.create_room(alice, preset="private_chat") for _ in range(10)))
+    assert len(set(rooms)) == 10

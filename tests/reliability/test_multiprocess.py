@@ -316,8 +316,8 @@ def _worker_pids(supervisor: int) -> set[int]:
     return found
 
 
-def _established_connections(pid: int, port: int) -> int:
-    """How many established TCP connections on `port` the process `pid` holds."""
+def _established_connections(pid: int, port: int, state: str = "01") -> int:
+    """How many TCP sockets on local `port` in `state` (01 established, 0A listening) the process `pid` holds."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
@@ -330,7 +330,7 @@ def _established_connections(pid: int, port: int) -> int:
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         local_port = int(fields[1].rsplit(":", 1)[1], 16)
-        if local_port == port and fields[3] == "01" and fields[9] in inodes:
+        if local_port == port and fields[3] == state and fields[9] in inodes:
             count += 1
     return count
 
@@ -363,6 +363,8 @@ async def test_workers_share_the_port_restart_after_a_crash_and_stop_on_sigterm(
         assert server.proc is not None
         supervisor = server.proc.pid
         workers = _wait_for(lambda: _worker_pids(supervisor) if len(_worker_pids(supervisor)) == 2 else None, 20, "2")
+        # /health answered once one worker listens; the kernel spreads connections over bound sockets only.
+        _wait_for(lambda: all(_established_connections(pid, server.port, "0A") for pid in workers), 30, "listening")
         api = Api(server.base_url)
         alice = await api.register()
         since = (await api.sync(alice))["next_batch"]

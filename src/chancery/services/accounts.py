@@ -68,7 +68,7 @@ class AccountService:
     ) -> None:
         password_hash = await hash_password(password) if password is not None else None
         async with self.storage.db.transaction() as txn:
-            if await txn.fetchval("SELECT 1 FROM users WHERE user_id = ?", user_id) is not None:
+            if await self.storage.users.user_exists(user_id, txn):
                 raise MatrixError(400, "M_USER_IN_USE", "User ID already taken")
             if registration_token is not None:
                 found = await self.storage.users.registration_token(txn, registration_token)

@@ -15,7 +15,7 @@ from typing import Any
 
 from signedjson.types import SigningKey
 
-from ..clock import Clock
+from ..clock import Clock, Randomness, SystemRandomness
 from ..errors import MatrixError, forbidden, not_found, too_large
 from ..events.auth_rules import AuthError, auth_event_keys, check_auth
 from ..events.builder import EventDraft, build_event, redacted_event_id
@@ -65,17 +65,10 @@ class RoomWriter:
             for key in auth_event_keys(_draft_shape(draft), self.version)
             if key in self.state
         ]
-        event = build_event(
-            draft,
-            version=self.version,
-            room_id=self.room_id,
-            prev_events=[self.last_event_id] if self.last_event_id else [],
-            auth_events=auth_ids,
-            depth=self.depth + 1,
-            origin_server_ts=svc.clock.now_ms(),
-            server_name=svc.server_name,
-            signing_key=svc.signing_key,
-        )
+        if draft.event_type == "m.room.create":
+            event = await self._build_create(draft)
+        else:
+            event = self._build(draft, auth_ids, svc.clock.now_ms())
         if len(canonical_json(event)) > svc.max_event_bytes:
             raise too_large(f"Event is larger than {svc.max_event_bytes} bytes")
         try:
@@ -92,16 +85,6 @@ class RoomWriter:
                     "prev_content": replaced["content"],
                     "prev_sender": replaced["sender"],
                 }
-        if event["type"] == "m.room.create":
-            self.room_id = event["room_id"]
-            await svc.storage.rooms.insert_room(
-                self.txn,
-                event["room_id"],
-                self.version.identifier,
-                event["sender"],
-                False,
-                svc.clock.now_ms(),
-            )
         if event["type"] == "m.room.redaction":
             await self._apply_redaction(event)
         pos = await next_position(self.txn)
@@ -115,6 +98,37 @@ class RoomWriter:
         stored = StoredEvent(pos, event)
         self.written.append(stored)
         return stored
+
+    def _build(self, draft: EventDraft, auth_ids: list[str], origin_server_ts: int) -> dict[str, Any]:
+        svc = self.service
+        return build_event(
+            draft,
+            version=self.version,
+            room_id=self.room_id,
+            prev_events=[self.last_event_id] if self.last_event_id else [],
+            auth_events=auth_ids,
+            depth=self.depth + 1,
+            origin_server_ts=origin_server_ts,
+            server_name=svc.server_name,
+            signing_key=svc.signing_key,
+        )
+
+    async def _build_create(self, draft: EventDraft) -> dict[str, Any]:
+        """A create event whose room ID is new on this server; the room row is claimed here."""
+        svc = self.service
+        now = svc.clock.now_ms()
+        for offset in range(1000):
+            if not self.version.create_event_defines_room_id:
+                self.room_id = f"!{svc.randomness.letters(18)}:{svc.server_name}"
+            # v12 derives the room ID from the event, so two identical creates in one millisecond would
+            # collide: step the timestamp until the ID is unused.
+            event = self._build(draft, [], now + offset)
+            if await svc.storage.rooms.insert_room(
+                self.txn, event["room_id"], self.version.identifier, event["sender"], False, now
+            ):
+                self.room_id = event["room_id"]
+                return event
+        raise MatrixError(500, "M_UNKNOWN", "Could not allocate a room ID")
 
     async def _apply_redaction(self, redaction: dict[str, Any]) -> None:
         target_id = redacted_event_id(redaction)
@@ -157,9 +171,11 @@ class RoomEventService:
         server_name: str,
         signing_key: SigningKey,
         max_event_bytes: int,
+        randomness: Randomness | None = None,
     ) -> None:
         self.storage = storage
         self.clock = clock
+        self.randomness = randomness or SystemRandomness()
         self.notifier = notifier
         self.state_cache = state_cache
         self.server_name = server_name

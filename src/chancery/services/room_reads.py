@@ -229,18 +229,13 @@ class RoomReadService:
     async def threads(self, requester: Requester, room_id: str, limit: int, from_token: str | None) -> dict[str, Any]:
         await self._require_ever_member(requester, room_id)
         limit = max(1, min(limit, 100))
-        before = parse_token(from_token) if from_token else 2**62
-        rows = await self.storage.db.fetchall(
-            "SELECT relates_to, MAX(stream_pos) AS latest FROM events WHERE room_id = ? AND rel_type = 'm.thread'"
-            " GROUP BY relates_to HAVING MAX(stream_pos) < ? ORDER BY latest DESC LIMIT ?",
-            room_id,
-            before,
-            limit,
-        )
-        roots = await self.storage.events.get_events(str(r[0]) for r in rows)
-        ordered = [roots[str(r[0])] for r in rows if str(r[0]) in roots]
+        parsed = parse_token(from_token)
+        before = 2**62 if parsed is None else parsed
+        rows = await self.storage.events.thread_roots(room_id, before, limit)
+        roots = await self.storage.events.get_events(root for root, _ in rows)
+        ordered = [roots[root] for root, _ in rows if root in roots]
         visible = await self.visibility.filter_visible(requester.user_id, room_id, ordered)
         result: dict[str, Any] = {"chunk": await self.serializer.serialize(visible, requester)}
         if len(rows) == limit:
-            result["next_batch"] = make_token(int(rows[-1][1]))
+            result["next_batch"] = make_token(rows[-1][1])
         return result

@@ -144,7 +144,7 @@ class RoomService:
                 content = await self._member_content(invitee, "invite", is_direct=True if is_direct else None)
                 await writer.append(EventDraft("m.room.member", sender, content, invitee))
             if visibility == "public":
-                await writer.txn.execute("UPDATE rooms SET is_public = 1 WHERE room_id = ?", room_id)
+                await self.storage.rooms.set_public(room_id, True, writer.txn)
         return room_id, alias
 
     def _alias_for(self, name: Any) -> str | None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from ..clock import Clock
 from ..events.client_format import client_event
 from ..storage import Storage
@@ -29,7 +27,11 @@ class EventSerializer:
         if not events:
             return []
         event_ids = [s.event_id for s in events]
-        txn_ids = await self._transaction_ids(event_ids, requester) if requester else {}
+        txn_ids = (
+            await self.storage.events.transaction_ids(event_ids, requester.user_id, requester.device_id)
+            if requester
+            else {}
+        )
         redacted_by = await self._redactions([s for s in events if s.redacted])
         viewer = requester.user_id if requester else None
         relations = await self._relations(event_ids, viewer) if with_relations else {}
@@ -56,21 +58,6 @@ class EventSerializer:
             out.append(serialized)
         return out
 
-    async def _transaction_ids(self, event_ids: list[str], requester: Requester) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for start in range(0, len(event_ids), 500):
-            chunk = event_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self.storage.db.fetchall(
-                f"SELECT event_id, txn_id FROM event_txns WHERE event_id IN ({marks}) AND user_id = ?"
-                " AND device_id = ?",
-                *chunk,
-                requester.user_id,
-                requester.device_id,
-            )
-            found.update({str(r[0]): str(r[1]) for r in rows})
-        return found
-
     async def _redactions(self, events: list[StoredEvent]) -> dict[str, dict[str, Any]]:
         result: dict[str, dict[str, Any]] = {}
         for stored in events:
@@ -83,36 +70,30 @@ class EventSerializer:
         return result
 
     async def _relations(self, event_ids: list[str], viewer: str | None) -> dict[str, dict[str, Any]]:
+        """The server-side aggregations: the latest edit and a thread summary (client-server API)."""
         result: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(event_ids), 500):
-            chunk = event_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self.storage.db.fetchall(
-                f"SELECT relates_to, rel_type, stream_pos, json, sender FROM events WHERE relates_to IN ({marks})"
-                " AND rel_type IN ('m.replace', 'm.thread') AND redacted = 0 ORDER BY stream_pos",
-                *chunk,
-            )
-            if not rows:
+        relating = await self.storage.events.aggregated_relations(event_ids)
+        if not relating:
+            return result
+        originals = await self.storage.events.get_events({target for target, _, _ in relating})
+        for target, rel_type, stored in relating:
+            original = originals.get(target)
+            if original is None:
                 continue
-            originals = await self.storage.events.get_events({str(r[0]) for r in rows})
-            for relates_to, rel_type, _pos, raw, sender in rows:
-                target = str(relates_to)
-                original = originals.get(target)
-                if original is None:
-                    continue
-                entry = result.setdefault(target, {})
-                event = orjson.loads(raw)
-                if rel_type == "m.replace":
-                    if sender == original.event["sender"] and "state_key" not in original.event:
-                        entry["m.replace"] = {
-                            "event_id": event["event_id"],
-                            "origin_server_ts": event["origin_server_ts"],
-                            "sender": sender,
-                        }
-                else:
-                    thread = entry.setdefault("m.thread", {"count": 0, "current_user_participated": False})
-                    thread["count"] += 1
-                    if sender == viewer or original.event["sender"] == viewer:
-                        thread["current_user_participated"] = True
-                    thread["latest_event"] = client_event(event)
+            entry = result.setdefault(target, {})
+            event = stored.event
+            sender = event["sender"]
+            if rel_type == "m.replace":
+                if sender == original.event["sender"] and "state_key" not in original.event:
+                    entry["m.replace"] = {
+                        "event_id": event["event_id"],
+                        "origin_server_ts": event["origin_server_ts"],
+                        "sender": sender,
+                    }
+            else:
+                thread = entry.setdefault("m.thread", {"count": 0, "current_user_participated": False})
+                thread["count"] += 1
+                if viewer in (sender, original.event["sender"]):
+                    thread["current_user_participated"] = True
+                thread["latest_event"] = client_event(event)
         return result

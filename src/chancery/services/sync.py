@@ -12,8 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from ..clock import Clock
 from ..errors import invalid_param
 from ..events.client_format import stripped_state_event
@@ -382,21 +380,13 @@ class SyncService:
 
     async def _unread_counts(self, room_id: str, user_id: str) -> dict[str, int]:
         read_pos = await self.storage.ephemeral.read_receipt_pos(room_id, user_id)
-        marks = ",".join("?" * len(NOTIFYING_TYPES))
-        rows = await self.storage.db.fetchall(
-            f"SELECT json FROM events WHERE room_id = ? AND stream_pos > ? AND sender != ? AND type IN ({marks})"
-            " AND redacted = 0 ORDER BY stream_pos DESC LIMIT 1000",
-            room_id,
-            read_pos,
-            user_id,
-            *NOTIFYING_TYPES,
-        )
+        unread = await self.storage.events.unread_events(room_id, read_pos, user_id, NOTIFYING_TYPES, 1000)
         user = await self.storage.users.get_user(user_id)
         highlight = 0
-        for (raw,) in rows:
-            if _mentions(orjson.loads(raw).get("content", {}), user_id, user.displayname if user else None):
+        for event in unread:
+            if _mentions(event.get("content", {}), user_id, user.displayname if user else None):
                 highlight += 1
-        return {"notification_count": len(rows), "highlight_count": highlight}
+        return {"notification_count": len(unread), "highlight_count": highlight}
 
     async def _summary(self, room_id: str, user_id: str) -> dict[str, Any]:
         counts = await self.storage.rooms.member_counts(room_id)

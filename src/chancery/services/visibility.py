@@ -10,8 +10,6 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-import orjson
-
 from ..errors import forbidden
 from ..storage import Storage
 from ..storage.events import StoredEvent
@@ -36,23 +34,10 @@ class VisibilityService:
         self.storage = storage
 
     async def _timelines(self, room_id: str, user_id: str) -> tuple[_Timeline, _Timeline]:
-        db = self.storage.db
-        visibility_rows = await db.fetchall(
-            "SELECT stream_pos, json FROM events WHERE room_id = ? AND type = 'm.room.history_visibility'"
-            " AND state_key = '' ORDER BY stream_pos",
-            room_id,
-        )
-        member_rows = await db.fetchall(
-            "SELECT stream_pos, membership FROM membership_changes WHERE room_id = ? AND user_id = ?"
-            " ORDER BY stream_pos",
-            room_id,
-            user_id,
-        )
-        visibility = _Timeline(
-            [int(r[0]) for r in visibility_rows],
-            [str(orjson.loads(r[1]).get("content", {}).get("history_visibility", "shared")) for r in visibility_rows],
-        )
-        membership = _Timeline([int(r[0]) for r in member_rows], [str(r[1]) for r in member_rows])
+        visibility_changes = await self.storage.events.history_visibility_changes(room_id)
+        member_changes = await self.storage.rooms.membership_history(room_id, user_id)
+        visibility = _Timeline([p for p, _ in visibility_changes], [v for _, v in visibility_changes])
+        membership = _Timeline([p for p, _ in member_changes], [m for _, m in member_changes])
         return visibility, membership
 
     async def filter_visible(self, user_id: str, room_id: str, events: list[StoredEvent]) -> list[StoredEvent]:
@@ -81,17 +66,9 @@ class VisibilityService:
         if current_visibility and current_visibility.event["content"].get("history_visibility") == "world_readable":
             return True, None
         if membership in ("leave", "ban"):
-            changes = await self.storage.rooms.memberships_at(user_id, 2**62)
-            change = changes.get(room_id)
-            if change is not None:
-                rows = await self.storage.db.fetchall(
-                    "SELECT membership FROM membership_changes WHERE room_id = ? AND user_id = ?"
-                    " AND membership = 'join' LIMIT 1",
-                    room_id,
-                    user_id,
-                )
-                if rows:
-                    return True, change[1]
+            history = await self.storage.rooms.membership_history(room_id, user_id)
+            if any(membership == "join" for _, membership in history):
+                return True, history[-1][0]
         return False, None
 
 

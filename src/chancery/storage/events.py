@@ -282,3 +282,70 @@ class EventStore:
             event_id,
         )
         return count, None if row is None else _row_to_event(row)
+
+    async def thread_roots(self, room_id: str, before: int, limit: int) -> list[tuple[str, int]]:
+        """(root event ID, position of its latest reply), most recently active first."""
+        rows = await self.db.fetchall(
+            "SELECT relates_to, MAX(stream_pos) AS latest FROM events WHERE room_id = ? AND rel_type = 'm.thread'"
+            " GROUP BY relates_to HAVING MAX(stream_pos) < ? ORDER BY latest DESC LIMIT ?",
+            room_id,
+            before,
+            limit,
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    async def transaction_ids(self, event_ids: list[str], user_id: str, device_id: str) -> dict[str, str]:
+        """event ID -> the transaction ID this device sent it with."""
+        found: dict[str, str] = {}
+        for start in range(0, len(event_ids), 500):
+            chunk = event_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self.db.fetchall(
+                f"SELECT event_id, txn_id FROM event_txns WHERE event_id IN ({marks}) AND user_id = ?"
+                " AND device_id = ?",
+                *chunk,
+                user_id,
+                device_id,
+            )
+            found.update({str(r[0]): str(r[1]) for r in rows})
+        return found
+
+    async def aggregated_relations(self, event_ids: list[str]) -> list[tuple[str, str, StoredEvent]]:
+        """(target, rel_type, relating event) for unredacted edits and thread replies, oldest first."""
+        found: list[tuple[str, str, StoredEvent]] = []
+        for start in range(0, len(event_ids), 500):
+            chunk = event_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self.db.fetchall(
+                f"SELECT relates_to, rel_type, stream_pos, json, redacted FROM events WHERE relates_to IN ({marks})"
+                " AND rel_type IN ('m.replace', 'm.thread') AND redacted = 0 ORDER BY stream_pos",
+                *chunk,
+            )
+            found += [(str(r[0]), str(r[1]), StoredEvent(int(r[2]), orjson.loads(r[3]), bool(r[4]))) for r in rows]
+        return found
+
+    async def unread_events(
+        self, room_id: str, after: int, reader: str, types: tuple[str, ...], limit: int
+    ) -> list[dict[str, Any]]:
+        """Unredacted events of `types` by others after position `after`, newest first (for unread counts)."""
+        marks = ",".join("?" * len(types))
+        rows = await self.db.fetchall(
+            f"SELECT json FROM events WHERE room_id = ? AND stream_pos > ? AND sender != ? AND type IN ({marks})"
+            " AND redacted = 0 ORDER BY stream_pos DESC LIMIT ?",
+            room_id,
+            after,
+            reader,
+            *types,
+            limit,
+        )
+        return [orjson.loads(r[0]) for r in rows]
+
+    async def history_visibility_changes(self, room_id: str) -> list[tuple[int, str]]:
+        rows = await self.db.fetchall(
+            "SELECT stream_pos, json FROM events WHERE room_id = ? AND type = 'm.room.history_visibility'"
+            " AND state_key = '' ORDER BY stream_pos",
+            room_id,
+        )
+        return [
+            (int(r[0]), str(orjson.loads(r[1]).get("content", {}).get("history_visibility", "shared"))) for r in rows
+        ]

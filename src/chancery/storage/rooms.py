@@ -23,15 +23,18 @@ class RoomStore:
 
     async def insert_room(
         self, txn: Connection, room_id: str, version: str, creator: str, is_public: bool, now: int
-    ) -> None:
-        await txn.execute(
-            "INSERT INTO rooms (room_id, room_version, creator, is_public, created_ts) VALUES (?, ?, ?, ?, ?)",
+    ) -> bool:
+        """Insert the room row; False when the room ID is taken (also by a concurrent, later committed insert)."""
+        inserted = await txn.fetchval(
+            "INSERT INTO rooms (room_id, room_version, creator, is_public, created_ts) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (room_id) DO NOTHING RETURNING room_id",
             room_id,
             version,
             creator,
             int(is_public),
             now,
         )
+        return inserted is not None
 
     async def get_room(
         self, room_id: str, conn: Connection | None = None, *, for_update: bool = False
@@ -54,8 +57,8 @@ class RoomStore:
             "UPDATE rooms SET last_event_id = ?, last_depth = ? WHERE room_id = ?", event_id, depth, room_id
         )
 
-    async def set_public(self, room_id: str, is_public: bool) -> None:
-        await self.db.execute("UPDATE rooms SET is_public = ? WHERE room_id = ?", int(is_public), room_id)
+    async def set_public(self, room_id: str, is_public: bool, conn: Connection | None = None) -> None:
+        await (conn or self.db).execute("UPDATE rooms SET is_public = ? WHERE room_id = ?", int(is_public), room_id)
 
     async def public_room_ids(self) -> list[str]:
         rows = await self.db.fetchall("SELECT room_id FROM rooms WHERE is_public = 1 ORDER BY created_ts")
@@ -107,6 +110,16 @@ class RoomStore:
         for row in rows:
             latest[str(row[0])] = (str(row[1]), int(row[2]), str(row[3]))
         return latest
+
+    async def membership_history(self, room_id: str, user_id: str) -> list[tuple[int, str]]:
+        """(position, membership) of every membership change of a user in a room, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT stream_pos, membership FROM membership_changes WHERE room_id = ? AND user_id = ?"
+            " ORDER BY stream_pos",
+            room_id,
+            user_id,
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
 
     async def users_sharing_rooms(self, user_id: str) -> set[str]:
         rows = await self.db.fetchall(

@@ -54,8 +54,8 @@ class UserStore:
             return None
         return UserRow(str(row[0]), row[1], bool(row[2]), bool(row[3]), row[4], row[5])
 
-    async def user_exists(self, user_id: str) -> bool:
-        return await self.db.fetchval("SELECT 1 FROM users WHERE user_id = ?", user_id) is not None
+    async def user_exists(self, user_id: str, conn: Connection | None = None) -> bool:
+        return await (conn or self.db).fetchval("SELECT 1 FROM users WHERE user_id = ?", user_id) is not None
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         await self.db.execute("UPDATE users SET password_hash = ? WHERE user_id = ?", password_hash, user_id)
