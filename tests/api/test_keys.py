@@ -164,10 +164,13 @@ async def test_device_list_changes_reach_room_members(api: Api) -> None:
 async def test_newly_shared_room_is_changed_and_no_longer_shared_is_left(api: Api) -> None:
     alice, bob, room, token = await _pair_in_room(api)
     carol = await api.register()
+    carol_before = (await api.sync(carol))["next_batch"]
     await api.ok("POST", f"{C}/rooms/{q(room)}/invite", alice, json={"user_id": carol.user_id})
     await api.join(carol, room)
-    body = await sync_until(api, bob, token, _changed(carol))
-    carol_first = (await api.sync(carol))["next_batch"]
+    body = await sync_until(api, bob, token, _changed(carol))  # Carol joined Bob's room
+    joined = await sync_until(api, carol, carol_before, _changed(bob))  # Carol joined a room with Bob in it
+    assert alice.user_id in joined["device_lists"]["changed"]
+    carol_first = joined["next_batch"]
 
     await api.ok("POST", f"{C}/rooms/{q(room)}/leave", alice, json={})
     body = await sync_until(api, bob, body["next_batch"], lambda b: alice.user_id in b["device_lists"]["left"])

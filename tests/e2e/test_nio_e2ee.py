@@ -132,7 +132,7 @@ async def test_two_users_exchange_and_decrypt_messages(people: NewPerson, api: A
     await until(lambda: "The budget is approved" in bob.texts(room), bob)
     await bob.send(room, "Acknowledged, thank you")
     await until(lambda: "Acknowledged, thank you" in alice.texts(room), alice)
-    assert ("@" in alice.decrypted[room][-1][0]) and alice.decrypted[room][-1][0] == bob.user_id
+    assert alice.decrypted[room][-1] == (bob.user_id, "Acknowledged, thank you")
 
     # What the server stored and serves is ciphertext only.
     stored = await api.ok("GET", f"{C}/rooms/{q(room)}/event/{q(event_id)}", raw(bob))

@@ -20,8 +20,9 @@ if (typeof Promise.withResolvers !== "function") {
 }
 await import("fake-indexeddb/auto");
 const sdk = await import("matrix-js-sdk");
-const { logger } = await import("matrix-js-sdk/lib/logger.js");
-logger.setLevel(process.env.JS_SDK_LOG_LEVEL ?? "silent", false);
+// The SDK logs every request at debug level; keep the output to our steps unless JS_SDK_DEBUG is set.
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild: () => quiet };
+const clientLogger = process.env.JS_SDK_DEBUG ? undefined : quiet;
 
 const base = process.argv[2];
 if (!base) throw new Error("usage: node e2ee.mjs <server base URL>");
@@ -64,6 +65,7 @@ async function startClient(session, name) {
         userId: session.user_id,
         accessToken: session.access_token,
         deviceId: session.device_id,
+        logger: clientLogger,
     });
     await client.initRustCrypto({ cryptoDatabasePrefix: `chancery-test-${name}` });
     const prepared = new Promise((resolve) => {
