@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -171,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-rooms", type=int, help="rooms in the idle-memory scenario (default 1,000)")
     parser.add_argument("--keep", action="store_true", help="keep the servers' data directories and logs")
     args = parser.parse_args(argv)
+    # On SIGTERM (e.g. from `timeout`), unwind normally so the `finally` blocks stop the servers we started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     scenarios = [s for s in args.scenarios.split(",") if s]
     servers = [s for s in args.servers.split(",") if s]
     if not set(scenarios) <= set(SCENARIOS) or not set(servers) <= set(SERVERS):

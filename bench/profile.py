@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-svg", action="store_true", help="skip the flame graph run")
     args = parser.parse_args(argv)
+    # On SIGTERM (e.g. from `timeout`), unwind normally so the `finally` blocks stop the servers we started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not PY_SPY.exists():
         sys.exit(f"{PY_SPY} is missing: .venv/bin/pip install -e '.[bench]'")
     params = SendParams(users=6, rooms=2, senders=4, messages=200) if args.quick else SendParams()

@@ -118,3 +118,22 @@ async def test_own_device_may_sign_own_master_key(api: Api) -> None:
     assert result["failures"] == {}
     query = await api.ok("POST", C + "/keys/query", bob, json={"device_keys": {alice.user_id: []}})
     assert device.key_id in query["master_keys"][alice.user_id]["signatures"][alice.user_id]
+
+
+async def test_deactivation_erases_cross_signing_keys_and_backups(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    await api.ok("POST", C + "/keys/device_signing/upload", alice, json=CrossSigning(alice.user_id).upload_body())
+    version = await api.ok(
+        "POST",
+        C + "/room_keys/version",
+        alice,
+        json={"algorithm": "m.megolm_backup.v1.curve25519-aes-sha2", "auth_data": {"public_key": "abc"}},
+    )
+    assert version["version"]
+    challenge = await api.request("POST", C + "/account/deactivate", alice, json={})
+    await api.ok(
+        "POST", C + "/account/deactivate", alice, json={"auth": password_auth(alice, challenge.body["session"])}
+    )
+    query = await api.ok("POST", C + "/keys/query", bob, json={"device_keys": {alice.user_id: []}})
+    assert alice.user_id not in query.get("master_keys", {})
+    assert query["device_keys"].get(alice.user_id, {}) == {}

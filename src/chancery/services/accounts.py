@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 DeviceDeletionHook = Callable[[Connection, str, list[str]], Awaitable[None]]
 # Called after the deletion committed (announce device-list changes, wake syncs).
 DeviceDeletedListener = Callable[[str, list[str]], Awaitable[None]]
+# Called inside the deactivating transaction, to erase per-account data owned by other modules.
+DeactivationHook = Callable[[Connection, str], Awaitable[None]]
 
 MAX_DEVICE_NAME = 512
 
@@ -36,6 +38,7 @@ class AccountService:
         self.server_name = server_name
         self.device_deletion_hooks: list[DeviceDeletionHook] = []
         self.device_deleted_listeners: list[DeviceDeletedListener] = []
+        self.deactivation_hooks: list[DeactivationHook] = []
 
     # -- registration -------------------------------------------------------------------------------
 
@@ -103,6 +106,8 @@ class AccountService:
             await self.storage.users.delete_tokens(txn, user_id)
             await self.storage.users.mark_deactivated(txn, user_id)
             await self.storage.account.delete_all_for_user(txn, user_id)
+            for hook in self.deactivation_hooks:
+                await hook(txn, user_id)
         log.info("account deactivated", extra={"user_id": user_id})
 
     # -- devices ------------------------------------------------------------------------------------

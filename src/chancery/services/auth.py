@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,7 +17,12 @@ from ..errors import MatrixError, forbidden
 from ..storage import Storage
 from .requester import Requester
 
-_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+T = TypeVar("T")
+
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters (64 MiB each)
+# Each hash holds 64 MiB while it runs: two at a time bounds that memory whatever the login burst,
+# and keeps hashing from starving the event loop's own thread of CPU.
+_HASH_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
 MAX_PASSWORD_LENGTH = 512
 
 
@@ -21,19 +30,35 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+async def _in_pool(fn: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_HASH_POOL, fn, *args)
+
+
 async def hash_password(password: str) -> str:
     if len(password) > MAX_PASSWORD_LENGTH:
         raise MatrixError(400, "M_INVALID_PARAM", "Password too long")
-    return await asyncio.to_thread(_HASHER.hash, password)
+    return await _in_pool(_HASHER.hash, password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _HASHER.hash("a password nobody has")
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    """Runs in the hashing pool. With no stored hash it spends the same time and fails, so response
+    timing does not reveal which accounts exist."""
+    try:
+        matched = _HASHER.verify(password_hash or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return matched and password_hash is not None
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
-    if password_hash is None or len(password) > MAX_PASSWORD_LENGTH:
+    if len(password) > MAX_PASSWORD_LENGTH:
         return False
-    try:
-        return await asyncio.to_thread(_HASHER.verify, password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return await _in_pool(_verify, password_hash, password)
 
 
 class AuthService:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import forbidden
 from ..events.builder import redacted_event_id
 from ..events.room_versions import RoomVersion
+from ..storage.e2e import delete_user_e2e_data
 from .cross_signing import CrossSigningService
 from .device_lists import DeviceListService
 from .e2e_keys import E2eKeyService
@@ -56,6 +57,7 @@ def install_e2e(services: Services) -> E2eServices:
         e2e.device_lists.on_devices_deleted,
     ]
     services.accounts.device_deleted_listeners.append(e2e.device_lists.after_devices_deleted)
+    services.accounts.deactivation_hooks.append(delete_user_e2e_data)
     services.room_events.event_checks.append(check_encryption_kept)
     return e2e
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..clock import Clock
@@ -24,50 +25,46 @@ class EventSerializer:
         include_room_id: bool = True,
         with_relations: bool = True,
     ) -> list[dict[str, Any]]:
+        groups = await self.serialize_groups(
+            [events], requester, include_room_id=include_room_id, with_relations=with_relations
+        )
+        return groups[0]
+
+    async def serialize_groups(
+        self,
+        groups: list[list[StoredEvent]],
+        requester: Requester | None,
+        *,
+        include_room_id: bool = True,
+        with_relations: bool = True,
+    ) -> list[list[dict[str, Any]]]:
+        """serialize() for several lists at once (e.g. every room of a /sync), with one lookup of each kind."""
+        events = [stored for group in groups for stored in group]
         if not events:
-            return []
-        event_ids = [s.event_id for s in events]
+            return [[] for _ in groups]
+        event_ids = list(dict.fromkeys(s.event_id for s in events))
         txn_ids = (
             await self.storage.events.transaction_ids(event_ids, requester.user_id, requester.device_id)
             if requester
             else {}
         )
-        redacted_by = await self._redactions([s for s in events if s.redacted])
+        redacted_by = await self._redactions([s.event_id for s in events if s.redacted])
         viewer = requester.user_id if requester else None
         relations = await self._relations(event_ids, viewer) if with_relations else {}
         now = self.clock.now_ms()
-        out = []
-        for stored in events:
-            event = stored.event
-            serialized = client_event(event, include_room_id=include_room_id)
-            unsigned: dict[str, Any] = {}
-            stored_unsigned = event.get("unsigned", {})
-            for key in ("prev_content", "replaces_state", "prev_sender", "invite_room_state"):
-                if key in stored_unsigned:
-                    unsigned[key] = stored_unsigned[key]
-            unsigned["age"] = max(0, now - int(event["origin_server_ts"]))
-            if stored.event_id in txn_ids:
-                unsigned["transaction_id"] = txn_ids[stored.event_id]
-            if stored.event_id in redacted_by:
-                unsigned["redacted_because"] = redacted_by[stored.event_id]
-            if stored.event_id in relations:
-                unsigned["m.relations"] = relations[stored.event_id]
-            if "state_key" in event and "prev_content" not in unsigned and "replaces_state" in unsigned:
-                unsigned.pop("replaces_state")
-            serialized["unsigned"] = unsigned
-            out.append(serialized)
-        return out
+        unsigned_data = _UnsignedData(txn_ids, redacted_by, relations, now)
+        return [[_client_event(stored, unsigned_data, include_room_id) for stored in group] for group in groups]
 
-    async def _redactions(self, events: list[StoredEvent]) -> dict[str, dict[str, Any]]:
-        result: dict[str, dict[str, Any]] = {}
-        for stored in events:
-            redaction_id = await self.storage.events.redaction_of(stored.event_id)
-            if redaction_id is None:
-                continue
-            redaction = await self.storage.events.get_event(redaction_id)
-            if redaction is not None:
-                result[stored.event_id] = client_event(redaction.event)
-        return result
+    async def _redactions(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+        if not event_ids:
+            return {}
+        redaction_ids = await self.storage.events.redactions_of(event_ids)
+        redactions = await self.storage.events.get_events(redaction_ids.values())
+        return {
+            event_id: client_event(redactions[redaction_id].event)
+            for event_id, redaction_id in redaction_ids.items()
+            if redaction_id in redactions
+        }
 
     async def _relations(self, event_ids: list[str], viewer: str | None) -> dict[str, dict[str, Any]]:
         """The server-side aggregations: the latest edit and a thread summary (client-server API)."""
@@ -97,3 +94,35 @@ class EventSerializer:
                     thread["current_user_participated"] = True
                 thread["latest_event"] = client_event(event)
         return result
+
+
+@dataclass(frozen=True)
+class _UnsignedData:
+    """Per-viewer data looked up for a batch of events, keyed by event ID."""
+
+    txn_ids: dict[str, str]
+    redacted_by: dict[str, dict[str, Any]]
+    relations: dict[str, dict[str, Any]]
+    now: int
+
+
+def _client_event(stored: StoredEvent, data: _UnsignedData, include_room_id: bool) -> dict[str, Any]:
+    event = stored.event
+    serialized = client_event(event, include_room_id=include_room_id)
+    unsigned: dict[str, Any] = {}
+    stored_unsigned = event.get("unsigned", {})
+    for key in ("prev_content", "replaces_state", "prev_sender", "invite_room_state"):
+        if key in stored_unsigned:
+            unsigned[key] = stored_unsigned[key]
+    unsigned["age"] = max(0, data.now - int(event["origin_server_ts"]))
+    event_id = stored.event_id
+    if event_id in data.txn_ids:
+        unsigned["transaction_id"] = data.txn_ids[event_id]
+    if event_id in data.redacted_by:
+        unsigned["redacted_because"] = data.redacted_by[event_id]
+    if event_id in data.relations:
+        unsigned["m.relations"] = data.relations[event_id]
+    if "state_key" in event and "prev_content" not in unsigned and "replaces_state" in unsigned:
+        unsigned.pop("replaces_state")
+    serialized["unsigned"] = unsigned
+    return serialized

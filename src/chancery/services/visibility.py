@@ -33,24 +33,26 @@ class VisibilityService:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
 
-    async def _timelines(self, room_id: str, user_id: str) -> tuple[_Timeline, _Timeline]:
-        visibility_changes = await self.storage.events.history_visibility_changes(room_id)
-        member_changes = await self.storage.rooms.membership_history(room_id, user_id)
-        visibility = _Timeline([p for p, _ in visibility_changes], [v for _, v in visibility_changes])
-        membership = _Timeline([p for p, _ in member_changes], [m for _, m in member_changes])
-        return visibility, membership
-
     async def filter_visible(self, user_id: str, room_id: str, events: list[StoredEvent]) -> list[StoredEvent]:
         if not events:
             return events
-        visibility, membership = await self._timelines(room_id, user_id)
-        join_positions = [p for p, m in zip(membership.positions, membership.values, strict=True) if m == "join"]
-        last_join = join_positions[-1] if join_positions else -1
-        visible = []
-        for stored in events:
-            if _may_see(stored, user_id, visibility, membership, last_join):
-                visible.append(stored)
-        return visible
+        visibility_changes = await self.storage.events.history_visibility_changes(room_id)
+        member_changes = await self.storage.rooms.membership_history(room_id, user_id)
+        return _visible_events(user_id, events, visibility_changes, member_changes)
+
+    async def filter_visible_in_rooms(
+        self, user_id: str, events_by_room: dict[str, list[StoredEvent]]
+    ) -> dict[str, list[StoredEvent]]:
+        """filter_visible for many rooms with two queries in all."""
+        rooms = [room_id for room_id, events in events_by_room.items() if events]
+        visibility_changes = await self.storage.events.history_visibility_changes_in_rooms(rooms)
+        member_changes = await self.storage.rooms.membership_histories(user_id) if rooms else {}
+        return {
+            room_id: _visible_events(user_id, events, visibility_changes[room_id], member_changes.get(room_id, []))
+            if events
+            else events
+            for room_id, events in events_by_room.items()
+        }
 
     async def check_can_see(self, user_id: str, stored: StoredEvent) -> None:
         visible = await self.filter_visible(user_id, stored.event["room_id"], [stored])
@@ -70,6 +72,28 @@ class VisibilityService:
             if any(membership == "join" for _, membership in history):
                 return True, history[-1][0]
         return False, None
+
+
+def _visible_events(
+    user_id: str,
+    events: list[StoredEvent],
+    visibility_changes: list[tuple[int, str]],
+    member_changes: list[tuple[int, str]],
+) -> list[StoredEvent]:
+    if _sees_everything(visibility_changes, member_changes):
+        return events
+    visibility = _Timeline([p for p, _ in visibility_changes], [v for _, v in visibility_changes])
+    membership = _Timeline([p for p, _ in member_changes], [m for _, m in member_changes])
+    join_positions = [p for p, m in member_changes if m == "join"]
+    last_join = join_positions[-1] if join_positions else -1
+    return [stored for stored in events if _may_see(stored, user_id, visibility, membership, last_join)]
+
+
+def _sees_everything(visibility_changes: list[tuple[int, str]], member_changes: list[tuple[int, str]]) -> bool:
+    """A current member of a room whose history was always shared (the default) sees every event:
+    those before their last join through "shared", the rest as a member."""
+    currently_joined = bool(member_changes) and member_changes[-1][1] == "join"
+    return currently_joined and all(v in ("shared", "world_readable") for _, v in visibility_changes)
 
 
 def _may_see(stored: StoredEvent, user_id: str, visibility: _Timeline, membership: _Timeline, last_join: int) -> bool:

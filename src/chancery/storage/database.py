@@ -43,6 +43,21 @@ class Database(Connection, Protocol):
     async def close(self) -> None: ...
 
 
+IN_LIST_CHUNK = 500  # stays under SQLite's and asyncpg's bound-parameter limits
+
+
+async def fetch_in(conn: Connection, sql: str, values: Sequence[Any], *args: Any) -> list[Row]:
+    """Run `sql`, whose `{marks}` is the placeholder list of an IN clause, over `values` in chunks.
+
+    `args` are bound after the IN list, so they must follow it in the statement.
+    """
+    rows: list[Row] = []
+    for start in range(0, len(values), IN_LIST_CHUNK):
+        chunk = values[start : start + IN_LIST_CHUNK]
+        rows += await conn.fetchall(sql.format(marks=",".join("?" * len(chunk))), *chunk, *args)
+    return rows
+
+
 class SqliteConnection:
     """Runs statements on one sqlite3 connection, on the event loop thread.
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from .database import Connection, Database
+from .database import Connection, Database, fetch_in
 from .stream import next_position
 
 MASTER = "master"
@@ -229,6 +229,14 @@ class E2eKeyStore:
             await txn.execute("DELETE FROM e2e_signatures WHERE target_user = ? AND target_key = ?", user_id, device_id)
 
 
+async def delete_user_e2e_data(txn: Connection, user_id: str) -> None:
+    """Deactivation: the account's cross-signing keys, the signatures it made or received, its backups."""
+    await txn.execute("DELETE FROM e2e_cross_signing_keys WHERE user_id = ?", user_id)
+    await txn.execute("DELETE FROM e2e_signatures WHERE target_user = ? OR signer_user = ?", user_id, user_id)
+    await txn.execute("DELETE FROM e2e_backup_keys WHERE user_id = ?", user_id)
+    await txn.execute("DELETE FROM e2e_backup_versions WHERE user_id = ?", user_id)
+
+
 class DeviceListStore:
     """Who changed devices or cross-signing keys, and who started or stopped sharing rooms, by position."""
 
@@ -258,16 +266,12 @@ class DeviceListStore:
 
     async def membership_changes_in(self, room_ids: list[str], after: int, upto: int) -> list[tuple[str, str, str]]:
         """(room_id, user_id, membership) of every membership change in these rooms in (after, upto]."""
-        found: list[tuple[str, str, str]] = []
-        for start in range(0, len(room_ids), 500):
-            chunk = room_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self.db.fetchall(
-                f"SELECT room_id, user_id, membership FROM membership_changes WHERE room_id IN ({marks})"
-                " AND stream_pos > ? AND stream_pos <= ? ORDER BY stream_pos",
-                *chunk,
-                after,
-                upto,
-            )
-            found += [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
-        return found
+        rows = await fetch_in(
+            self.db,
+            "SELECT room_id, user_id, membership FROM membership_changes WHERE room_id IN ({marks})"
+            " AND stream_pos > ? AND stream_pos <= ? ORDER BY stream_pos",
+            room_ids,
+            after,
+            upto,
+        )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]

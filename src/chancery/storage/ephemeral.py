@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .database import Connection, Database
+from .database import Connection, Database, fetch_in
 from .stream import next_position
 
 
@@ -65,21 +65,15 @@ class EphemeralStore:
             return pos
 
     async def receipts_since(self, room_ids: list[str], after: int, upto: int) -> list[Receipt]:
-        found: list[Receipt] = []
-        for start in range(0, len(room_ids), 500):
-            chunk = room_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self.db.fetchall(
-                "SELECT room_id, receipt_type, user_id, thread_id, event_id, event_stream_pos, ts FROM receipts"
-                f" WHERE room_id IN ({marks}) AND stream_pos > ? AND stream_pos <= ?",
-                *chunk,
-                after,
-                upto,
-            )
-            found += [
-                Receipt(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]), int(r[6])) for r in rows
-            ]
-        return found
+        rows = await fetch_in(
+            self.db,
+            "SELECT room_id, receipt_type, user_id, thread_id, event_id, event_stream_pos, ts FROM receipts"
+            " WHERE room_id IN ({marks}) AND stream_pos > ? AND stream_pos <= ?",
+            room_ids,
+            after,
+            upto,
+        )
+        return [Receipt(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]), int(r[6])) for r in rows]
 
     async def read_receipt_pos(self, room_id: str, user_id: str) -> int:
         """Stream position of the newest event the user has read (public or private receipt)."""
@@ -114,25 +108,32 @@ class EphemeralStore:
         return None if value is None else int(value)
 
     async def typing_changed_rooms(self, room_ids: list[str], after: int, upto: int) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(room_ids), 500):
-            chunk = room_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self.db.fetchall(
-                f"SELECT DISTINCT room_id FROM typing WHERE room_id IN ({marks}) AND stream_pos > ?"
-                " AND stream_pos <= ?",
-                *chunk,
-                after,
-                upto,
-            )
-            found.update(str(r[0]) for r in rows)
-        return found
+        rows = await fetch_in(
+            self.db,
+            "SELECT DISTINCT room_id FROM typing WHERE room_id IN ({marks}) AND stream_pos > ? AND stream_pos <= ?",
+            room_ids,
+            after,
+            upto,
+        )
+        return {str(r[0]) for r in rows}
 
     async def typing_users(self, room_id: str, now: int) -> list[str]:
         rows = await self.db.fetchall(
             "SELECT user_id FROM typing WHERE room_id = ? AND expires_ts > ? ORDER BY user_id", room_id, now
         )
         return [str(r[0]) for r in rows]
+
+    async def typing_users_in_rooms(self, room_ids: list[str], now: int) -> dict[str, list[str]]:
+        rows = await fetch_in(
+            self.db,
+            "SELECT room_id, user_id FROM typing WHERE room_id IN ({marks}) AND expires_ts > ? ORDER BY user_id",
+            room_ids,
+            now,
+        )
+        found: dict[str, list[str]] = {room_id: [] for room_id in room_ids}
+        for row in rows:
+            found[str(row[0])].append(str(row[1]))
+        return found
 
     # -- presence -----------------------------------------------------------------------------------
 
@@ -166,16 +167,12 @@ class EphemeralStore:
         return None if row is None else Presence(str(row[0]), str(row[1]), row[2], int(row[3]), int(row[4]))
 
     async def presence_since(self, user_ids: list[str], after: int, upto: int) -> list[Presence]:
-        found: list[Presence] = []
-        for start in range(0, len(user_ids), 500):
-            chunk = user_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self.db.fetchall(
-                "SELECT user_id, state, status_msg, last_active_ts, stream_pos FROM presence"
-                f" WHERE user_id IN ({marks}) AND stream_pos > ? AND stream_pos <= ?",
-                *chunk,
-                after,
-                upto,
-            )
-            found += [Presence(str(r[0]), str(r[1]), r[2], int(r[3]), int(r[4])) for r in rows]
-        return found
+        rows = await fetch_in(
+            self.db,
+            "SELECT user_id, state, status_msg, last_active_ts, stream_pos FROM presence"
+            " WHERE user_id IN ({marks}) AND stream_pos > ? AND stream_pos <= ?",
+            user_ids,
+            after,
+            upto,
+        )
+        return [Presence(str(r[0]), str(r[1]), r[2], int(r[3]), int(r[4])) for r in rows]

@@ -8,7 +8,8 @@ from typing import Any
 
 import orjson
 
-from .database import Connection, Database
+from ..events.notifications import classify
+from .database import Connection, Database, fetch_in
 
 StateKey = tuple[str, str]
 
@@ -52,9 +53,10 @@ class EventStore:
 
     async def insert_event(self, txn: Connection, pos: int, event: dict[str, Any]) -> None:
         relates_to, rel_type = _relation(event)
+        notification = classify(event)
         await txn.execute(
             "INSERT INTO events (stream_pos, event_id, room_id, type, state_key, sender, origin_server_ts,"
-            " relates_to, rel_type, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " relates_to, rel_type, json, notifies) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             pos,
             event["event_id"],
             event["room_id"],
@@ -65,7 +67,13 @@ class EventStore:
             relates_to,
             rel_type,
             orjson.dumps(event).decode(),
+            int(notification.notifies),
         )
+        if notification.mentions:
+            await txn.executemany(
+                "INSERT INTO event_mentions (room_id, user_id, stream_pos) VALUES (?, ?, ?)",
+                [(event["room_id"], user_id, pos) for user_id in sorted(notification.mentions)],
+            )
         if "state_key" in event:
             membership = event["content"].get("membership") if event["type"] == "m.room.member" else None
             await txn.execute(
@@ -135,12 +143,9 @@ class EventStore:
     async def get_events(self, event_ids: Iterable[str]) -> dict[str, StoredEvent]:
         ids = list(dict.fromkeys(event_ids))
         found: dict[str, StoredEvent] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in await self.db.fetchall(f"SELECT {_COLUMNS} FROM events WHERE event_id IN ({marks})", *chunk):
-                stored = _row_to_event(row)
-                found[stored.event_id] = stored
+        for row in await fetch_in(self.db, f"SELECT {_COLUMNS} FROM events WHERE event_id IN ({{marks}})", ids):
+            stored = _row_to_event(row)
+            found[stored.event_id] = stored
         return found
 
     async def redaction_of(self, event_id: str) -> str | None:
@@ -296,49 +301,132 @@ class EventStore:
 
     async def transaction_ids(self, event_ids: list[str], user_id: str, device_id: str) -> dict[str, str]:
         """event ID -> the transaction ID this device sent it with."""
-        found: dict[str, str] = {}
-        for start in range(0, len(event_ids), 500):
-            chunk = event_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self.db.fetchall(
-                f"SELECT event_id, txn_id FROM event_txns WHERE event_id IN ({marks}) AND user_id = ?"
-                " AND device_id = ?",
-                *chunk,
-                user_id,
-                device_id,
-            )
-            found.update({str(r[0]): str(r[1]) for r in rows})
-        return found
+        # Looked up by event ID alone (an event has at most one row) and matched to the device here: with
+        # the user in the WHERE clause PostgreSQL scans all the user's transactions against the IN list.
+        rows = await fetch_in(
+            self.db,
+            "SELECT event_id, txn_id, user_id, device_id FROM event_txns WHERE event_id IN ({marks})",
+            event_ids,
+        )
+        return {str(r[0]): str(r[1]) for r in rows if r[2] == user_id and r[3] == device_id}
 
     async def aggregated_relations(self, event_ids: list[str]) -> list[tuple[str, str, StoredEvent]]:
         """(target, rel_type, relating event) for unredacted edits and thread replies, oldest first."""
-        found: list[tuple[str, str, StoredEvent]] = []
-        for start in range(0, len(event_ids), 500):
-            chunk = event_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self.db.fetchall(
-                f"SELECT relates_to, rel_type, stream_pos, json, redacted FROM events WHERE relates_to IN ({marks})"
-                " AND rel_type IN ('m.replace', 'm.thread') AND redacted = 0 ORDER BY stream_pos",
-                *chunk,
-            )
-            found += [(str(r[0]), str(r[1]), StoredEvent(int(r[2]), orjson.loads(r[3]), bool(r[4]))) for r in rows]
+        rows = await fetch_in(
+            self.db,
+            "SELECT relates_to, rel_type, stream_pos, json, redacted FROM events WHERE relates_to IN ({marks})"
+            " AND rel_type IN ('m.replace', 'm.thread') AND redacted = 0 ORDER BY stream_pos",
+            event_ids,
+        )
+        return [(str(r[0]), str(r[1]), StoredEvent(int(r[2]), orjson.loads(r[3]), bool(r[4]))) for r in rows]
+
+    async def unread_counts(self, room_ids: list[str], user_id: str, cap: int) -> dict[str, tuple[int, int]]:
+        """room -> (notification count, highlight count) of the user's unread events, each at most `cap`.
+
+        Unread: after the user's newest read receipt, by someone else, not redacted. Notifications are
+        notifying events plus mentions of the user (or @room) in events that notify only those mentioned;
+        highlights are those mentions.
+        """
+        mention_match = (
+            "FROM event_mentions m JOIN events e ON e.stream_pos = m.stream_pos WHERE m.room_id = r.room_id"
+            " AND m.user_id IN (?, '@room') AND m.stream_pos > r.after AND e.sender <> ? AND e.redacted = 0"
+        )
+        rows = await fetch_in(
+            self.db,
+            "WITH wanted AS (SELECT room_id FROM rooms WHERE room_id IN ({marks})),"
+            " r AS (SELECT w.room_id, COALESCE((SELECT MAX(x.event_stream_pos) FROM receipts x"
+            " WHERE x.room_id = w.room_id AND x.user_id = ? AND x.receipt_type IN ('m.read', 'm.read.private')), 0)"
+            " AS after FROM wanted w)"
+            " SELECT r.room_id,"
+            " (SELECT COUNT(*) FROM (SELECT 1 AS one FROM events e WHERE e.room_id = r.room_id AND e.notifies = 1"
+            " AND e.stream_pos > r.after AND e.sender <> ? AND e.redacted = 0 LIMIT ?) n),"
+            f" (SELECT COUNT(DISTINCT m.stream_pos) {mention_match}),"
+            f" (SELECT COUNT(DISTINCT m.stream_pos) {mention_match} AND e.notifies = 0)"
+            " FROM r",
+            room_ids,
+            user_id,
+            user_id,
+            cap,
+            user_id,
+            user_id,
+            user_id,
+            user_id,
+        )
+        return {str(r[0]): (min(cap, int(r[1]) + int(r[3])), min(cap, int(r[2]))) for r in rows}
+
+    async def recent_events_in_rooms(
+        self, room_ids: list[str], *, after: int, upto: int, count: int
+    ) -> dict[str, list[StoredEvent]]:
+        """Per room, its newest `count` events with `after < pos <= upto`, newest first, in one query."""
+        # Each room's cut-off is one short backward index scan; the join then reads only those rows
+        # (a window function would number every event of the window first). MATERIALIZED keeps
+        # PostgreSQL from re-running the cut-off subquery for every joined event row.
+        materialized = "MATERIALIZED " if self.db.dialect == "postgres" else ""
+        rows = await fetch_in(
+            self.db,
+            "WITH wanted AS (SELECT room_id FROM rooms WHERE room_id IN ({marks})),"
+            f" cut AS {materialized}(SELECT w.room_id, (SELECT x.stream_pos FROM events x WHERE x.room_id = w.room_id"
+            " AND x.stream_pos > ? AND x.stream_pos <= ? ORDER BY x.stream_pos DESC LIMIT 1 OFFSET ?) AS oldest"
+            " FROM wanted w)"
+            " SELECT e.stream_pos, e.json, e.redacted FROM cut JOIN events e ON e.room_id = cut.room_id"
+            " WHERE e.stream_pos > ? AND e.stream_pos <= ? AND e.stream_pos >= COALESCE(cut.oldest, 0)"
+            " ORDER BY e.stream_pos DESC",
+            room_ids,
+            after,
+            upto,
+            max(0, count - 1),
+            after,
+            upto,
+        )
+        found: dict[str, list[StoredEvent]] = {room_id: [] for room_id in room_ids}
+        for row in rows:
+            stored = _row_to_event(row)
+            found[stored.event["room_id"]].append(stored)
         return found
 
-    async def unread_events(
-        self, room_id: str, after: int, reader: str, types: tuple[str, ...], limit: int
-    ) -> list[dict[str, Any]]:
-        """Unredacted events of `types` by others after position `after`, newest first (for unread counts)."""
-        marks = ",".join("?" * len(types))
-        rows = await self.db.fetchall(
-            f"SELECT json FROM events WHERE room_id = ? AND stream_pos > ? AND sender != ? AND type IN ({marks})"
-            " AND redacted = 0 ORDER BY stream_pos DESC LIMIT ?",
-            room_id,
-            after,
-            reader,
-            *types,
-            limit,
+    async def current_state_ids_of_rooms(self, room_ids: list[str]) -> dict[str, dict[StateKey, tuple[str, int]]]:
+        """room -> state key -> (event ID, position) of its current state, without loading events."""
+        rows = await fetch_in(
+            self.db,
+            "SELECT room_id, type, state_key, event_id, stream_pos FROM current_state WHERE room_id IN ({marks})",
+            room_ids,
         )
-        return [orjson.loads(r[0]) for r in rows]
+        found: dict[str, dict[StateKey, tuple[str, int]]] = {room_id: {} for room_id in room_ids}
+        for row in rows:
+            found[str(row[0])][(str(row[1]), str(row[2]))] = (str(row[3]), int(row[4]))
+        return found
+
+    async def current_state_of_rooms(self, room_ids: list[str]) -> dict[str, dict[StateKey, StoredEvent]]:
+        rows = await fetch_in(
+            self.db,
+            "SELECT e.stream_pos, e.json, e.redacted FROM current_state c JOIN events e ON e.event_id = c.event_id"
+            " WHERE c.room_id IN ({marks})",
+            room_ids,
+        )
+        found: dict[str, dict[StateKey, StoredEvent]] = {room_id: {} for room_id in room_ids}
+        for stored in map(_row_to_event, rows):
+            event = stored.event
+            found[event["room_id"]][(event["type"], event["state_key"])] = stored
+        return found
+
+    async def redactions_of(self, event_ids: list[str]) -> dict[str, str]:
+        """redacted event ID -> the ID of the redaction that redacted it."""
+        rows = await fetch_in(
+            self.db, "SELECT event_id, redaction_id FROM redactions WHERE event_id IN ({marks})", event_ids
+        )
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    async def history_visibility_changes_in_rooms(self, room_ids: list[str]) -> dict[str, list[tuple[int, str]]]:
+        rows = await fetch_in(
+            self.db,
+            "SELECT room_id, stream_pos, json FROM events WHERE room_id IN ({marks})"
+            " AND type = 'm.room.history_visibility' AND state_key = '' ORDER BY stream_pos",
+            room_ids,
+        )
+        found: dict[str, list[tuple[int, str]]] = {room_id: [] for room_id in room_ids}
+        for row in rows:
+            found[str(row[0])].append((int(row[1]), _history_visibility(row[2])))
+        return found
 
     async def history_visibility_changes(self, room_id: str) -> list[tuple[int, str]]:
         rows = await self.db.fetchall(
@@ -346,6 +434,8 @@ class EventStore:
             " AND state_key = '' ORDER BY stream_pos",
             room_id,
         )
-        return [
-            (int(r[0]), str(orjson.loads(r[1]).get("content", {}).get("history_visibility", "shared"))) for r in rows
-        ]
+        return [(int(r[0]), _history_visibility(r[1])) for r in rows]
+
+
+def _history_visibility(event_json: str) -> str:
+    return str(orjson.loads(event_json).get("content", {}).get("history_visibility", "shared"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .database import Connection, Database
+from .database import Connection, Database, fetch_in
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,18 @@ class RoomStore:
         )
         return {str(r[0]): int(r[1]) for r in rows}
 
+    async def member_counts_of_rooms(self, room_ids: list[str]) -> dict[str, dict[str, int]]:
+        rows = await fetch_in(
+            self.db,
+            "SELECT room_id, membership, COUNT(*) FROM current_state WHERE room_id IN ({marks})"
+            " AND type = 'm.room.member' GROUP BY room_id, membership",
+            room_ids,
+        )
+        found: dict[str, dict[str, int]] = {room_id: {} for room_id in room_ids}
+        for row in rows:
+            found[str(row[0])][str(row[1])] = int(row[2])
+        return found
+
     async def memberships_at(self, user_id: str, pos: int) -> dict[str, tuple[str, int, str]]:
         """room_id -> (membership, stream_pos, event_id) of the user's latest change at or before `pos`."""
         rows = await self.db.fetchall(
@@ -120,6 +132,17 @@ class RoomStore:
             user_id,
         )
         return [(int(r[0]), str(r[1])) for r in rows]
+
+    async def membership_histories(self, user_id: str) -> dict[str, list[tuple[int, str]]]:
+        """room -> (position, membership) of every membership change of a user there, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT room_id, stream_pos, membership FROM membership_changes WHERE user_id = ? ORDER BY stream_pos",
+            user_id,
+        )
+        found: dict[str, list[tuple[int, str]]] = {}
+        for row in rows:
+            found.setdefault(str(row[0]), []).append((int(row[1]), str(row[2])))
+        return found
 
     async def users_sharing_rooms(self, user_id: str) -> set[str]:
         rows = await self.db.fetchall(
