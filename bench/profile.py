@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -112,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument(
+        "--messages", type=int, help="messages to send (more makes setup, which is also sampled, a smaller share)"
+    )
+    parser.add_argument(
         "--idle", action="store_true", help="also sample threads that are waiting (I/O, locks, fsync), not only CPU"
     )
     parser.add_argument("--no-svg", action="store_true", help="skip the flame graph run")
@@ -121,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     if not PY_SPY.exists():
         sys.exit(f"{PY_SPY} is missing: .venv/bin/pip install -e '.[bench]'")
     params = SendParams(users=6, rooms=2, senders=4, messages=200) if args.quick else SendParams()
+    if args.messages:
+        params = replace(params, messages=args.messages)
     RESULTS.mkdir(parents=True, exist_ok=True)
     if not args.no_svg:
         result = profiled_send(args.db, params, "flamegraph", RESULTS / "profile.svg", args.rate, args.idle)

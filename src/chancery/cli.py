@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import sys
 from dataclasses import replace
@@ -65,8 +66,18 @@ def resolve_config(args: argparse.Namespace, *, create: bool) -> tuple[Config, b
     return config, created
 
 
+def tune_garbage_collector() -> None:
+    """Serving allocates many short-lived JSON objects; with the default thresholds the cyclic
+    collector runs every 700 allocations and costs about a quarter of a /sync. Everything loaded at
+    start-up is frozen out of collection, and young objects are collected ten times less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(7000, 20, 20)
+
+
 async def _serve(config: Config, created: bool) -> None:
     server = await create_server(config)
+    tune_garbage_collector()
     runner = web.AppRunner(server.app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port, reuse_port=config.workers > 1)

@@ -90,3 +90,25 @@ async def test_counts_update_in_incremental_sync(api: Api) -> None:
     later = await api.sync(bob, since=first["next_batch"])
     counts = later["rooms"]["join"][room]["unread_notifications"]
     assert counts == {"notification_count": 1, "highlight_count": 1}
+
+
+async def test_counts_stay_exact_across_many_syncs_and_a_late_redaction(api: Api) -> None:
+    """Counts carried from one /sync to the next must equal a fresh count, also after a redaction."""
+    alice, bob, room = await _two_members(api)
+    first = await api.send(alice, room, content={"msgtype": "m.text", "body": "hi", "m.mentions": {"room": True}})
+    since = (await api.sync(bob))["next_batch"]
+    expected = 1
+    for index in range(4):
+        await api.send(alice, room, f"message {index}")
+        expected += 1
+        body = await api.sync(bob, since)
+        since = body["next_batch"]
+        counts = body["rooms"]["join"][room]["unread_notifications"]
+        assert counts == {"notification_count": expected, "highlight_count": 1}
+    await api.ok("PUT", f"{C}/rooms/{q(room)}/redact/{q(first)}/r1", alice, json={})
+    body = await api.sync(bob, since)
+    assert body["rooms"]["join"][room]["unread_notifications"] == {
+        "notification_count": expected - 1,
+        "highlight_count": 0,
+    }
+    assert await _counts(api, bob, room) == {"notification_count": expected - 1, "highlight_count": 0}

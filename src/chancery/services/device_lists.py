@@ -37,9 +37,12 @@ class DeviceListService:
             keys |= {room_key(r) for r in await self.storage.rooms.rooms_for_user(user_id)}
         await self.notifier.notify(pos, keys)
 
-    async def changes(self, user_id: str, after: int, upto: int) -> tuple[list[str], list[str]]:
-        """(changed, left) for `user_id` over the stream window (after, upto]."""
-        sharing = await self.storage.rooms.users_sharing_rooms(user_id)
+    async def changes(
+        self, user_id: str, after: int, upto: int, sharing: set[str] | None = None
+    ) -> tuple[list[str], list[str]]:
+        """(changed, left) for `user_id` over the stream window (after, upto]; `sharing` if already known."""
+        if sharing is None:
+            sharing = await self.storage.rooms.users_sharing_rooms(user_id)
         public, private = await self.storage.device_lists.changes_between(user_id, after, upto)
         changed = {u for u in public if u in sharing or u == user_id} | private
         newly_sharing, maybe_left = await self._membership_moves(user_id, after, upto)
@@ -70,7 +73,12 @@ class DeviceListService:
         """/sync `device_lists`, on incremental syncs only (the spec leaves initial syncs to /keys/query)."""
         if request.since is None:
             return False
-        changed, left = await self.changes(request.requester.user_id, request.since, request.upto)
+        changed, left = await self.changes(
+            request.requester.user_id,
+            request.since,
+            request.upto,
+            await request.users_sharing_rooms(self.storage.rooms),
+        )
         body["device_lists"] = {"changed": changed, "left": left}
         return bool(changed or left)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import invalid_param
 from ..events.filters import SyncFilter
+from ..storage.rooms import RoomStore
 from .requester import Requester
 
 
@@ -28,3 +29,10 @@ class SyncRequest:
     upto: int
     full_state: bool
     filter: SyncFilter
+    # Users sharing a room with the requester, loaded once per response by whoever needs it first.
+    shared_users: set[str] | None = field(default=None, repr=False)
+
+    async def users_sharing_rooms(self, rooms: RoomStore) -> set[str]:
+        if self.shared_users is None:
+            self.shared_users = await rooms.users_sharing_rooms(self.requester.user_id)
+        return self.shared_users

@@ -18,10 +18,10 @@ from ..storage import Storage
 from ..storage.events import StateKey, StoredEvent
 from .serialize import EventSerializer
 from .sync_request import SyncRequest, make_token
+from .unread import UnreadCounter
 from .visibility import VisibilityService
 
 TIMELINE_SCAN_BATCHES = 20
-UNREAD_COUNT_CAP = 1000
 
 
 def timeline_limit(timeline_filter: EventFilter) -> int:
@@ -187,6 +187,7 @@ class JoinedRooms:
         self.serializer = serializer
         self.visibility = visibility
         self.history = RoomHistory(storage, visibility)
+        self.unread = UnreadCounter(storage)
 
     async def build(self, request: SyncRequest, rooms: list[tuple[str, bool]]) -> dict[str, dict[str, Any]]:
         """room ID -> its `rooms.join` entry, for (room ID, newly joined) pairs."""
@@ -199,7 +200,7 @@ class JoinedRooms:
         room_ids = [p.room_id for p in plans]
         ephemeral = await self._ephemeral(request, plans)
         account_data = await self._room_account_data(request, plans)
-        unread = await self.storage.events.unread_counts(room_ids, request.requester.user_id, UNREAD_COUNT_CAP)
+        unread = await self.unread.counts(room_ids, request.requester.user_id, request.upto)
         summaries = await self._summaries(request, plans, current)
         serialized = await self.serializer.serialize_groups(
             [group for p in plans for group in (p.timeline, p.state)], request.requester, include_room_id=False

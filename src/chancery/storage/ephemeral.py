@@ -75,6 +75,17 @@ class EphemeralStore:
         )
         return [Receipt(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]), int(r[6])) for r in rows]
 
+    async def read_receipt_positions(self, room_ids: list[str], user_id: str) -> dict[str, int]:
+        """room -> stream position of the newest event the user has read there (rooms never read: absent)."""
+        rows = await fetch_in(
+            self.db,
+            "SELECT room_id, MAX(event_stream_pos) FROM receipts WHERE room_id IN ({marks}) AND user_id = ?"
+            " AND receipt_type IN ('m.read', 'm.read.private') GROUP BY room_id",
+            room_ids,
+            user_id,
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
     async def read_receipt_pos(self, room_id: str, user_id: str) -> int:
         """Stream position of the newest event the user has read (public or private receipt)."""
         value = await self.db.fetchval(

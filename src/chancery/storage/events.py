@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from ..events.notifications import classify
-from .database import Connection, Database, fetch_in
+from .database import IN_LIST_CHUNK, Connection, Database, fetch_in
 
 StateKey = tuple[str, str]
 
@@ -320,39 +320,49 @@ class EventStore:
         )
         return [(str(r[0]), str(r[1]), StoredEvent(int(r[2]), orjson.loads(r[3]), bool(r[4]))) for r in rows]
 
-    async def unread_counts(self, room_ids: list[str], user_id: str, cap: int) -> dict[str, tuple[int, int]]:
-        """room -> (notification count, highlight count) of the user's unread events, each at most `cap`.
+    async def unread_counts_between(
+        self, windows: list[tuple[str, int]], user_id: str, upto: int, cap: int
+    ) -> dict[str, tuple[int, int, int]]:
+        """room -> (notifications, highlights, redactions) in each room's window (lo, upto].
 
-        Unread: after the user's newest read receipt, by someone else, not redacted. Notifications are
-        notifying events plus mentions of the user (or @room) in events that notify only those mentioned;
-        highlights are those mentions.
+        Counted: events by someone else, not redacted. Notifications are notifying events plus
+        mentions of the user (or @room) in events that notify only those mentioned; highlights are
+        those mentions; redactions counts m.room.redaction events (which may un-count earlier events).
         """
         mention_match = (
-            "FROM event_mentions m JOIN events e ON e.stream_pos = m.stream_pos WHERE m.room_id = r.room_id"
-            " AND m.user_id IN (?, '@room') AND m.stream_pos > r.after AND e.sender <> ? AND e.redacted = 0"
+            "FROM event_mentions m JOIN events e ON e.stream_pos = m.stream_pos WHERE m.room_id = w.room_id"
+            " AND m.user_id IN (?, '@room') AND m.stream_pos > w.lo AND m.stream_pos <= ? AND e.sender <> ?"
+            " AND e.redacted = 0"
         )
-        rows = await fetch_in(
-            self.db,
-            "WITH wanted AS (SELECT room_id FROM rooms WHERE room_id IN ({marks})),"
-            " r AS (SELECT w.room_id, COALESCE((SELECT MAX(x.event_stream_pos) FROM receipts x"
-            " WHERE x.room_id = w.room_id AND x.user_id = ? AND x.receipt_type IN ('m.read', 'm.read.private')), 0)"
-            " AS after FROM wanted w)"
-            " SELECT r.room_id,"
-            " (SELECT COUNT(*) FROM (SELECT 1 AS one FROM events e WHERE e.room_id = r.room_id AND e.notifies = 1"
-            " AND e.stream_pos > r.after AND e.sender <> ? AND e.redacted = 0 LIMIT ?) n),"
-            f" (SELECT COUNT(DISTINCT m.stream_pos) {mention_match}),"
-            f" (SELECT COUNT(DISTINCT m.stream_pos) {mention_match} AND e.notifies = 0)"
-            " FROM r",
-            room_ids,
-            user_id,
-            user_id,
-            cap,
-            user_id,
-            user_id,
-            user_id,
-            user_id,
-        )
-        return {str(r[0]): (min(cap, int(r[1]) + int(r[3])), min(cap, int(r[2]))) for r in rows}
+        found: dict[str, tuple[int, int, int]] = {}
+        for start in range(0, len(windows), IN_LIST_CHUNK // 2):
+            chunk = windows[start : start + IN_LIST_CHUNK // 2]
+            values = ", ".join("(?, CAST(? AS BIGINT))" for _ in chunk)
+            rows = await self.db.fetchall(
+                f"WITH w(room_id, lo) AS (VALUES {values})"
+                " SELECT w.room_id,"
+                " (SELECT COUNT(*) FROM (SELECT 1 AS one FROM events e WHERE e.room_id = w.room_id AND e.notifies = 1"
+                " AND e.stream_pos > w.lo AND e.stream_pos <= ? AND e.sender <> ? AND e.redacted = 0 LIMIT ?) n),"
+                f" (SELECT COUNT(DISTINCT m.stream_pos) {mention_match}),"
+                f" (SELECT COUNT(DISTINCT m.stream_pos) {mention_match} AND e.notifies = 0),"
+                " (SELECT COUNT(*) FROM events e WHERE e.room_id = w.room_id AND e.type = 'm.room.redaction'"
+                " AND e.stream_pos > w.lo AND e.stream_pos <= ?)"
+                " FROM w",
+                *[value for window in chunk for value in window],
+                upto,
+                user_id,
+                cap,
+                user_id,
+                upto,
+                user_id,
+                user_id,
+                upto,
+                user_id,
+                upto,
+            )
+            for room_id, notifying, mentions, quiet_mentions, redactions in rows:
+                found[str(room_id)] = (int(notifying) + int(quiet_mentions), int(mentions), int(redactions))
+        return found
 
     async def recent_events_in_rooms(
         self, room_ids: list[str], *, after: int, upto: int, count: int
