@@ -223,6 +223,12 @@ def _pg(sql: str) -> str:
     return converted
 
 
+async def _keep_session(conn: Any) -> None:
+    """Pool release hook. asyncpg's default resets every connection it takes back (advisory locks,
+    cursors, LISTEN, settings) with an extra round trip per query; Chancery leaves no session state
+    behind (locks are transaction-scoped, LISTEN has its own connection), so there is nothing to reset."""
+
+
 class PostgresDatabase(PostgresConnection):
     def __init__(self, pool: Any, dsn: str) -> None:
         super().__init__(pool)
@@ -233,7 +239,7 @@ class PostgresDatabase(PostgresConnection):
     async def connect(cls, dsn: str, *, min_size: int = 2, max_size: int = 20) -> PostgresDatabase:
         import asyncpg
 
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_keep_session)
         return cls(pool, dsn)
 
     @asynccontextmanager
