@@ -27,7 +27,6 @@ from ..storage import Storage
 from ..storage.database import Connection
 from ..storage.events import StoredEvent
 from ..storage.rooms import RoomRow
-from ..storage.stream import next_position
 from .notifier import Notifier, room_key, user_key
 from .state_cache import StateCache, StateMap
 
@@ -58,7 +57,8 @@ class RoomWriter:
     depth: int
     written: list[StoredEvent] = field(default_factory=list)
 
-    async def append(self, draft: EventDraft) -> StoredEvent:
+    async def append(self, draft: EventDraft, txn_key: TxnKey | None = None) -> StoredEvent:
+        """Build, authorise and persist one event; `txn_key` records the client's transaction ID with it."""
         svc = self.service
         auth_ids = [
             self.state[key]["event_id"]
@@ -87,9 +87,13 @@ class RoomWriter:
                 }
         if event["type"] == "m.room.redaction":
             await self._apply_redaction(event)
-        pos = await next_position(self.txn)
-        await svc.storage.events.insert_event(self.txn, pos, event)
         await svc.storage.rooms.set_last_event(self.txn, event["room_id"], event["event_id"], event["depth"])
+        if txn_key is not None:
+            await svc.storage.events.record_txn(
+                self.txn, txn_key.user_id, txn_key.device_id, txn_key.txn_id, event["event_id"], svc.clock.now_ms()
+            )
+        # Last, so the stream counter's row (locked until commit on PostgreSQL) is held as briefly as possible.
+        pos = await svc.storage.events.insert_event(self.txn, event)
         if "state_key" in event:
             self.state = {**self.state, (event["type"], event["state_key"]): event}
         self.last_event_id = event["event_id"]
@@ -238,16 +242,7 @@ class RoomEventService:
                 earlier = await self._event_for_txn(txn, txn_key)
                 if earlier is not None:
                     return earlier
-            stored = await writer.append(draft)
-            if txn_key is not None:
-                await self.storage.events.record_txn(
-                    txn,
-                    txn_key.user_id,
-                    txn_key.device_id,
-                    txn_key.txn_id,
-                    stored.event_id,
-                    self.clock.now_ms(),
-                )
+            stored = await writer.append(draft, txn_key)
         await self._after_commit(writer)
         return stored
 

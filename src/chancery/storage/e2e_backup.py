@@ -154,26 +154,27 @@ class KeyBackupStore:
     async def keys(
         self, user_id: str, version: int, room_id: str | None = None, session_id: str | None = None
     ) -> list[BackedUpKey]:
-        sql = f"SELECT {_KEY_COLUMNS} FROM e2e_backup_keys WHERE user_id = ? AND version = ?"
-        args: list[Any] = [user_id, version]
-        if room_id is not None:
-            sql += " AND room_id = ?"
-            args.append(room_id)
-        if session_id is not None:
-            sql += " AND session_id = ?"
-            args.append(session_id)
-        rows = await self.db.fetchall(sql + " ORDER BY room_id, session_id", *args)
+        where, args = _scope(user_id, version, room_id, session_id)
+        rows = await self.db.fetchall(
+            f"SELECT {_KEY_COLUMNS} FROM e2e_backup_keys WHERE {where} ORDER BY room_id, session_id", *args
+        )
         return [_key(r) for r in rows]
 
     async def delete_keys(
         self, txn: Connection, user_id: str, version: int, room_id: str | None = None, session_id: str | None = None
     ) -> None:
-        sql = "DELETE FROM e2e_backup_keys WHERE user_id = ? AND version = ?"
-        args: list[Any] = [user_id, version]
-        if room_id is not None:
-            sql += " AND room_id = ?"
-            args.append(room_id)
-        if session_id is not None:
-            sql += " AND session_id = ?"
-            args.append(session_id)
-        await txn.execute(sql, *args)
+        where, args = _scope(user_id, version, room_id, session_id)
+        await txn.execute(f"DELETE FROM e2e_backup_keys WHERE {where}", *args)
+
+
+def _scope(user_id: str, version: int, room_id: str | None, session_id: str | None) -> tuple[str, list[Any]]:
+    """The WHERE clause selecting a whole backup version, one room of it, or one session."""
+    where = "user_id = ? AND version = ?"
+    args: list[Any] = [user_id, version]
+    if room_id is not None:
+        where += " AND room_id = ?"
+        args.append(room_id)
+    if session_id is not None:
+        where += " AND session_id = ?"
+        args.append(session_id)
+    return where, args
