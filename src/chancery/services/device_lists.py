@@ -38,22 +38,31 @@ class DeviceListService:
         await self.notifier.notify(pos, keys)
 
     async def changes(
-        self, user_id: str, after: int, upto: int, sharing: set[str] | None = None
+        self,
+        user_id: str,
+        after: int,
+        upto: int,
+        sharing: set[str] | None = None,
+        memberships: dict[str, tuple[str, int, str]] | None = None,
     ) -> tuple[list[str], list[str]]:
-        """(changed, left) for `user_id` over the stream window (after, upto]; `sharing` if already known."""
+        """(changed, left) for `user_id` over the stream window (after, upto]; pass what is already known:
+        `sharing` (users sharing a room now) and `memberships` (the user's memberships as of `upto`)."""
         if sharing is None:
             sharing = await self.storage.rooms.users_sharing_rooms(user_id)
+        if memberships is None:
+            memberships = await self.storage.rooms.memberships_at(user_id, upto)
         public, private = await self.storage.device_lists.changes_between(user_id, after, upto)
         changed = {u for u in public if u in sharing or u == user_id} | private
-        newly_sharing, maybe_left = await self._membership_moves(user_id, after, upto)
+        newly_sharing, maybe_left = await self._membership_moves(user_id, after, upto, memberships)
         changed |= newly_sharing & sharing
         left = {u for u in maybe_left if u not in sharing and u != user_id}
         changed -= left
         return sorted(changed), sorted(left)
 
-    async def _membership_moves(self, user_id: str, after: int, upto: int) -> tuple[set[str], set[str]]:
+    async def _membership_moves(
+        self, user_id: str, after: int, upto: int, memberships: dict[str, tuple[str, int, str]]
+    ) -> tuple[set[str], set[str]]:
         """Users who joined a room with us, and users who may have stopped sharing one, in the window."""
-        memberships = await self.storage.rooms.memberships_at(user_id, upto)
         involved = [room for room, (m, pos, _) in memberships.items() if m == "join" or pos > after]
         joined: set[str] = set()
         departed: set[str] = set()
@@ -78,6 +87,7 @@ class DeviceListService:
             request.since,
             request.upto,
             await request.users_sharing_rooms(self.storage.rooms),
+            await request.memberships(self.storage.rooms),
         )
         body["device_lists"] = {"changed": changed, "left": left}
         return bool(changed or left)

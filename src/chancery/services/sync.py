@@ -134,7 +134,7 @@ class SyncService:
         user_id = request.requester.user_id
         since = request.since
         room_filter = request.filter.room
-        memberships = await self.storage.rooms.memberships_at(user_id, request.upto)
+        memberships = await request.memberships(self.storage.rooms)
         forgotten = await self.storage.rooms.forgotten_rooms(user_id)
         joined = [r for r, (m, _, _) in memberships.items() if m == "join" and room_filter.allows_room(r)]
         changed = set(joined)
@@ -165,9 +165,7 @@ class SyncService:
         changed = await self.storage.events.rooms_with_events_between(request.since, request.upto, joined_set)
         changed |= await self.storage.ephemeral.typing_changed_rooms(joined, request.since, request.upto)
         changed |= {r.room_id for r in await self.storage.ephemeral.receipts_since(joined, request.since, request.upto)}
-        room_data = await self.storage.account.account_data_since(
-            request.requester.user_id, request.since, request.upto
-        )
+        room_data = await request.account_data_since(self.storage.account, request.since)
         changed |= {r for r in room_data if r != GLOBAL} & joined_set
         return changed
 
@@ -209,9 +207,7 @@ class SyncService:
         }
 
     async def _global_account_data(self, request: SyncRequest) -> list[dict[str, Any]]:
-        data = await self.storage.account.account_data_since(
-            request.requester.user_id, request.since or 0, request.upto
-        )
+        data = await request.account_data_since(self.storage.account, request.since or 0)
         events = [{"type": t, "content": c} for t, c in data.get(GLOBAL, {}).items()]
         if request.since is None and not any(e["type"] == "m.push_rules" for e in events):
             events.append(

@@ -359,15 +359,10 @@ class JoinedRooms:
 
     async def _room_account_data(self, request: SyncRequest, plans: list[_Room]) -> dict[str, list[dict[str, Any]]]:
         data_filter = request.filter.room.account_data
-        loaded: dict[int, dict[str, dict[str, dict[str, Any]]]] = {}
         out: dict[str, list[dict[str, Any]]] = {}
         for plan in plans:
-            after = plan.since or 0
-            if after not in loaded:
-                loaded[after] = await self.storage.account.account_data_since(
-                    request.requester.user_id, after, request.upto
-                )
-            events = [{"type": t, "content": c} for t, c in loaded[after].get(plan.room_id, {}).items()]
+            loaded = await request.account_data_since(self.storage.account, plan.since or 0)
+            events = [{"type": t, "content": c} for t, c in loaded.get(plan.room_id, {}).items()]
             out[plan.room_id] = [e for e in events if data_filter.matches(e)]
         return out
 
