@@ -86,18 +86,6 @@ class EphemeralStore:
         )
         return {str(r[0]): int(r[1]) for r in rows}
 
-    async def read_receipt_pos(self, room_id: str, user_id: str) -> int:
-        """Stream position of the newest event the user has read (public or private receipt)."""
-        value = await self.db.fetchval(
-            "SELECT MAX(event_stream_pos) FROM receipts WHERE room_id = ? AND user_id = ?"
-            " AND receipt_type IN ('m.read', 'm.read.private')",
-            room_id,
-            user_id,
-        )
-        return 0 if value is None else int(value)
-
-    # -- typing -------------------------------------------------------------------------------------
-
     async def set_typing(self, room_id: str, user_id: str, expires_ts: int) -> int:
         async with self.db.transaction() as txn:
             pos = await next_position(txn)

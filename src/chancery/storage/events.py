@@ -271,42 +271,6 @@ class EventStore:
         )
         return [_row_to_event(row) for row in rows]
 
-    async def latest_edit(self, event_id: str, sender: str) -> StoredEvent | None:
-        row = await self.db.fetchone(
-            f"SELECT {_COLUMNS} FROM events WHERE relates_to = ? AND rel_type = 'm.replace' AND sender = ?"
-            " AND redacted = 0 ORDER BY stream_pos DESC LIMIT 1",
-            event_id,
-            sender,
-        )
-        return None if row is None else _row_to_event(row)
-
-    async def annotation_counts(self, event_id: str) -> list[tuple[str, str, int]]:
-        rows = await self.db.fetchall(
-            "SELECT type, json FROM events WHERE relates_to = ? AND rel_type = 'm.annotation' AND redacted = 0",
-            event_id,
-        )
-        counts: dict[tuple[str, str], int] = {}
-        for row in rows:
-            key = orjson.loads(row[1]).get("content", {}).get("m.relates_to", {}).get("key")
-            if isinstance(key, str):
-                counts[(str(row[0]), key)] = counts.get((str(row[0]), key), 0) + 1
-        return [(t, k, n) for (t, k), n in counts.items()]
-
-    async def thread_summary(self, event_id: str) -> tuple[int, StoredEvent | None]:
-        count = int(
-            await self.db.fetchval(
-                "SELECT COUNT(*) FROM events WHERE relates_to = ? AND rel_type = 'm.thread'", event_id
-            )
-        )
-        if count == 0:
-            return 0, None
-        row = await self.db.fetchone(
-            f"SELECT {_COLUMNS} FROM events WHERE relates_to = ? AND rel_type = 'm.thread'"
-            " ORDER BY stream_pos DESC LIMIT 1",
-            event_id,
-        )
-        return count, None if row is None else _row_to_event(row)
-
     async def thread_roots(self, room_id: str, before: int, limit: int) -> list[tuple[str, int]]:
         """(root event ID, position of its latest reply), most recently active first."""
         rows = await self.db.fetchall(
