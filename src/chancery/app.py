@@ -31,6 +31,7 @@ from .services.room_reads import RoomReadService
 from .services.rooms import RoomService
 from .services.serialize import EventSerializer
 from .services.state_cache import StateCache
+from .services.stream_watch import StreamWatch
 from .services.sync import SyncService
 from .services.uia import UiaService
 from .services.visibility import VisibilityService
@@ -89,7 +90,7 @@ def build_services(
     rooms = RoomService(
         storage, room_events, server_name=config.server_name, default_version=config.default_room_version
     )
-    auth = AuthService(storage, clock, randomness)
+    auth = AuthService(storage, clock, randomness, notifier)
     visibility = VisibilityService(storage)
     serializer = EventSerializer(storage, clock)
     ephemeral = EphemeralService(storage, clock, notifier, visibility)
@@ -139,9 +140,12 @@ class Server:
     services: Services
     app: web.Application
     broadcaster: PgBroadcaster | None = None
+    stream_watch: StreamWatch | None = None
 
     async def close(self) -> None:
         self.services.ephemeral.close()
+        if self.stream_watch is not None:
+            await self.stream_watch.close()
         if self.broadcaster is not None:
             await self.broadcaster.close()
         await self.services.storage.db.close()
@@ -163,4 +167,7 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     if isinstance(db, PostgresDatabase):
         broadcaster = PgBroadcaster(db, services.notifier)
         await broadcaster.start()
-    return Server(services, build_web_app(services), broadcaster)
+    # After the broadcaster listens: every position committed after the start is then announced here.
+    stream_watch = StreamWatch(db, services.notifier)
+    await stream_watch.start()
+    return Server(services, build_web_app(services), broadcaster, stream_watch)

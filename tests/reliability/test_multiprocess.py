@@ -440,8 +440,8 @@ async def test_wake_ups_survive_the_loss_of_the_listening_connection(pair: Pair,
 
 @needs_postgres
 async def test_large_notifications_are_split_below_the_postgresql_payload_limit(pair: Pair) -> None:
-    batch = [(10 + n, [f"room:!{'x' * 60}{n}:{'y' * 40}" for n in range(300)]) for n in range(3)]
-    batch.append((99, ["user:@" + "z" * 9000]))  # cannot fit alone: becomes "wake everyone"
+    batch = [(10 + n, [f"room:!{'x' * 60}{n}:{'y' * 40}|event" for n in range(300)], 10 + n) for n in range(3)]
+    batch.append((99, ["user:@" + "z" * 9000], 99))  # cannot fit alone: becomes "wake everyone"
     payloads = list(encode_payloads("origin", batch))
     assert len(payloads) > 3
     delivered: list[tuple[int, str]] = []
@@ -451,9 +451,9 @@ async def test_large_notifications_are_split_below_the_postgresql_payload_limit(
         message = json.loads(payload)
         if "all" in message:
             wake_all.append(message["all"])
-        for pos, keys in message.get("n", []):
+        for pos, keys, *_ in message.get("n", []):
             delivered += [(pos, key) for key in keys]
-    assert delivered == [(pos, key) for pos, keys in batch[:3] for key in keys]
+    assert delivered == [(pos, key) for pos, keys, _ in batch[:3] for key in keys]
     assert wake_all == [99]
     conn = await asyncpg.connect(pair.dsn)
     try:

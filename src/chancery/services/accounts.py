@@ -18,9 +18,9 @@ from .rooms import RoomService
 log = logging.getLogger(__name__)
 
 # Called inside the transaction that deletes devices, so dependent rows (keys, to-device queues) go too.
-DeviceDeletionHook = Callable[[Connection, str, list[str]], Awaitable[None]]
+DeviceDeletionHook = Callable[[Connection, str, list[str]], Awaitable[int | None]]
 # Called after the deletion committed (announce device-list changes, wake syncs).
-DeviceDeletedListener = Callable[[str, list[str]], Awaitable[None]]
+DeviceDeletedListener = Callable[[str, list[str], list[int]], Awaitable[None]]
 # Called inside the deactivating transaction, to erase per-account data owned by other modules.
 DeactivationHook = Callable[[Connection, str], Awaitable[None]]
 
@@ -108,6 +108,8 @@ class AccountService:
             await self.storage.account.delete_all_for_user(txn, user_id)
             for hook in self.deactivation_hooks:
                 await hook(txn, user_id)
+            revoked = await self.auth.revoke_in(txn)
+        await self.auth.announce_revoked(revoked, user_id)
         log.info("account deactivated", extra={"user_id": user_id})
 
     # -- devices ------------------------------------------------------------------------------------
@@ -149,7 +151,8 @@ class AccountService:
             for device_id in device_ids:
                 await self.storage.users.delete_tokens(txn, user_id, device_id)
                 await self.storage.users.delete_device_row(txn, user_id, device_id)
-            for hook in self.device_deletion_hooks:
-                await hook(txn, user_id, device_ids)
+            positions = [pos for hook in self.device_deletion_hooks if (pos := await hook(txn, user_id, device_ids))]
+            revoked = await self.auth.revoke_in(txn)
+        await self.auth.announce_revoked(revoked, user_id)
         for listener in self.device_deleted_listeners:
-            await listener(user_id, device_ids)
+            await listener(user_id, device_ids, positions)

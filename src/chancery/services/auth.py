@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -15,6 +16,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ..clock import Clock, Randomness
 from ..errors import MatrixError, forbidden
 from ..storage import Storage
+from ..storage.database import Connection
+from ..storage.stream import next_position
+from .notifier import Change, Notifier, user_key
 from .requester import Requester
 
 T = TypeVar("T")
@@ -61,19 +65,51 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
     return await _in_pool(_verify, password_hash, password)
 
 
+_MAX_TOKENS_REMEMBERED = 100_000
+
+
 class AuthService:
-    def __init__(self, storage: Storage, clock: Clock, randomness: Randomness) -> None:
+    def __init__(self, storage: Storage, clock: Clock, randomness: Randomness, notifier: Notifier) -> None:
         self.storage = storage
         self.clock = clock
         self.randomness = randomness
+        self.notifier = notifier
+        # token hash -> (requester, stream position it was looked up at). An entry is used only while this
+        # process knows that none of the user's tokens was revoked since: every revocation takes a stream
+        # position (see `revoke_in`), so one made by another process or program invalidates it too.
+        self._tokens: OrderedDict[str, tuple[Requester, int]] = OrderedDict()
 
     async def requester_for_token(self, token: str) -> Requester | None:
         token_hash = hash_token(token)
+        notifier = self.notifier
+        cached = self._tokens.get(token_hash)
+        if cached is not None:
+            requester, as_of = cached
+            if notifier.unchanged([user_key(requester.user_id, Change.TOKENS)], as_of, notifier.complete_upto):
+                self._tokens.move_to_end(token_hash)
+                return requester
+            del self._tokens[token_hash]
+        as_of = notifier.complete_upto  # before the lookup: a revocation after it is then newer than as_of
         found = await self.storage.users.lookup_token(token_hash)
         if found is None:
             return None
         user_id, device_id, is_admin = found
-        return Requester(user_id, device_id, is_admin, token_hash)
+        requester = Requester(user_id, device_id, is_admin, token_hash)
+        if notifier.tracking:
+            self._tokens[token_hash] = (requester, as_of)
+            while len(self._tokens) > _MAX_TOKENS_REMEMBERED:
+                self._tokens.popitem(last=False)
+        return requester
+
+    async def revoke_in(self, txn: Connection) -> int:
+        """Call in every transaction that deletes access tokens or deactivates an account: takes the stream
+        position that `announce_revoked` announces after commit."""
+        return await next_position(txn)
+
+    async def announce_revoked(self, pos: int, user_id: str) -> None:
+        for token_hash in [h for h, (r, _) in self._tokens.items() if r.user_id == user_id]:
+            del self._tokens[token_hash]
+        await self.notifier.notify(pos, [user_key(user_id, Change.TOKENS)])
 
     async def check_password(self, user_id: str, password: str) -> bool:
         user = await self.storage.users.get_user(user_id)
@@ -94,7 +130,10 @@ class AuthService:
         return token, device_id, created
 
     async def logout(self, requester: Requester) -> None:
-        await self.storage.users.delete_token(requester.token_hash)
+        async with self.storage.db.transaction() as txn:
+            await self.storage.users.delete_token(txn, requester.token_hash)
+            pos = await self.revoke_in(txn)
+        await self.announce_revoked(pos, requester.user_id)
 
     async def require_not_deactivated(self, user_id: str) -> None:
         user = await self.storage.users.get_user(user_id)

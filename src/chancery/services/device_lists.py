@@ -12,8 +12,7 @@ from typing import Any
 from ..storage import Storage
 from ..storage.database import Connection
 from ..storage.e2e import EVERYONE
-from ..storage.stream import current_position
-from .notifier import Notifier, room_key, user_key
+from .notifier import Change, Notifier, room_key, user_key
 from .sync import SyncRequest
 
 
@@ -29,12 +28,12 @@ class DeviceListService:
     async def announce(self, pos: int, user_ids: list[str], observer: str = EVERYONE) -> None:
         """After commit: wake the syncs of everyone who may see the change."""
         if observer != EVERYONE:
-            await self.notifier.notify(pos, [user_key(observer)])
+            await self.notifier.notify(pos, [user_key(observer, Change.DEVICES)])
             return
         keys = set()
         for user_id in user_ids:
-            keys.add(user_key(user_id))
-            keys |= {room_key(r) for r in await self.storage.rooms.rooms_for_user(user_id)}
+            keys.add(user_key(user_id, Change.DEVICES))
+            keys |= {room_key(r, Change.DEVICES) for r in await self.storage.rooms.rooms_for_user(user_id)}
         await self.notifier.notify(pos, keys)
 
     async def changes(
@@ -82,6 +81,9 @@ class DeviceListService:
         """/sync `device_lists`, on incremental syncs only (the spec leaves initial syncs to /keys/query)."""
         if request.since is None:
             return False
+        if await self._nothing_moved(request):
+            body["device_lists"] = {"changed": [], "left": []}
+            return False
         changed, left = await self.changes(
             request.requester.user_id,
             request.since,
@@ -92,9 +94,20 @@ class DeviceListService:
         body["device_lists"] = {"changed": changed, "left": left}
         return bool(changed or left)
 
-    async def on_devices_deleted(self, txn: Connection, user_id: str, device_ids: list[str]) -> None:
-        """Device-deletion hook: the owner's device list changed (announced by `after_devices_deleted`)."""
-        await self.record_change(txn, [user_id])
+    async def _nothing_moved(self, request: SyncRequest) -> bool:
+        """Known without the database: no device-list change of anyone we share a room with, of ours, or
+        addressed to us, and no membership change in our rooms, since the request's token."""
+        if not request.own_unchanged(Change.DEVICES, Change.MEMBERSHIP):
+            return False
+        memberships = await request.memberships(self.storage.rooms)
+        since = request.since or 0
+        rooms = [r for r, (m, pos, _) in memberships.items() if m == "join" or pos > since]
+        return request.unchanged([room_key(r, c) for r in rooms for c in (Change.DEVICES, Change.MEMBERSHIP)])
 
-    async def after_devices_deleted(self, user_id: str, device_ids: list[str]) -> None:
-        await self.announce(await current_position(self.storage.db), [user_id])
+    async def on_devices_deleted(self, txn: Connection, user_id: str, device_ids: list[str]) -> int:
+        """Device-deletion hook: the owner's device list changed (announced by `after_devices_deleted`)."""
+        return await self.record_change(txn, [user_id])
+
+    async def after_devices_deleted(self, user_id: str, device_ids: list[str], positions: list[int]) -> None:
+        for pos in positions:
+            await self.announce(pos, [user_id])

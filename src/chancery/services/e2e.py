@@ -39,7 +39,7 @@ def install_e2e(services: Services) -> E2eServices:
     storage = services.storage
     device_lists = DeviceListService(storage, services.notifier)
     e2e = E2eServices(
-        keys=E2eKeyService(storage, device_lists),
+        keys=E2eKeyService(storage, device_lists, services.notifier),
         cross_signing=CrossSigningService(storage, services.uia, device_lists),
         device_lists=device_lists,
         to_device=ToDeviceService(storage, services.clock, services.notifier),

@@ -7,6 +7,7 @@ marked used, so the device learns through /sync to upload a new one.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from ..errors import bad_json, invalid_param
@@ -14,20 +15,27 @@ from ..events.canonical import check_canonical_values
 from ..storage import Storage
 from ..storage.database import Connection
 from ..storage.e2e import MASTER, SELF_SIGNING, USER_SIGNING, StoredSignature
+from ..storage.stream import next_position
 from .device_lists import DeviceListService
 from .e2e_signing import parse_device_keys, require_id, require_object, signed_part, split_key_id
+from .notifier import Change, Notifier, user_key
 from .requester import Requester
 from .sync import SyncRequest
 
 OLM_ONE_TIME_ALGORITHM = "signed_curve25519"
 MAX_QUERY_USERS = 1000
 MAX_CLAIMS = 1000
+_MAX_COUNTS_REMEMBERED = 100_000
 
 
 class E2eKeyService:
-    def __init__(self, storage: Storage, device_lists: DeviceListService) -> None:
+    def __init__(self, storage: Storage, device_lists: DeviceListService, notifier: Notifier) -> None:
         self.storage = storage
         self.device_lists = device_lists
+        self.notifier = notifier
+        # (user, device) -> (position, one-time key counts, unused fallback algorithms): reused by /sync while
+        # no upload, claim or device deletion of that user (each takes a stream position) happened since.
+        self._counts: OrderedDict[tuple[str, str], tuple[int, dict[str, int], list[str]]] = OrderedDict()
 
     # -- upload -------------------------------------------------------------------------------------
 
@@ -65,6 +73,9 @@ class E2eKeyService:
                 if current_fallback is None or current_fallback[:2] != (key_id, key):
                     await store.put_fallback_key(txn, user_id, device_id, algorithm, key_id, key)
             counts = await store.one_time_key_counts(user_id, device_id, txn)
+            keys_pos = await next_position(txn) if one_time or fallback else None
+        if keys_pos is not None:
+            await self.notifier.notify(keys_pos, [user_key(user_id, Change.KEYS)])
         if changed_pos is not None:
             await self.device_lists.announce(changed_pos, [user_id])
         return {"one_time_key_counts": {OLM_ONE_TIME_ALGORITHM: 0, **counts}}
@@ -156,6 +167,9 @@ class E2eKeyService:
                 if found is not None:
                     key_id, key = found
                     claimed.setdefault(user_id, {}).setdefault(device_id, {})[f"{algorithm}:{key_id}"] = key
+            keys_pos = await next_position(txn) if claimed else None
+        if keys_pos is not None:
+            await self.notifier.notify(keys_pos, [user_key(user_id, Change.KEYS) for user_id in claimed])
         return {"one_time_keys": claimed, "failures": {}}
 
     # -- /sync --------------------------------------------------------------------------------------
@@ -163,11 +177,20 @@ class E2eKeyService:
     async def sync_extension(self, request: SyncRequest, body: dict[str, Any]) -> bool:
         """`device_one_time_keys_count` and `device_unused_fallback_key_types`, on every sync."""
         user_id, device_id = request.requester.user_id, request.requester.device_id
-        counts = await self.storage.e2e_keys.one_time_key_counts(user_id, device_id)
+        device = (user_id, device_id)
+        known = self._counts.get(device)
+        upto = request.upto
+        if known is not None and known[0] <= upto and request.own_unchanged(Change.KEYS, Change.TOKENS, after=known[0]):
+            _, counts, fallback = known
+        else:
+            counts, fallback = await self.storage.e2e_keys.key_counts(user_id, device_id)
+            if request.knows_changes(upto):
+                self._counts[device] = (upto, counts, fallback)
+                self._counts.move_to_end(device)
+                while len(self._counts) > _MAX_COUNTS_REMEMBERED:
+                    self._counts.popitem(last=False)
         body["device_one_time_keys_count"] = {OLM_ONE_TIME_ALGORITHM: 0, **counts}
-        body["device_unused_fallback_key_types"] = await self.storage.e2e_keys.unused_fallback_algorithms(
-            user_id, device_id
-        )
+        body["device_unused_fallback_key_types"] = fallback
         return False  # counts alone are no reason to end a long-poll
 
     async def delete_device_keys(self, txn: Connection, user_id: str, device_ids: list[str]) -> None:

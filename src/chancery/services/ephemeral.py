@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from typing import Any
 
 from ..clock import Clock
 from ..errors import forbidden, invalid_param, not_found
 from ..storage import Storage
 from ..storage.account import AccountStore
-from ..storage.ephemeral import Receipt
-from .notifier import Notifier, room_key, user_key
+from ..storage.ephemeral import Presence, Receipt
+from .notifier import Change, Notifier, room_key, user_key
 from .requester import Requester
 from .visibility import VisibilityService
 
 MAX_TYPING_TIMEOUT_MS = 120_000
 RECEIPT_TYPES = ("m.read", "m.read.private", "m.fully_read")
 PRESENCE_STATES = ("online", "offline", "unavailable")
+PRESENCE_REFRESH_MS = 60_000  # an unchanged presence is written again (last_active_ts) at most this often
+_MAX_PRESENCE_REMEMBERED = 100_000
 
 
 class EphemeralService:
@@ -26,6 +29,8 @@ class EphemeralService:
         self.notifier = notifier
         self.visibility = visibility
         self._typing_timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        # Each user's presence as last read or written here (saves a read per /sync).
+        self._known_presence: OrderedDict[str, Presence] = OrderedDict()
         self._background: set[asyncio.Task[None]] = set()
 
     async def _require_joined(self, room_id: str, user_id: str) -> None:
@@ -41,7 +46,7 @@ class EphemeralService:
         now = self.clock.now_ms()
         expires = now + min(max(timeout_ms, 0), MAX_TYPING_TIMEOUT_MS) if typing else 0
         pos = await self.storage.ephemeral.set_typing(room_id, user_id, expires)
-        await self.notifier.notify(pos, [room_key(room_id)])
+        await self.notifier.notify(pos, [room_key(room_id, Change.TYPING)])
         self._schedule_expiry(room_id, user_id, expires - now if typing else None)
 
     def _schedule_expiry(self, room_id: str, user_id: str, delay_ms: int | None) -> None:
@@ -64,7 +69,7 @@ class EphemeralService:
         expires = await self.storage.ephemeral.typing_expiry(room_id, user_id)
         if expires is not None and 0 < expires <= self.clock.now_ms():
             pos = await self.storage.ephemeral.set_typing(room_id, user_id, 0)
-            await self.notifier.notify(pos, [room_key(room_id)])
+            await self.notifier.notify(pos, [room_key(room_id, Change.TYPING)])
 
     def close(self) -> None:
         for timer in self._typing_timers.values():
@@ -99,13 +104,14 @@ class EphemeralService:
         )
         pos = await self.storage.ephemeral.put_receipt(receipt)
         if pos is not None:
-            keys = [user_key(requester.user_id)] if receipt_type == "m.read.private" else [room_key(room_id)]
+            private = receipt_type == "m.read.private"
+            keys = [user_key(requester.user_id, Change.RECEIPT) if private else room_key(room_id, Change.RECEIPT)]
             await self.notifier.notify(pos, keys)
 
     async def _set_fully_read(self, requester: Requester, room_id: str, event_id: str) -> None:
         store: AccountStore = self.storage.account
         pos = await store.put_account_data(requester.user_id, room_id, "m.fully_read", {"event_id": event_id})
-        await self.notifier.notify(pos, [user_key(requester.user_id)])
+        await self.notifier.notify(pos, [user_key(requester.user_id, Change.ACCOUNT_DATA)])
 
     async def set_read_markers(self, requester: Requester, room_id: str, body: dict[str, Any]) -> None:
         for field_name, receipt_type in (
@@ -127,23 +133,42 @@ class EphemeralService:
             raise invalid_param(f"presence must be one of {', '.join(PRESENCE_STATES)}")
         if status_msg is not None and not isinstance(status_msg, str):
             raise invalid_param("status_msg must be a string")
-        current = await self.storage.ephemeral.get_presence(user_id)
+        await self._set_presence(user_id, state, status_msg, await self.storage.ephemeral.get_presence(user_id))
+
+    async def _set_presence(self, user_id: str, state: str, status_msg: str | None, current: Presence | None) -> None:
         now = self.clock.now_ms()
         if (
             current is not None
             and current.state == state
             and current.status_msg == status_msg
-            and (now - current.last_active_ts < 60_000)
+            and (now - current.last_active_ts < PRESENCE_REFRESH_MS)
         ):
+            self._remember_presence(current)
             return  # nothing a peer would notice; avoid a write per /sync
         pos = await self.storage.ephemeral.set_presence(user_id, state, status_msg, now)
-        keys = [user_key(user_id)] + [room_key(r) for r in await self.storage.rooms.rooms_for_user(user_id)]
+        self._remember_presence(Presence(user_id, state, status_msg, now, pos))
+        rooms = await self.storage.rooms.rooms_for_user(user_id)
+        keys = [user_key(user_id, Change.PRESENCE)] + [room_key(r, Change.PRESENCE) for r in rooms]
         await self.notifier.notify(pos, keys)
 
     async def touch_presence(self, user_id: str, state: str) -> None:
         """A /sync with set_presence: keep the status message, refresh the state."""
+        known = self._known_presence.get(user_id)
+        if (
+            known is not None
+            and known.state == state
+            and self.clock.now_ms() - known.last_active_ts < PRESENCE_REFRESH_MS
+            and self.notifier.unchanged([user_key(user_id, Change.PRESENCE)], known.pos, self.notifier.complete_upto)
+        ):
+            return  # as last seen here, and nobody changed it since
         current = await self.storage.ephemeral.get_presence(user_id)
-        await self.set_presence(user_id, state, current.status_msg if current else None)
+        await self._set_presence(user_id, state, current.status_msg if current else None, current)
+
+    def _remember_presence(self, presence: Presence) -> None:
+        self._known_presence[presence.user_id] = presence
+        self._known_presence.move_to_end(presence.user_id)
+        while len(self._known_presence) > _MAX_PRESENCE_REMEMBERED:
+            self._known_presence.popitem(last=False)
 
     async def get_presence(self, requester: Requester, user_id: str) -> dict[str, Any]:
         if user_id != requester.user_id and user_id not in await self.storage.rooms.users_sharing_rooms(

@@ -10,7 +10,7 @@ from ..events.filters import validate_filter_definition
 from ..events.identifiers import is_valid_user_id
 from ..storage import Storage
 from ..storage.account import GLOBAL
-from .notifier import Notifier, user_key
+from .notifier import Change, Notifier, user_key
 from .requester import Requester
 from .rooms import RoomService
 
@@ -80,7 +80,7 @@ class ProfileService:
         if room_id is not None and await self.storage.rooms.get_room(room_id) is None:
             raise not_found("Room not found")
         pos = await self.storage.account.put_account_data(user_id, room_id or GLOBAL, data_type, content)
-        await self.notifier.notify(pos, [user_key(user_id)])
+        await self.notifier.notify(pos, [user_key(user_id, Change.ACCOUNT_DATA)])
 
     async def get_account_data(
         self, requester: Requester, user_id: str, room_id: str | None, data_type: str
@@ -109,13 +109,13 @@ class ProfileService:
         current = (await self.tags(requester, user_id, room_id))["tags"]
         current[tag] = {k: v for k, v in body.items() if k == "order"}
         pos = await self.storage.account.put_account_data(user_id, room_id, "m.tag", {"tags": current})
-        await self.notifier.notify(pos, [user_key(user_id)])
+        await self.notifier.notify(pos, [user_key(user_id, Change.ACCOUNT_DATA)])
 
     async def delete_tag(self, requester: Requester, user_id: str, room_id: str, tag: str) -> None:
         current = (await self.tags(requester, user_id, room_id))["tags"]
         current.pop(tag, None)
         pos = await self.storage.account.put_account_data(user_id, room_id, "m.tag", {"tags": current})
-        await self.notifier.notify(pos, [user_key(user_id)])
+        await self.notifier.notify(pos, [user_key(user_id, Change.ACCOUNT_DATA)])
 
     # -- filters ------------------------------------------------------------------------------------
 

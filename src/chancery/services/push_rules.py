@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import MatrixError, bad_json, invalid_param, not_found
 from ..events.default_push_rules import DEFAULT_PUSH_RULES
 from ..storage import Storage
-from .notifier import Notifier, user_key
+from .notifier import Change, Notifier, user_key
 
 KINDS = ("override", "content", "room", "sender", "underride")
 _USER_ID_PLACEHOLDER = "[the user's Matrix ID]"
@@ -84,7 +84,7 @@ class PushRuleService:
             await self.storage.account.put_push_rules(txn, user_id, edits)
             content = merge_rules(user_id, edits)
             pos = await self.storage.account.put_account_data_in(txn, user_id, "", "m.push_rules", content)
-        await self.notifier.notify(pos, [user_key(user_id)])
+        await self.notifier.notify(pos, [user_key(user_id, Change.ACCOUNT_DATA)])
 
     async def _edits(self, user_id: str) -> dict[str, Any]:
         return await self.storage.account.get_push_rules(user_id) or _empty_edits()

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from signedjson.types import SigningKey
@@ -27,12 +28,14 @@ from ..storage import Storage
 from ..storage.database import Connection
 from ..storage.events import StoredEvent
 from ..storage.rooms import RoomRow
-from .notifier import Notifier, room_key, user_key
+from .notifier import Change, Notifier, room_key, user_key
 from .state_cache import StateCache, StateMap
 
 log = logging.getLogger(__name__)
 
 EventCheck = Callable[[dict[str, Any], StateMap, RoomVersion], None]
+REDACTION = "m.room.redaction"
+_MAX_ROOM_ROWS_REMEMBERED = 10_000
 
 
 @dataclass
@@ -60,6 +63,32 @@ class RoomWriter:
     async def append(self, draft: EventDraft, txn_key: TxnKey | None = None) -> StoredEvent:
         """Build, authorise and persist one event; `txn_key` records the client's transaction ID with it."""
         svc = self.service
+        event = await self.prepare(draft)
+        if event["type"] == "m.room.redaction":
+            await self._apply_redaction(event)
+        await svc.storage.rooms.set_last_event(self.txn, event["room_id"], event["event_id"], event["depth"])
+        if txn_key is not None:
+            await svc.storage.events.record_txn(
+                self.txn, txn_key.user_id, txn_key.device_id, txn_key.txn_id, event["event_id"], svc.clock.now_ms()
+            )
+        # Last, so the stream counter's row (locked until commit on PostgreSQL) is held as briefly as possible.
+        pos = await svc.storage.events.insert_event(self.txn, event)
+        return self.appended(pos, event)
+
+    def appended(self, pos: int, event: dict[str, Any]) -> StoredEvent:
+        """Bookkeeping after `event` was stored at `pos`: the writer's state, the state cache, `written`."""
+        if "state_key" in event:
+            self.state = {**self.state, (event["type"], event["state_key"]): event}
+        self.last_event_id = event["event_id"]
+        self.depth = event["depth"]
+        self.service.state_cache.put(event["room_id"], self.last_event_id, self.state)
+        stored = StoredEvent(pos, event)
+        self.written.append(stored)
+        return stored
+
+    async def prepare(self, draft: EventDraft) -> dict[str, Any]:
+        """Build, size-check and authorise the next event of the room (nothing written yet but a create's room row)."""
+        svc = self.service
         auth_ids = [
             self.state[key]["event_id"]
             for key in auth_event_keys(_draft_shape(draft), self.version)
@@ -85,23 +114,7 @@ class RoomWriter:
                     "prev_content": replaced["content"],
                     "prev_sender": replaced["sender"],
                 }
-        if event["type"] == "m.room.redaction":
-            await self._apply_redaction(event)
-        await svc.storage.rooms.set_last_event(self.txn, event["room_id"], event["event_id"], event["depth"])
-        if txn_key is not None:
-            await svc.storage.events.record_txn(
-                self.txn, txn_key.user_id, txn_key.device_id, txn_key.txn_id, event["event_id"], svc.clock.now_ms()
-            )
-        # Last, so the stream counter's row (locked until commit on PostgreSQL) is held as briefly as possible.
-        pos = await svc.storage.events.insert_event(self.txn, event)
-        if "state_key" in event:
-            self.state = {**self.state, (event["type"], event["state_key"]): event}
-        self.last_event_id = event["event_id"]
-        self.depth = event["depth"]
-        svc.state_cache.put(event["room_id"], self.last_event_id, self.state)
-        stored = StoredEvent(pos, event)
-        self.written.append(stored)
-        return stored
+        return event
 
     def _build(self, draft: EventDraft, auth_ids: list[str], origin_server_ts: int) -> dict[str, Any]:
         svc = self.service
@@ -187,6 +200,9 @@ class RoomEventService:
         self.max_event_bytes = max_event_bytes
         self.event_checks: list[EventCheck] = []
         self._room_locks: dict[str, asyncio.Lock] = {}
+        # PostgreSQL one-statement sends: each room's row as of this process's latest write to it. A row made
+        # stale by another process only costs one refused append (then the locked path reads it afresh).
+        self._latest_rows: OrderedDict[str, RoomRow] = OrderedDict()
 
     @asynccontextmanager
     async def _room_lock(self, room_id: str) -> AsyncIterator[None]:
@@ -224,27 +240,70 @@ class RoomEventService:
         room = await self.storage.rooms.get_room(room_id, txn, for_update=True)
         if room is None:
             raise not_found("Room not found")
+        return await self._writer_from_row(txn, room)
+
+    async def _writer_from_row(self, txn: Connection, room: RoomRow) -> RoomWriter:
+        room_id = room.room_id
         version = _version_of(room)
         state = await self.state_cache.get(room_id, room.last_event_id, txn)
         return RoomWriter(self, txn, room_id, version, state, room.last_event_id, room.last_depth)
 
     async def send(self, room_id: str, draft: EventDraft, txn_key: TxnKey | None = None) -> StoredEvent:
         """Append one event; a repeated (user, device, txn_id) returns the event of the first call."""
-        if txn_key is not None:
-            earlier = await self._event_for_txn(self.storage.db, txn_key)
-            if earlier is not None:
-                return earlier
+        if self.storage.db.dialect == "postgres" and draft.state_key is None and draft.event_type != REDACTION:
+            stored = await self._send_in_one_statement(room_id, draft, txn_key)
+            if stored is not None:
+                return stored
+            # Another process wrote to the room meanwhile: queue up on the room's row lock instead.
         async with self._room_lock(room_id), self.storage.db.transaction() as txn:
             # The room row lock (taken here) is what serialises writers in other processes.
             writer = await self._writer_for(txn, room_id)
             if txn_key is not None:
-                # Checked again under the lock: concurrent repeats must not create two events.
+                # Checked under the lock (before the auth checks, so a retry gets the first answer even if the
+                # sender could no longer send): concurrent repeats must not create two events.
                 earlier = await self._event_for_txn(txn, txn_key)
                 if earlier is not None:
                     return earlier
             stored = await writer.append(draft, txn_key)
         await self._after_commit(writer)
         return stored
+
+    async def _send_in_one_statement(
+        self, room_id: str, draft: EventDraft, txn_key: TxnKey | None
+    ) -> StoredEvent | None:
+        """PostgreSQL, a message-like event (no state, no redaction): build it from the room's latest event
+        without a lock, then store it with one statement that succeeds only if that is still the room's latest
+        event. The stream counter's row is then locked only while PostgreSQL runs that statement, not across
+        round trips to this process, which is what limits how many sends per second all rooms together get.
+        None when another process appended to the room first (or stored the same transaction ID)."""
+        async with self._room_lock(room_id):
+            room = self._latest_rows.get(room_id)
+            if room is None:
+                room = await self.storage.rooms.get_room(room_id)
+                if room is None:
+                    raise not_found("Room not found")
+            writer = await self._writer_from_row(self.storage.db, room)
+            event = await writer.prepare(draft)
+            appended = await self.storage.events.append_if_latest(
+                event,
+                writer.last_event_id,
+                (txn_key.user_id, txn_key.device_id, txn_key.txn_id) if txn_key else None,
+                self.clock.now_ms(),
+            )
+            if appended is None:
+                # A retried transaction ID (answered under the lock), or a stale row: read it afresh next time.
+                self._latest_rows.pop(room_id, None)
+                return None
+            self._remember_row(room)
+            stored = writer.appended(appended, event)
+        await self._after_commit(writer)
+        return stored
+
+    def _remember_row(self, room: RoomRow) -> None:
+        self._latest_rows[room.room_id] = room
+        self._latest_rows.move_to_end(room.room_id)
+        while len(self._latest_rows) > _MAX_ROOM_ROWS_REMEMBERED:
+            self._latest_rows.popitem(last=False)
 
     async def _event_for_txn(self, conn: Connection, key: TxnKey) -> StoredEvent | None:
         event_id = await self.storage.events.txn_event_id(conn, key.user_id, key.device_id, key.txn_id)
@@ -255,11 +314,19 @@ class RoomEventService:
     async def _after_commit(self, writer: RoomWriter) -> None:
         if not writer.written or writer.room_id is None:
             return
-        keys = {room_key(writer.room_id)}
+        known = self._latest_rows.get(writer.room_id)
+        if known is not None:
+            self._latest_rows[writer.room_id] = replace(
+                known, last_event_id=writer.last_event_id, last_depth=writer.depth
+            )
+        keys = {room_key(writer.room_id, Change.EVENT)}
         for stored in writer.written:
+            if isinstance(stored.event.get("content", {}).get("m.relates_to"), dict):
+                keys.add(room_key(writer.room_id, Change.RELATION))
             if stored.event["type"] == "m.room.member":
-                keys.add(user_key(stored.event["state_key"]))
-        await self.notifier.notify(writer.written[-1].pos, keys)
+                keys.add(room_key(writer.room_id, Change.MEMBERSHIP))
+                keys.add(user_key(stored.event["state_key"], Change.MEMBERSHIP))
+        await self.notifier.notify(writer.written[-1].pos, keys, first=writer.written[0].pos)
 
     async def current_state(self, room_id: str) -> StateMap:
         room = await self.storage.rooms.get_room(room_id)

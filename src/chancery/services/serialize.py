@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,20 +38,25 @@ class EventSerializer:
         *,
         include_room_id: bool = True,
         with_relations: bool = True,
+        relations_for: Collection[str] | None = None,
     ) -> list[list[dict[str, Any]]]:
-        """serialize() for several lists at once (e.g. every room of a /sync), with one lookup of each kind."""
+        """serialize() for several lists at once (e.g. every room of a /sync), with one lookup of each kind.
+        `relations_for`: the only events that may have relations to bundle (default: any of them)."""
         events = [stored for group in groups for stored in group]
         if not events:
             return [[] for _ in groups]
         event_ids = list(dict.fromkeys(s.event_id for s in events))
+        own = [s.event_id for s in events if requester and s.event["sender"] == requester.user_id]
         txn_ids = (
-            await self.storage.events.transaction_ids(event_ids, requester.user_id, requester.device_id)
-            if requester
+            await self.storage.events.transaction_ids(list(dict.fromkeys(own)), requester.user_id, requester.device_id)
+            if requester and own
             else {}
         )
         redacted_by = await self._redactions([s.event_id for s in events if s.redacted])
         viewer = requester.user_id if requester else None
-        relations = await self._relations(event_ids, viewer) if with_relations else {}
+        if relations_for is not None:
+            event_ids = [event_id for event_id in event_ids if event_id in relations_for]
+        relations = await self._relations(event_ids, viewer) if with_relations and event_ids else {}
         now = self.clock.now_ms()
         unsigned_data = _UnsignedData(txn_ids, redacted_by, relations, now)
         return [[_client_event(stored, unsigned_data, include_room_id) for stored in group] for group in groups]

@@ -20,11 +20,11 @@ from ..storage import Storage
 from ..storage.account import GLOBAL
 from ..storage.stream import current_position
 from .ephemeral import presence_content
-from .notifier import Notifier, room_key, user_key
+from .notifier import Change, Notifier, room_key, room_scope, user_scope
 from .push_rules import push_rules_for_user
 from .requester import Requester
 from .serialize import EventSerializer
-from .sync_request import SyncRequest, make_token, parse_token
+from .sync_request import MembershipCache, SyncRequest, make_token, parse_token
 from .sync_rooms import JoinedRooms
 from .visibility import VisibilityService
 
@@ -76,6 +76,31 @@ class SyncService:
         self.visibility = visibility
         self.joined_rooms = JoinedRooms(storage, clock, serializer, visibility)
         self.extensions: list[SyncExtension] = []
+        self.membership_cache = MembershipCache(notifier)
+
+    async def _window(self, since: int | None) -> tuple[int | None, int]:
+        """(since, upto) for the next response: everything up to `upto` is committed.
+
+        An incremental sync from a token this process tracks changes for stops at what has been announced
+        here (`complete_upto`), so that its parts may skip the database where nothing changed; any other
+        sync reads the committed position from the database.
+        """
+        notifier = self.notifier
+        if since is None or not notifier.tracks_from(since):
+            upto = await current_position(self.storage.db)
+            return (upto if since is not None and since > upto else since), upto
+        upto = notifier.complete_upto
+        if since > upto:
+            if since <= await current_position(self.storage.db):
+                upto = since  # another process's token, its positions not yet announced here: wait for them
+            else:
+                since = upto  # a token from the future (e.g. a restored database): resync from now
+        return since, upto
+
+    def _request(
+        self, requester: Requester, since: int | None, upto: int, full_state: bool, sync_filter: SyncFilter
+    ) -> SyncRequest:
+        return SyncRequest(requester, since, upto, full_state, sync_filter, self.notifier, self.membership_cache)
 
     async def sync(
         self,
@@ -87,22 +112,20 @@ class SyncService:
     ) -> dict[str, Any]:
         deadline = time.monotonic() + max(0, min(timeout_ms, 300_000)) / 1000
         while True:
-            upto = await current_position(self.storage.db)
-            if since is not None and since > upto:
-                since = upto  # a token from the future (e.g. a restored database): resync from now
-            request = SyncRequest(requester, since, upto, full_state, sync_filter)
+            since, upto = await self._window(since)
+            request = self._request(requester, since, upto, full_state, sync_filter)
             result = await self._build(request)
             remaining = deadline - time.monotonic()
             if since is None or full_state or not result.empty or remaining <= 0:
                 return result.body
-            keys = [user_key(requester.user_id)] + [
-                room_key(r) for r in await self.storage.rooms.rooms_for_user(requester.user_id)
+            memberships = await request.memberships(self.storage.rooms)
+            scopes = [user_scope(requester.user_id)] + [
+                room_scope(r) for r, (m, _, _) in memberships.items() if m == "join"
             ]
-            if not await self.notifier.wait(keys, upto, remaining):
+            if not await self.notifier.wait(scopes, upto, remaining):
                 # Timed out: answer with a fresh token so the client does not re-scan the same window.
-                final = await self._build(
-                    SyncRequest(requester, since, await current_position(self.storage.db), full_state, sync_filter)
-                )
+                since, upto = await self._window(since)
+                final = await self._build(self._request(requester, since, upto, full_state, sync_filter))
                 return final.body
             # Woken by a change: give the writes already in flight a moment to land in the same response.
             # Under load this turns one /sync per message into one per burst, for a few ms of latency.
@@ -135,7 +158,7 @@ class SyncService:
         since = request.since
         room_filter = request.filter.room
         memberships = await request.memberships(self.storage.rooms)
-        forgotten = await self.storage.rooms.forgotten_rooms(user_id)
+        forgotten: set[str] | None = None
         joined = [r for r, (m, _, _) in memberships.items() if m == "join" and room_filter.allows_room(r)]
         changed = set(joined)
         if since is not None and not request.full_state:
@@ -151,9 +174,12 @@ class SyncService:
                     to_build.append((room_id, newly))
             elif membership == "invite" and newly:
                 rooms.invite[room_id] = await self._invited_room(room_id, user_id)
-            elif membership in ("leave", "ban") and room_id not in forgotten:
+            elif membership in ("leave", "ban"):
                 if (since is not None and member_pos > since) or (since is None and room_filter.include_leave):
-                    rooms.leave[room_id] = await self._left_room(request, room_id, member_pos)
+                    if forgotten is None:
+                        forgotten = await self.storage.rooms.forgotten_rooms(user_id)
+                    if room_id not in forgotten:
+                        rooms.leave[room_id] = await self._left_room(request, room_id, member_pos)
             elif membership == "knock" and newly:
                 continue
         rooms.join = await self.joined_rooms.build(request, to_build)
@@ -162,9 +188,18 @@ class SyncService:
     async def _rooms_changed(self, request: SyncRequest, joined: list[str]) -> set[str]:
         assert request.since is not None
         joined_set = set(joined)
-        changed = await self.storage.events.rooms_with_events_between(request.since, request.upto, joined_set)
-        changed |= await self.storage.ephemeral.typing_changed_rooms(joined, request.since, request.upto)
-        changed |= {r.room_id for r in await self.storage.ephemeral.receipts_since(joined, request.since, request.upto)}
+        ephemeral = self.storage.ephemeral
+        changed = request.rooms_changed(joined, Change.EVENT)
+        if changed is None:
+            changed = await self.storage.events.rooms_with_events_between(request.since, request.upto, joined_set)
+        typing = request.rooms_changed(joined, Change.TYPING)
+        if typing is None:
+            typing = await ephemeral.typing_changed_rooms(joined, request.since, request.upto)
+        changed |= typing
+        receipts = request.rooms_changed(joined, Change.RECEIPT)
+        if receipts is None or not request.own_unchanged(Change.RECEIPT):
+            receipts = {r.room_id for r in await ephemeral.receipts_since(joined, request.since, request.upto)}
+        changed |= receipts
         room_data = await request.account_data_since(self.storage.account, request.since)
         changed |= {r for r in room_data if r != GLOBAL} & joined_set
         return changed
@@ -222,6 +257,12 @@ class SyncService:
         if request.filter.presence.blocks_everything:
             return []
         user_id = request.requester.user_id
+        if request.since is not None:
+            # Presence of whoever shares a room with us, or anyone who joined one of our rooms since.
+            rooms = [r for r, (m, _, _) in (await request.memberships(self.storage.rooms)).items() if m == "join"]
+            keys = [room_key(r, c) for r in rooms for c in (Change.PRESENCE, Change.MEMBERSHIP)]
+            if request.own_unchanged(Change.PRESENCE, Change.MEMBERSHIP) and request.unchanged(keys):
+                return []
         users = sorted(await request.users_sharing_rooms(self.storage.rooms) | {user_id})
         now = self.clock.now_ms()
         events = [

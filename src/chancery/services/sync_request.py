@@ -1,8 +1,9 @@
-"""Sync tokens and the request a /sync response is built for."""
+"""Sync tokens, the request a /sync response is built for, and what it may skip."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -10,9 +11,11 @@ from ..errors import invalid_param
 from ..events.filters import SyncFilter
 from ..storage.account import AccountStore
 from ..storage.rooms import RoomStore
+from .notifier import Change, Notifier, room_key, user_key
 from .requester import Requester
 
 T = TypeVar("T")
+Memberships = dict[str, tuple[str, int, str]]  # room -> (membership, stream position, event ID)
 
 
 def parse_token(token: str | None) -> int | None:
@@ -27,6 +30,34 @@ def make_token(pos: int) -> str:
     return f"s{pos}"
 
 
+class MembershipCache:
+    """Each user's memberships as of a stream position, reused while the notifier knows they did not change.
+
+    Every /sync needs them; a user's memberships change rarely compared to how often they sync.
+    """
+
+    def __init__(self, notifier: Notifier, max_users: int = 50_000) -> None:
+        self.notifier = notifier
+        self.max_users = max_users
+        self._entries: OrderedDict[str, tuple[int, Memberships]] = OrderedDict()
+
+    async def get(self, rooms: RoomStore, user_id: str, upto: int) -> Memberships:
+        """The user's latest membership per room as of `upto`. The result is shared: do not modify it."""
+        entry = self._entries.get(user_id)
+        if entry is not None:
+            as_of, memberships = entry
+            if as_of <= upto and self.notifier.unchanged([user_key(user_id, Change.MEMBERSHIP)], as_of, upto):
+                self._entries.move_to_end(user_id)
+                return memberships
+        memberships = await rooms.memberships_at(user_id, upto)
+        if self.notifier.tracking:
+            self._entries[user_id] = (upto, memberships)
+            self._entries.move_to_end(user_id)
+            while len(self._entries) > self.max_users:
+                self._entries.popitem(last=False)
+        return memberships
+
+
 @dataclass
 class SyncRequest:
     requester: Requester
@@ -34,6 +65,9 @@ class SyncRequest:
     upto: int
     full_state: bool
     filter: SyncFilter
+    # What changed where, as far as this process knows; None: ask the database about everything.
+    changes: Notifier | None = None
+    membership_cache: MembershipCache | None = None
     # Lookups several parts of one response need (memberships, account data, users sharing rooms),
     # made once per response by whichever part asks first.
     _loaded: dict[Hashable, Any] = field(default_factory=dict, repr=False)
@@ -44,14 +78,44 @@ class SyncRequest:
         value: T = self._loaded[key]
         return value
 
+    # -- what changed in the window (known without the database, or None) --------------------------
+
+    def knows_changes(self, after: int | None = None) -> bool:
+        """Whether this process knows every change in (after, upto]; `after` defaults to `since`."""
+        after = self.since if after is None else after
+        return after is not None and self.changes is not None and self.changes.knows(after, self.upto)
+
+    def unchanged(self, keys: Iterable[str], after: int | None = None) -> bool:
+        """True when none of `keys` changed in (after, upto], as this process knows; False when unsure."""
+        after = self.since if after is None else after
+        return after is not None and self.changes is not None and self.changes.unchanged(keys, after, self.upto)
+
+    def rooms_changed(self, room_ids: Iterable[str], change: Change) -> set[str] | None:
+        """Which of `room_ids` had a `change` since the request's token; None when only the database knows."""
+        if not self.knows_changes():
+            return None
+        return {r for r in room_ids if not self.unchanged([room_key(r, change)])}
+
+    def own_unchanged(self, *changes: Change, after: int | None = None) -> bool:
+        user_id = self.requester.user_id
+        return self.unchanged([user_key(user_id, c) for c in changes], after)
+
+    # -- lookups shared by several sections ----------------------------------------------------------
+
     async def users_sharing_rooms(self, rooms: RoomStore) -> set[str]:
         return await self.once("users_sharing_rooms", lambda: rooms.users_sharing_rooms(self.requester.user_id))
 
-    async def memberships(self, rooms: RoomStore) -> dict[str, tuple[str, int, str]]:
-        """The requester's latest membership per room as of `upto`."""
-        return await self.once("memberships", lambda: rooms.memberships_at(self.requester.user_id, self.upto))
+    async def memberships(self, rooms: RoomStore) -> Memberships:
+        """The requester's latest membership per room as of `upto` (shared: do not modify)."""
+        user_id = self.requester.user_id
+        if self.membership_cache is not None:
+            cache = self.membership_cache
+            return await self.once("memberships", lambda: cache.get(rooms, user_id, self.upto))
+        return await self.once("memberships", lambda: rooms.memberships_at(user_id, self.upto))
 
     async def account_data_since(self, account: AccountStore, after: int) -> dict[str, dict[str, dict[str, Any]]]:
+        if self.own_unchanged(Change.ACCOUNT_DATA, after=after):
+            return {}
         return await self.once(
             ("account_data", after), lambda: account.account_data_since(self.requester.user_id, after, self.upto)
         )

@@ -16,6 +16,7 @@ from ..clock import Clock
 from ..events.filters import DEFAULT_TIMELINE_LIMIT, EventFilter
 from ..storage import Storage
 from ..storage.events import StateKey, StoredEvent
+from .notifier import Change, room_key
 from .serialize import EventSerializer
 from .sync_request import SyncRequest, make_token
 from .unread import UnreadCounter
@@ -97,6 +98,25 @@ def room_summary(counts: dict[str, int], state: dict[StateKey, StoredEvent], use
         )
         summary["m.heroes"] = members[:5]
     return summary
+
+
+def _may_have_relations(request: SyncRequest, plans: list[_Room]) -> set[str] | None:
+    """The events of the response that something may relate to (edits, threads to bundle): those with a
+    relation in their room since they were sent, as far as this process knows; None when it cannot tell."""
+    if request.changes is None:
+        return None
+    changes = request.changes
+    return {
+        s.event_id
+        for p in plans
+        for s in (*p.timeline, *p.state)
+        if not changes.unchanged([room_key(p.room_id, Change.RELATION)], s.pos, request.upto)
+    }
+
+
+def _joined_before(membership: tuple[str, int, str] | None, since: int | None) -> bool:
+    """Joined at `since` and still (membership is the latest as of the response's end)."""
+    return since is not None and membership is not None and membership[0] == "join" and membership[1] <= since
 
 
 class RoomHistory:
@@ -202,8 +222,9 @@ class JoinedRooms:
         account_data = await self._room_account_data(request, plans)
         unread = await self.unread.counts(room_ids, request.requester.user_id, request.upto)
         summaries = await self._summaries(request, plans, current)
+        groups = [group for p in plans for group in (p.timeline, p.state)]
         serialized = await self.serializer.serialize_groups(
-            [group for p in plans for group in (p.timeline, p.state)], request.requester, include_room_id=False
+            groups, request.requester, include_room_id=False, relations_for=_may_have_relations(request, plans)
         )
         entries: dict[str, dict[str, Any]] = {}
         for index, plan in enumerate(plans):
@@ -238,7 +259,13 @@ class JoinedRooms:
             batches |= await self.storage.events.recent_events_in_rooms(
                 [p.room_id for p in group], after=after, upto=request.upto, count=limit + 1
             )
-        visible = await self.visibility.filter_visible_in_rooms(request.requester.user_id, batches)
+        # A member joined since before the window sees every event in it: no visibility lookups for those.
+        memberships = await request.memberships(self.storage.rooms)
+        member_throughout = {p.room_id for p in plans if _joined_before(memberships.get(p.room_id), p.since)}
+        visible = {room_id: batches[room_id] for room_id in member_throughout}
+        visible |= await self.visibility.filter_visible_in_rooms(
+            request.requester.user_id, {r: b for r, b in batches.items() if r not in member_throughout}
+        )
         for plan in plans:
             plan.batch = batches[plan.room_id]
             found = [s for s in visible[plan.room_id] if matches_all or timeline_filter.matches(s.event)]
@@ -326,10 +353,17 @@ class JoinedRooms:
         typing_changed = {p.room_id for p in plans if p.since is None}
         if incremental:
             assert request.since is not None
-            typing_changed |= await self.storage.ephemeral.typing_changed_rooms(
-                incremental, request.since, request.upto
+            known = request.rooms_changed(incremental, Change.TYPING)
+            typing_changed |= (
+                known
+                if known is not None
+                else await self.storage.ephemeral.typing_changed_rooms(incremental, request.since, request.upto)
             )
-        typing = await self.storage.ephemeral.typing_users_in_rooms(sorted(typing_changed), self.clock.now_ms())
+        typing = (
+            await self.storage.ephemeral.typing_users_in_rooms(sorted(typing_changed), self.clock.now_ms())
+            if typing_changed
+            else {}
+        )
         for plan in plans:
             users = typing.get(plan.room_id, [])
             if plan.room_id in typing_changed and (users or plan.since is not None):
@@ -347,6 +381,12 @@ class JoinedRooms:
             by_after.setdefault(plan.since or 0, []).append(plan.room_id)
         found: dict[str, dict[str, Any]] = {}
         for after, room_ids in by_after.items():
+            if after == request.since and request.own_unchanged(Change.RECEIPT):
+                known = request.rooms_changed(room_ids, Change.RECEIPT)
+                if known is not None:
+                    room_ids = [r for r in room_ids if r in known]
+            if not room_ids:
+                continue
             for receipt in await self.storage.ephemeral.receipts_since(room_ids, after, request.upto):
                 if receipt.receipt_type == "m.read.private" and receipt.user_id != request.requester.user_id:
                     continue

@@ -8,6 +8,7 @@ from a token at or beyond the response that carried it, so a lost response loses
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from ..clock import Clock
@@ -16,11 +17,12 @@ from ..events.canonical import check_canonical_values
 from ..storage import Storage
 from ..storage.database import Connection
 from .e2e_signing import require_object
-from .notifier import Notifier, user_key
+from .notifier import Change, Notifier, user_key
 from .requester import Requester
 from .sync import SyncRequest
 
 MAX_PER_SYNC = 100
+_MAX_EMPTY_QUEUES_REMEMBERED = 100_000
 MAX_EVENT_TYPE = 255
 ALL_DEVICES = "*"
 
@@ -30,6 +32,9 @@ class ToDeviceService:
         self.storage = storage
         self.clock = clock
         self.notifier = notifier
+        # (user, device) -> a stream position at which the device's queue was empty. Until a message
+        # for the user arrives after it, /sync need not look at the queue.
+        self._empty_at: OrderedDict[tuple[str, str], int] = OrderedDict()
 
     async def send(self, requester: Requester, event_type: str, txn_id: str, body: dict[str, Any]) -> None:
         """PUT /sendToDevice/{eventType}/{txnId}."""
@@ -59,11 +64,20 @@ class ToDeviceService:
             if first_time and rows:
                 pos = await self.storage.to_device.enqueue(txn, requester.user_id, event_type, rows)
         if pos is not None:
-            await self.notifier.notify(pos, {user_key(user_id) for user_id, _, _ in rows})
+            await self.notifier.notify(pos, {user_key(user_id, Change.TO_DEVICE) for user_id, _, _ in rows})
 
     async def sync_extension(self, request: SyncRequest, body: dict[str, Any]) -> bool:
         """/sync `to_device`: acknowledge what the `since` token's response carried, deliver the next batch."""
         user_id, device_id = request.requester.user_id, request.requester.device_id
+        device = (user_id, device_id)
+        empty_at = self._empty_at.get(device)
+        if (
+            empty_at is not None
+            and empty_at <= request.upto
+            and request.own_unchanged(Change.TO_DEVICE, after=empty_at)
+        ):
+            body["to_device"] = {"events": []}
+            return False
         store = self.storage.to_device
         if request.since is not None:
             await store.acknowledge(user_id, device_id, request.since)
@@ -71,9 +85,20 @@ class ToDeviceService:
         batch = pending[:MAX_PER_SYNC]
         if len(pending) > len(batch):
             # The response's token covers messages it does not carry: remember where delivery stopped.
-            await store.record_partial_delivery(user_id, device_id, request.upto, batch[-1].pos)
+            pos = await store.record_partial_delivery(user_id, device_id, request.upto, batch[-1].pos)
+            await self.notifier.notify(pos, [])
+        if pending:
+            self._empty_at.pop(device, None)
+        else:
+            self._remember_empty(device, request.upto)
         body["to_device"] = {"events": [{"sender": m.sender, "type": m.type, "content": m.content} for m in batch]}
         return bool(batch)
+
+    def _remember_empty(self, device: tuple[str, str], pos: int) -> None:
+        self._empty_at[device] = pos
+        self._empty_at.move_to_end(device)
+        while len(self._empty_at) > _MAX_EMPTY_QUEUES_REMEMBERED:
+            self._empty_at.popitem(last=False)
 
     async def delete_device_messages(self, txn: Connection, user_id: str, device_ids: list[str]) -> None:
         """Device-deletion hook: a deleted device's queue will never be read."""

@@ -182,6 +182,14 @@ class SqliteDatabase(SqliteConnection):
             self._conn.close()
 
 
+def is_unique_violation(exc: BaseException) -> bool:
+    """A unique constraint refused a row (PostgreSQL's SQLSTATE 23505 as asyncpg reports it; SQLite's
+    IntegrityError)."""
+    return getattr(exc, "sqlstate", None) == "23505" or (
+        isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+    )
+
+
 _PLACEHOLDER = re.compile(r"\?")
 
 

@@ -107,6 +107,20 @@ class E2eKeyStore:
         )
         return {str(r[0]): int(r[1]) for r in rows}
 
+    async def key_counts(self, user_id: str, device_id: str) -> tuple[dict[str, int], list[str]]:
+        """(one-time key count per algorithm, algorithms with an unused fallback key), in one query."""
+        rows = await self.db.fetchall(
+            "SELECT algorithm, COUNT(*), 0 FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ?"
+            " GROUP BY algorithm"
+            " UNION ALL SELECT algorithm, 0, 1 FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0",
+            user_id,
+            device_id,
+            user_id,
+            device_id,
+        )
+        counts = {str(r[0]): int(r[1]) for r in rows if not r[2]}
+        return counts, sorted(str(r[0]) for r in rows if r[2])
+
     async def claim_one_time_key(
         self, txn: Connection, user_id: str, device_id: str, algorithm: str
     ) -> tuple[str, Any] | None:
@@ -162,15 +176,6 @@ class E2eKeyStore:
             algorithm,
         )
         return None if row is None else (str(row[0]), orjson.loads(row[1]))
-
-    async def unused_fallback_algorithms(self, user_id: str, device_id: str) -> list[str]:
-        rows = await self.db.fetchall(
-            "SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0"
-            " ORDER BY algorithm",
-            user_id,
-            device_id,
-        )
-        return [str(r[0]) for r in rows]
 
     # -- cross-signing keys and signatures ----------------------------------------------------------
 

@@ -100,11 +100,12 @@ class ToDeviceStore:
         )
         return [ToDeviceMessage(int(r[0]), str(r[1]), str(r[2]), dict(orjson.loads(r[3]))) for r in rows]
 
-    async def record_partial_delivery(self, user_id: str, device_id: str, token_pos: int, delivered_upto: int) -> None:
+    async def record_partial_delivery(self, user_id: str, device_id: str, token_pos: int, delivered_upto: int) -> int:
         """A response with next_batch `token_pos` carried messages only up to `delivered_upto`.
 
         The stream also moves on by one position, so that no later response carries the same token with a
-        different set of messages: a token then always names exactly one delivered batch.
+        different set of messages: a token then always names exactly one delivered batch. Returns that
+        new position (for the caller to announce).
         """
         async with self.db.transaction() as txn:
             await txn.execute(
@@ -115,7 +116,7 @@ class ToDeviceStore:
                 token_pos,
                 delivered_upto,
             )
-            await next_position(txn)
+            return await next_position(txn)
 
     async def delete_for_devices(self, txn: Connection, user_id: str, device_ids: list[str]) -> None:
         for device_id in device_ids:

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from ..events.notifications import classify
-from .database import IN_LIST_CHUNK, Connection, Database, fetch_in
+from .database import IN_LIST_CHUNK, Connection, Database, fetch_in, is_unique_violation
 from .stream import next_position
 
 StateKey = tuple[str, str]
@@ -117,6 +117,54 @@ class EventStore:
                     event["event_id"],
                 )
         return pos
+
+    async def append_if_latest(
+        self,
+        event: dict[str, Any],
+        expected_latest: str | None,
+        txn_key: tuple[str, str, str] | None,
+        now: int,
+    ) -> int | None:
+        """PostgreSQL: store a stateless event as the room's next one, in a single statement (its own
+        transaction), only if the room's latest event is still `expected_latest`; return its position, or
+        None if another writer got there first (or stored the same transaction ID meanwhile).
+
+        The room row, the stream counter, the event, its transaction ID and its mentions change together,
+        and the counter's row is locked only while PostgreSQL runs this one statement.
+        """
+        if "state_key" in event:
+            raise ValueError("state events go through insert_event in a transaction")
+        relates_to, rel_type = _relation(event)
+        notification = classify(event)
+        user_id, device_id, txn_id = txn_key or (None, None, None)
+        sql = (
+            "WITH room AS (UPDATE rooms SET last_event_id = ?, last_depth = ? WHERE room_id = ? AND last_event_id = ?"
+            " RETURNING 1),"
+            " next AS (UPDATE stream_counters SET value = value + 1 WHERE name = 'main' AND EXISTS (SELECT 1 FROM room)"
+            " RETURNING value),"
+            " event AS (INSERT INTO events (stream_pos, event_id, room_id, type, state_key, sender, origin_server_ts,"
+            " relates_to, rel_type, json, notifies) SELECT next.value, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ? FROM next"
+            " RETURNING stream_pos),"
+            " txn AS (INSERT INTO event_txns (user_id, device_id, txn_id, event_id, created_ts)"
+            " SELECT ?, ?, ?, ?, ? FROM event WHERE CAST(? AS TEXT) IS NOT NULL),"
+            " mentions AS (INSERT INTO event_mentions (room_id, user_id, stream_pos)"
+            " SELECT ?, mentioned, event.stream_pos FROM event, unnest(CAST(? AS TEXT[])) AS mentioned)"
+            " SELECT stream_pos FROM event"
+        )
+        args = (
+            *(event["event_id"], event["depth"], event["room_id"], expected_latest),
+            *(event["event_id"], event["room_id"], event["type"], event["sender"], event["origin_server_ts"]),
+            *(relates_to, rel_type, orjson.dumps(event).decode(), int(notification.notifies)),
+            *(user_id, device_id, txn_id, event["event_id"], now, user_id),
+            *(event["room_id"], sorted(notification.mentions)),
+        )
+        try:
+            pos = await self.db.fetchval(sql, *args)
+        except Exception as exc:
+            if is_unique_violation(exc):
+                return None  # the same transaction ID, stored by a concurrent repeat
+            raise
+        return None if pos is None else int(pos)
 
     async def record_txn(
         self, txn: Connection, user_id: str, device_id: str, txn_id: str, event_id: str, now: int

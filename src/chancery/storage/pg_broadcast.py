@@ -5,9 +5,11 @@ Every local notification (stream position and keys, see services/notifier.py) is
 processes' notifications into its own notifier. Nothing here is needed for correctness of the data, only
 for promptness: a /sync woken late still sees every committed change when it next looks.
 
-Payload (JSON): {"o": origin process id, "n": [[pos, [key, ...]], ...]} or {"o": origin, "all": pos}
-("wake everyone up to pos", used when a single key cannot fit). PostgreSQL refuses payloads of 8000 bytes
-or more, so batches are split to stay below MAX_PAYLOAD_BYTES.
+Payload (JSON): {"o": origin process id, "n": [[pos, [key, ...], first?], ...]} or {"o": origin, "all": pos}
+("wake everyone up to pos", used when a single key cannot fit). An entry with `first` closes its
+transaction's announcement (positions first..pos are then fully known to the receiver); an announcement
+whose keys do not fit in one entry is split, and only its last entry carries `first`. PostgreSQL refuses
+payloads of 8000 bytes or more, so batches are split to stay below MAX_PAYLOAD_BYTES.
 """
 
 from __future__ import annotations
@@ -38,35 +40,44 @@ _MAX_RECONNECT_DELAY_S = 5.0
 class LocalNotifier(Protocol):
     """What this module needs of services/notifier.py's Notifier (storage does not import services)."""
 
-    def set_publisher(self, publisher: Callable[[int, list[str]], Awaitable[None]] | None) -> None: ...
+    def set_publisher(self, publisher: Callable[[int, list[str], int], Awaitable[None]] | None) -> None: ...
 
-    def notify_local(self, pos: int, keys: list[str]) -> None: ...
+    def notify_local(self, pos: int, keys: list[str], first: int | None = None) -> None: ...
 
-    def wake_all_local(self, pos: int) -> None: ...
+    def skip_to(self, committed: int) -> None: ...
 
 
-def encode_payloads(origin: str, batch: list[tuple[int, list[str]]]) -> Iterator[str]:
-    """Pack (pos, keys) notifications into as few payloads below MAX_PAYLOAD_BYTES as fit."""
+def encode_payloads(origin: str, batch: list[tuple[int, list[str], int]]) -> Iterator[str]:
+    """Pack (pos, keys, first) announcements into as few payloads below MAX_PAYLOAD_BYTES as fit."""
     header = len(orjson.dumps({"o": origin, "n": []}))
     entries: list[list[Any]] = []
     size = header
-    for pos, keys in batch:
+
+    def entry_size(entry: list[Any]) -> int:
+        return len(orjson.dumps(entry)) + 1
+
+    for pos, keys, first in batch:
+        current: list[Any] = [pos, [], first]
         for key in keys:
             key_size = len(orjson.dumps(key)) + 1
-            entry_overhead = len(orjson.dumps([pos, []])) + 1
-            if header + entry_overhead + key_size > MAX_PAYLOAD_BYTES:
-                # Cannot fit even alone: tell everyone to look (costs one spurious rebuild per waiting /sync).
-                yield orjson.dumps({"o": origin, "all": pos}).decode()
-                continue
-            if entries and entries[-1][0] == pos and size + key_size <= MAX_PAYLOAD_BYTES:
-                entries[-1][1].append(key)
-                size += key_size
-                continue
-            if size + entry_overhead + key_size > MAX_PAYLOAD_BYTES:
+            if header + entry_size(current) + key_size > MAX_PAYLOAD_BYTES:
+                if not current[1]:
+                    # Cannot fit even alone: tell everyone to look (costs one spurious rebuild per waiting /sync).
+                    yield orjson.dumps({"o": origin, "all": pos}).decode()
+                    continue
+                # This announcement continues in the next entry; only its last entry closes the range.
+                entries.append([pos, current[1]])
+                size += entry_size(entries[-1])
+                current = [pos, [], first]
+            if size + entry_size(current) + key_size > MAX_PAYLOAD_BYTES and entries:
                 yield orjson.dumps({"o": origin, "n": entries}).decode()
                 entries, size = [], header
-            entries.append([pos, [key]])
-            size += entry_overhead + key_size
+            current[1].append(key)
+        if size + entry_size(current) > MAX_PAYLOAD_BYTES and entries:
+            yield orjson.dumps({"o": origin, "n": entries}).decode()
+            entries, size = [], header
+        entries.append(current)
+        size += entry_size(current)
     if entries:
         yield orjson.dumps({"o": origin, "n": entries}).decode()
 
@@ -79,7 +90,7 @@ class PgBroadcaster:
         self.notifier = notifier
         # Random rather than the OS pid: processes on different machines may share a pid.
         self.origin = secrets.token_hex(8)
-        self._pending: list[tuple[int, list[str]]] = []
+        self._pending: list[tuple[int, list[str], int]] = []
         self._has_pending = asyncio.Event()
         self._listener: Any = None
         self._connection_lost = asyncio.Event()
@@ -110,12 +121,12 @@ class PgBroadcaster:
 
     # -- publishing ------------------------------------------------------------------------------
 
-    async def _enqueue(self, pos: int, keys: list[str]) -> None:
+    async def _enqueue(self, pos: int, keys: list[str], first: int) -> None:
         # Never wait for PostgreSQL in the request path: the publish loop sends in the background and
-        # coalesces whatever accumulated while the previous NOTIFY was in flight.
-        if keys:
-            self._pending.append((pos, list(keys)))
-            self._has_pending.set()
+        # coalesces whatever accumulated while the previous NOTIFY was in flight. Announcements without
+        # keys are sent too: peers need every position to know that they have heard of all of them.
+        self._pending.append((pos, list(keys), first))
+        self._has_pending.set()
 
     async def _publish_loop(self) -> None:
         while True:
@@ -141,10 +152,11 @@ class PgBroadcaster:
             if message.get("o") == self.origin:
                 return
             if "all" in message:
-                self.notifier.wake_all_local(int(message["all"]))
+                self.notifier.skip_to(int(message["all"]))
                 return
-            for pos, keys in message["n"]:
-                self.notifier.notify_local(int(pos), [str(k) for k in keys])
+            for entry in message["n"]:
+                first = int(entry[2]) if len(entry) > 2 else None
+                self.notifier.notify_local(int(entry[0]), [str(k) for k in entry[1]], first)
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("ignored a malformed notification on channel %s", CHANNEL)
 
@@ -189,7 +201,7 @@ class PgBroadcaster:
             try:
                 await self._connect_listener()
                 # Notifications sent while we were not listening are gone: let every waiting /sync look.
-                self.notifier.wake_all_local(await current_position(self.db))
+                self.notifier.skip_to(await current_position(self.db))
                 log.info("listening to other processes' notifications again")
                 return
             except asyncio.CancelledError:

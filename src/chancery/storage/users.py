@@ -119,17 +119,8 @@ class UserStore:
         )
         return None if row is None else (str(row[0]), str(row[1]), bool(row[2]))
 
-    async def delete_token(self, token_hash: str) -> None:
-        await self.db.execute("DELETE FROM access_tokens WHERE token_hash = ?", token_hash)
-
-    async def token_hashes_for(self, conn: Connection, user_id: str, device_id: str | None = None) -> list[str]:
-        if device_id is None:
-            rows = await conn.fetchall("SELECT token_hash FROM access_tokens WHERE user_id = ?", user_id)
-        else:
-            rows = await conn.fetchall(
-                "SELECT token_hash FROM access_tokens WHERE user_id = ? AND device_id = ?", user_id, device_id
-            )
-        return [str(r[0]) for r in rows]
+    async def delete_token(self, txn: Connection, token_hash: str) -> None:
+        await txn.execute("DELETE FROM access_tokens WHERE token_hash = ?", token_hash)
 
     async def delete_tokens(self, txn: Connection, user_id: str, device_id: str | None = None) -> None:
         if device_id is None:
