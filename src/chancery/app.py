@@ -26,6 +26,7 @@ from .services.media import install_media
 from .services.notifier import Notifier
 from .services.profile import ProfileService
 from .services.push_rules import PushRuleService
+from .services.recent_events import RecentEvents
 from .services.room_events import RoomEventService
 from .services.room_reads import RoomReadService
 from .services.rooms import RoomService
@@ -77,11 +78,13 @@ def build_services(
     storage = Storage.on(db)
     notifier = Notifier()
     state_cache = StateCache(storage.events)
+    recent_events = RecentEvents(notifier)
     room_events = RoomEventService(
         storage,
         clock,
         notifier,
         state_cache,
+        recent_events,
         server_name=config.server_name,
         signing_key=signing_key,
         max_event_bytes=config.max_event_bytes,
@@ -92,7 +95,7 @@ def build_services(
     )
     auth = AuthService(storage, clock, randomness, notifier)
     visibility = VisibilityService(storage)
-    serializer = EventSerializer(storage, clock)
+    serializer = EventSerializer(storage, clock, recent_events)
     ephemeral = EphemeralService(storage, clock, notifier, visibility)
     services = Services(
         config=config,
@@ -108,7 +111,7 @@ def build_services(
         room_events=room_events,
         rooms=rooms,
         reads=RoomReadService(storage, visibility, serializer),
-        sync=SyncService(storage, clock, notifier, serializer, visibility),
+        sync=SyncService(storage, clock, notifier, serializer, visibility, recent_events),
         ephemeral=ephemeral,
         profile=ProfileService(storage, notifier, rooms),
         push_rules=PushRuleService(storage, notifier),

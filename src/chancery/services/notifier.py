@@ -56,6 +56,8 @@ def scope_of(key: str) -> str:
 
 # (last position, keys, first position of the announcing transaction)
 Publisher = Callable[[int, list[str], int], Awaitable[None]]
+AnnouncementListener = Callable[[int, list[str]], None]  # (last position, keys), local and remote alike
+SkipListener = Callable[[int], None]  # everything up to this position may have changed
 
 
 class Notifier:
@@ -69,6 +71,17 @@ class Notifier:
         self._complete_upto = 0
         self._ranges_ahead: dict[int, int] = {}  # first -> last, announced above a gap
         self._everything_changed_at = 0  # raised by `skip_to`: every scope may have changed up to here
+        self._announcement_listeners: list[AnnouncementListener] = []
+        self._skip_listeners: list[SkipListener] = []
+
+    def add_listener(self, on_announcement: AnnouncementListener, on_skip: SkipListener) -> None:
+        """Caches built on the stream: told of every announcement (before it counts as complete) and skip."""
+        self._announcement_listeners.append(on_announcement)
+        self._skip_listeners.append(on_skip)
+
+    def latest(self, key: str) -> int:
+        """The latest position announced for `key` (0: none since this process started)."""
+        return self._latest.get(key, 0)
 
     # -- tracking -----------------------------------------------------------------------------------
 
@@ -108,6 +121,8 @@ class Notifier:
             self._floor = max(self._floor, committed)
             self._complete(committed)
         self._everything_changed_at = max(self._everything_changed_at, committed)
+        for listener in self._skip_listeners:
+            listener(committed)
         self._wake_everyone()
 
     def _complete(self, last: int, first: int | None = None) -> None:
@@ -143,6 +158,7 @@ class Notifier:
         """Record and wake; with `first`, also mark `first`..`pos` as fully announced (keys known)."""
         latest = self._latest
         woken: set[str] = set()
+        keys = list(keys)
         for key in keys:
             scope = scope_of(key)
             for name in (key, scope):
@@ -152,6 +168,8 @@ class Notifier:
                 woken.add(scope)
                 for event in self._waiters.get(scope, ()):
                     event.set()
+        for listener in self._announcement_listeners:
+            listener(pos, keys)
         if first is not None and self._floor is not None:
             self._complete(pos, first)
 

@@ -29,6 +29,7 @@ from ..storage.database import Connection
 from ..storage.events import StoredEvent
 from ..storage.rooms import RoomRow
 from .notifier import Change, Notifier, room_key, user_key
+from .recent_events import RecentEvents
 from .state_cache import StateCache, StateMap
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class RoomWriter:
     last_event_id: str | None
     depth: int
     written: list[StoredEvent] = field(default_factory=list)
+    txn_keys: dict[str, TxnKey] = field(default_factory=dict)  # event ID -> the transaction it was sent in
 
     async def append(self, draft: EventDraft, txn_key: TxnKey | None = None) -> StoredEvent:
         """Build, authorise and persist one event; `txn_key` records the client's transaction ID with it."""
@@ -71,6 +73,7 @@ class RoomWriter:
             await svc.storage.events.record_txn(
                 self.txn, txn_key.user_id, txn_key.device_id, txn_key.txn_id, event["event_id"], svc.clock.now_ms()
             )
+            self.txn_keys[event["event_id"]] = txn_key
         # Last, so the stream counter's row (locked until commit on PostgreSQL) is held as briefly as possible.
         pos = await svc.storage.events.insert_event(self.txn, event)
         return self.appended(pos, event)
@@ -170,6 +173,10 @@ class RoomWriter:
             self.state = {**self.state, (key[0], key[1]): pruned}
 
 
+def _txn_tuple(key: TxnKey | None) -> tuple[str, str, str] | None:
+    return None if key is None else (key.user_id, key.device_id, key.txn_id)
+
+
 def _draft_shape(draft: EventDraft) -> dict[str, Any]:
     shape: dict[str, Any] = {"type": draft.event_type, "sender": draft.sender, "content": draft.content}
     if draft.state_key is not None:
@@ -184,6 +191,7 @@ class RoomEventService:
         clock: Clock,
         notifier: Notifier,
         state_cache: StateCache,
+        recent_events: RecentEvents,
         *,
         server_name: str,
         signing_key: SigningKey,
@@ -195,6 +203,7 @@ class RoomEventService:
         self.randomness = randomness or SystemRandomness()
         self.notifier = notifier
         self.state_cache = state_cache
+        self.recent_events = recent_events
         self.server_name = server_name
         self.signing_key = signing_key
         self.max_event_bytes = max_event_bytes
@@ -287,7 +296,7 @@ class RoomEventService:
             appended = await self.storage.events.append_if_latest(
                 event,
                 writer.last_event_id,
-                (txn_key.user_id, txn_key.device_id, txn_key.txn_id) if txn_key else None,
+                _txn_tuple(txn_key),
                 self.clock.now_ms(),
             )
             if appended is None:
@@ -295,6 +304,8 @@ class RoomEventService:
                 self._latest_rows.pop(room_id, None)
                 return None
             self._remember_row(room)
+            if txn_key is not None:
+                writer.txn_keys[event["event_id"]] = txn_key
             stored = writer.appended(appended, event)
         await self._after_commit(writer)
         return stored
@@ -319,6 +330,10 @@ class RoomEventService:
             self._latest_rows[writer.room_id] = replace(
                 known, last_event_id=writer.last_event_id, last_depth=writer.depth
             )
+        self.recent_events.add(
+            writer.room_id,
+            [(s, _txn_tuple(writer.txn_keys.get(s.event_id))) for s in writer.written],
+        )
         keys = {room_key(writer.room_id, Change.EVENT)}
         for stored in writer.written:
             if isinstance(stored.event.get("content", {}).get("m.relates_to"), dict):

@@ -10,13 +10,15 @@ from ..clock import Clock
 from ..events.client_format import client_event
 from ..storage import Storage
 from ..storage.events import StoredEvent
+from .recent_events import RecentEvents
 from .requester import Requester
 
 
 class EventSerializer:
-    def __init__(self, storage: Storage, clock: Clock) -> None:
+    def __init__(self, storage: Storage, clock: Clock, recent_events: RecentEvents | None = None) -> None:
         self.storage = storage
         self.clock = clock
+        self.recent_events = recent_events
 
     async def serialize(
         self,
@@ -46,12 +48,7 @@ class EventSerializer:
         if not events:
             return [[] for _ in groups]
         event_ids = list(dict.fromkeys(s.event_id for s in events))
-        own = [s.event_id for s in events if requester and s.event["sender"] == requester.user_id]
-        txn_ids = (
-            await self.storage.events.transaction_ids(list(dict.fromkeys(own)), requester.user_id, requester.device_id)
-            if requester and own
-            else {}
-        )
+        txn_ids = await self._transaction_ids(events, requester)
         redacted_by = await self._redactions([s.event_id for s in events if s.redacted])
         viewer = requester.user_id if requester else None
         if relations_for is not None:
@@ -60,6 +57,21 @@ class EventSerializer:
         now = self.clock.now_ms()
         unsigned_data = _UnsignedData(txn_ids, redacted_by, relations, now)
         return [[_client_event(stored, unsigned_data, include_room_id) for stored in group] for group in groups]
+
+    async def _transaction_ids(self, events: list[StoredEvent], requester: Requester | None) -> dict[str, str]:
+        """event ID -> transaction ID, for the requester's own events sent from this device."""
+        if requester is None:
+            return {}
+        own = list(dict.fromkeys(s.event_id for s in events if s.event["sender"] == requester.user_id))
+        if not own:
+            return {}
+        device = (requester.user_id, requester.device_id)
+        known = self.recent_events.transaction_ids(own) if self.recent_events else {}
+        found = {event_id: txn[2] for event_id, txn in known.items() if txn is not None and txn[:2] == device}
+        missing = [event_id for event_id in own if event_id not in known]
+        if missing:
+            found |= await self.storage.events.transaction_ids(missing, *device)
+        return found
 
     async def _redactions(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
         if not event_ids:

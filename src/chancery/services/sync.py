@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from ..storage.stream import current_position
 from .ephemeral import presence_content
 from .notifier import Change, Notifier, room_key, room_scope, user_scope
 from .push_rules import push_rules_for_user
+from .recent_events import RecentEvents
 from .requester import Requester
 from .serialize import EventSerializer
 from .sync_request import MembershipCache, SyncRequest, make_token, parse_token
@@ -32,6 +34,9 @@ __all__ = ["SyncExtension", "SyncRequest", "SyncResult", "SyncService", "make_to
 
 # How long a woken /sync waits for writes already in flight before building its response.
 WAKE_COALESCE_S = 0.02
+# The least time between two non-empty answers to one device's long-polls (see SyncService._pace).
+MIN_INTERVAL_S = 0.1
+_MAX_PACED_DEVICES = 100_000
 INVITE_STATE_TYPES = (
     "m.room.create",
     "m.room.join_rules",
@@ -41,6 +46,26 @@ INVITE_STATE_TYPES = (
     "m.room.encryption",
     "m.room.topic",
 )
+
+
+class FilterCache:
+    """Parsed /sync filters by (user, `filter` parameter): an inline definition is its own key, and a stored
+    filter never changes once created. Clients send the same filter on every /sync."""
+
+    def __init__(self, max_entries: int = 2_000) -> None:
+        self.max_entries = max_entries
+        self._parsed: OrderedDict[tuple[str, str], SyncFilter] = OrderedDict()
+
+    def get(self, user_id: str, raw: str) -> SyncFilter | None:
+        found = self._parsed.get((user_id, raw))
+        if found is not None:
+            self._parsed.move_to_end((user_id, raw))
+        return found
+
+    def put(self, user_id: str, raw: str, parsed: SyncFilter) -> None:
+        self._parsed[(user_id, raw)] = parsed
+        while len(self._parsed) > self.max_entries:
+            self._parsed.popitem(last=False)
 
 
 @dataclass
@@ -68,15 +93,38 @@ class SyncService:
         notifier: Notifier,
         serializer: EventSerializer,
         visibility: VisibilityService,
+        recent_events: RecentEvents | None = None,
     ) -> None:
         self.storage = storage
         self.clock = clock
         self.notifier = notifier
         self.serializer = serializer
         self.visibility = visibility
-        self.joined_rooms = JoinedRooms(storage, clock, serializer, visibility)
+        self.joined_rooms = JoinedRooms(storage, clock, serializer, visibility, recent_events)
         self.extensions: list[SyncExtension] = []
         self.membership_cache = MembershipCache(notifier)
+        self.filters = FilterCache()
+        self._last_answered: OrderedDict[tuple[str, str], float] = OrderedDict()  # device -> monotonic time
+
+    async def _pace(self, device: tuple[str, str]) -> None:
+        """A long-poll that follows a non-empty answer to the same device by less than MIN_INTERVAL_S waits
+        for the rest of it: under load each response then carries what arrived over the interval instead of
+        one response per round trip, which costs the server more than the events themselves."""
+        answered = self._last_answered.get(device)
+        if answered is not None:
+            wait = answered + MIN_INTERVAL_S - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    def _answered(self, device: tuple[str, str]) -> None:
+        now = time.monotonic()
+        self._last_answered[device] = now
+        self._last_answered.move_to_end(device)
+        # Only recent answers matter: forget those older than the interval once the map grows.
+        while len(self._last_answered) > _MAX_PACED_DEVICES or (
+            self._last_answered and next(iter(self._last_answered.values())) < now - MIN_INTERVAL_S
+        ):
+            self._last_answered.popitem(last=False)
 
     async def _window(self, since: int | None) -> tuple[int | None, int]:
         """(since, upto) for the next response: everything up to `upto` is committed.
@@ -111,12 +159,17 @@ class SyncService:
         sync_filter: SyncFilter,
     ) -> dict[str, Any]:
         deadline = time.monotonic() + max(0, min(timeout_ms, 300_000)) / 1000
+        device = (requester.user_id, requester.device_id)
+        if since is not None and timeout_ms > 0 and not full_state:
+            await self._pace(device)
         while True:
             since, upto = await self._window(since)
             request = self._request(requester, since, upto, full_state, sync_filter)
             result = await self._build(request)
             remaining = deadline - time.monotonic()
             if since is None or full_state or not result.empty or remaining <= 0:
+                if not result.empty:
+                    self._answered(device)
                 return result.body
             memberships = await request.memberships(self.storage.rooms)
             scopes = [user_scope(requester.user_id)] + [

@@ -92,9 +92,10 @@ class SyncRequest:
 
     def rooms_changed(self, room_ids: Iterable[str], change: Change) -> set[str] | None:
         """Which of `room_ids` had a `change` since the request's token; None when only the database knows."""
-        if not self.knows_changes():
+        if not self.knows_changes() or self.since is None or self.changes is None:
             return None
-        return {r for r in room_ids if not self.unchanged([room_key(r, change)])}
+        latest, since = self.changes.latest, self.since
+        return {r for r in room_ids if latest(room_key(r, change)) > since}
 
     def own_unchanged(self, *changes: Change, after: int | None = None) -> bool:
         user_id = self.requester.user_id

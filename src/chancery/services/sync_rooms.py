@@ -16,7 +16,8 @@ from ..clock import Clock
 from ..events.filters import DEFAULT_TIMELINE_LIMIT, EventFilter
 from ..storage import Storage
 from ..storage.events import StateKey, StoredEvent
-from .notifier import Change, room_key
+from .notifier import Change, room_key, user_key
+from .recent_events import RecentEvents
 from .serialize import EventSerializer
 from .sync_request import SyncRequest, make_token
 from .unread import UnreadCounter
@@ -200,14 +201,20 @@ class _Room:
 
 class JoinedRooms:
     def __init__(
-        self, storage: Storage, clock: Clock, serializer: EventSerializer, visibility: VisibilityService
+        self,
+        storage: Storage,
+        clock: Clock,
+        serializer: EventSerializer,
+        visibility: VisibilityService,
+        recent_events: RecentEvents | None = None,
     ) -> None:
         self.storage = storage
         self.clock = clock
         self.serializer = serializer
         self.visibility = visibility
+        self.recent_events = recent_events
         self.history = RoomHistory(storage, visibility)
-        self.unread = UnreadCounter(storage)
+        self.unread = UnreadCounter(storage, recent_events)
 
     async def build(self, request: SyncRequest, rooms: list[tuple[str, bool]]) -> dict[str, dict[str, Any]]:
         """room ID -> its `rooms.join` entry, for (room ID, newly joined) pairs."""
@@ -220,7 +227,12 @@ class JoinedRooms:
         room_ids = [p.room_id for p in plans]
         ephemeral = await self._ephemeral(request, plans)
         account_data = await self._room_account_data(request, plans)
-        unread = await self.unread.counts(room_ids, request.requester.user_id, request.upto)
+        user_id = request.requester.user_id
+
+        def read_unchanged(room_id: str, after: int) -> bool:
+            return request.unchanged([room_key(room_id, Change.RECEIPT), user_key(user_id, Change.RECEIPT)], after)
+
+        unread = await self.unread.counts(room_ids, user_id, request.upto, read_unchanged)
         summaries = await self._summaries(request, plans, current)
         groups = [group for p in plans for group in (p.timeline, p.state)]
         serialized = await self.serializer.serialize_groups(
@@ -256,9 +268,21 @@ class JoinedRooms:
             by_after.setdefault(plan.since or 0, []).append(plan)
         batches: dict[str, list[StoredEvent]] = {}
         for after, group in by_after.items():
-            batches |= await self.storage.events.recent_events_in_rooms(
-                [p.room_id for p in group], after=after, upto=request.upto, count=limit + 1
-            )
+            from_db = []
+            for plan in group:
+                held = (
+                    self.recent_events.window(plan.room_id, after, request.upto, limit + 1)
+                    if self.recent_events
+                    else None
+                )
+                if held is None:
+                    from_db.append(plan.room_id)
+                else:
+                    batches[plan.room_id] = [cached.stored for cached in held]
+            if from_db:
+                batches |= await self.storage.events.recent_events_in_rooms(
+                    from_db, after=after, upto=request.upto, count=limit + 1
+                )
         # A member joined since before the window sees every event in it: no visibility lookups for those.
         memberships = await request.memberships(self.storage.rooms)
         member_throughout = {p.room_id for p in plans if _joined_before(memberships.get(p.room_id), p.since)}

@@ -15,15 +15,21 @@ async def _sync_filter(request: web.Request) -> SyncFilter:
     raw = request.query.get("filter")
     if raw is None:
         return SyncFilter()
-    if raw.lstrip().startswith("{"):
-        return SyncFilter.parse(query_json(request, "filter"))
     services = services_of(request)
     requester = requester_of(request)
-    try:
-        definition = await services.profile.get_filter(requester, requester.user_id, raw)
-    except MatrixError as exc:
-        raise not_found("Unknown filter") from exc
-    return SyncFilter.parse(definition)
+    known = services.sync.filters.get(requester.user_id, raw)
+    if known is not None:
+        return known
+    if raw.lstrip().startswith("{"):
+        parsed = SyncFilter.parse(query_json(request, "filter"))
+    else:
+        try:
+            definition = await services.profile.get_filter(requester, requester.user_id, raw)
+        except MatrixError as exc:
+            raise not_found("Unknown filter") from exc
+        parsed = SyncFilter.parse(definition)
+    services.sync.filters.put(requester.user_id, raw, parsed)
+    return parsed
 
 
 async def get_sync(request: web.Request) -> web.Response:
