@@ -102,3 +102,43 @@ def test_check_rejects_non_json_values() -> None:
     with pytest.raises(MatrixError) as raised:
         check_canonical_values({"x": object()})
     assert raised.value.errcode == "M_BAD_JSON"
+
+
+def _reference(value: Any) -> bytes:
+    from canonicaljson import encode_canonical_json
+
+    return bytes(encode_canonical_json(value))
+
+
+def test_same_bytes_as_the_reference_encoder_for_every_code_point() -> None:
+    for code_point in [*range(0xD800), *range(0xE000, 0x110000, 7)]:
+        character = chr(code_point)
+        value = {"key" + character: character, character: [character]}
+        assert canonical_json(value) == _reference(value), hex(code_point)
+
+
+def test_same_bytes_as_the_reference_encoder_for_random_documents() -> None:
+    import random
+
+    rng = random.Random(20261129)
+
+    def text() -> str:
+        ranges = [(0, 0x7F), (0x80, 0xD7FF), (0xE000, 0x10FFFF)]
+        return "".join(chr(rng.randint(*rng.choice(ranges))) for _ in range(rng.randint(0, 6)))
+
+    def document(depth: int = 0) -> Any:
+        roll = rng.random()
+        if depth > 3 or roll < 0.3:
+            return rng.choice([rng.randint(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER), text(), True, False, None])
+        if roll < 0.65:
+            return [document(depth + 1) for _ in range(rng.randint(0, 4))]
+        return {text(): document(depth + 1) for _ in range(rng.randint(0, 5))}
+
+    for _ in range(5000):
+        value = document()
+        assert canonical_json(value) == _reference(value)
+
+
+def test_values_orjson_refuses_still_encode() -> None:
+    huge = 2**70  # refused by events long before, but the encoder itself must not fail differently
+    assert canonical_json({"n": huge}) == _reference({"n": huge})

@@ -31,7 +31,6 @@ def _error(exc: MatrixError) -> web.Response:
 
 @web.middleware
 async def matrix_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = secrets.token_hex(6)
     started = time.monotonic()
     try:
         if request.method == "OPTIONS":
@@ -53,17 +52,12 @@ async def matrix_errors(request: web.Request, handler: Handler) -> web.StreamRes
             raise
     except Exception:
         # Never echo internals to the client; the request ID ties the log line to the report.
+        request_id = secrets.token_hex(6)
         log.exception("request failed", extra={"request_id": request_id, "path": request.path})
         response = _error(MatrixError(500, "M_UNKNOWN", f"Internal server error (request {request_id})"))
     if not response.prepared:
         for name, value in CORS_HEADERS.items():
             response.headers.setdefault(name, value)
-    log.debug(
-        "%s %s %s %.1fms",
-        request.method,
-        request.path,
-        response.status,
-        (time.monotonic() - started) * 1000,
-        extra={"request_id": request_id},
-    )
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("%s %s %s %.1fms", request.method, request.path, response.status, (time.monotonic() - started) * 1000)
     return response

@@ -67,8 +67,13 @@ class RecentEvents:
                 entry.events.append(cached)
             entry.positions.add(stored.pos)
             self._by_id[stored.event_id] = cached
-        if len(entry.events) > self.per_room:
-            self._drop_upto(entry, entry.events[-self.per_room - 1].stored.pos)
+        excess = len(entry.events) - self.per_room
+        if excess > 0:
+            dropped = entry.events[:excess]
+            del entry.events[:excess]
+            entry.complete_after = max(entry.complete_after, dropped[-1].stored.pos)
+            entry.positions.difference_update(c.stored.pos for c in dropped)
+            self._forget(dropped)
         while len(self._rooms) > self.max_rooms:
             _, evicted = self._rooms.popitem(last=False)
             self._forget(evicted.events)

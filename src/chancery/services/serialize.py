@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from ..clock import Clock
 from ..events.client_format import client_event
@@ -13,12 +16,16 @@ from ..storage.events import StoredEvent
 from .recent_events import RecentEvents
 from .requester import Requester
 
+_MAX_ENCODED_EVENTS = 5_000
+
 
 class EventSerializer:
     def __init__(self, storage: Storage, clock: Clock, recent_events: RecentEvents | None = None) -> None:
         self.storage = storage
         self.clock = clock
         self.recent_events = recent_events
+        # (event ID, redacted, with room ID) -> the viewer-independent part of the event's JSON
+        self._encoded: OrderedDict[tuple[str, bool, bool], bytes] = OrderedDict()
 
     async def serialize(
         self,
@@ -44,9 +51,43 @@ class EventSerializer:
     ) -> list[list[dict[str, Any]]]:
         """serialize() for several lists at once (e.g. every room of a /sync), with one lookup of each kind.
         `relations_for`: the only events that may have relations to bundle (default: any of them)."""
+        data = await self._unsigned_data(groups, requester, with_relations, relations_for)
+        return [[_client_event(stored, data, include_room_id) for stored in group] for group in groups]
+
+    async def serialize_groups_json(
+        self,
+        groups: list[list[StoredEvent]],
+        requester: Requester | None,
+        *,
+        include_room_id: bool = True,
+        relations_for: Collection[str] | None = None,
+    ) -> list[list[orjson.Fragment]]:
+        """serialize_groups() as JSON fragments for orjson to embed in a response. The part of an event that
+        is the same for every viewer is encoded once and reused (a busy room's event goes to every member)."""
+        data = await self._unsigned_data(groups, requester, True, relations_for)
+        return [[self._fragment(stored, data, include_room_id) for stored in group] for group in groups]
+
+    def _fragment(self, stored: StoredEvent, data: _UnsignedData, include_room_id: bool) -> orjson.Fragment:
+        key = (stored.event_id, stored.redacted, include_room_id)
+        opening = self._encoded.get(key)
+        if opening is None:
+            # The object without its closing brace; `unsigned`, which differs per viewer, is appended.
+            opening = orjson.dumps(client_event(stored.event, include_room_id=include_room_id))[:-1]
+            self._encoded[key] = opening
+            while len(self._encoded) > _MAX_ENCODED_EVENTS:
+                self._encoded.popitem(last=False)
+        return orjson.Fragment(opening + b',"unsigned":' + orjson.dumps(_unsigned(stored, data)) + b"}")
+
+    async def _unsigned_data(
+        self,
+        groups: list[list[StoredEvent]],
+        requester: Requester | None,
+        with_relations: bool,
+        relations_for: Collection[str] | None,
+    ) -> _UnsignedData:
         events = [stored for group in groups for stored in group]
         if not events:
-            return [[] for _ in groups]
+            return _UnsignedData({}, {}, {}, self.clock.now_ms())
         event_ids = list(dict.fromkeys(s.event_id for s in events))
         txn_ids = await self._transaction_ids(events, requester)
         redacted_by = await self._redactions([s.event_id for s in events if s.redacted])
@@ -54,9 +95,7 @@ class EventSerializer:
         if relations_for is not None:
             event_ids = [event_id for event_id in event_ids if event_id in relations_for]
         relations = await self._relations(event_ids, viewer) if with_relations and event_ids else {}
-        now = self.clock.now_ms()
-        unsigned_data = _UnsignedData(txn_ids, redacted_by, relations, now)
-        return [[_client_event(stored, unsigned_data, include_room_id) for stored in group] for group in groups]
+        return _UnsignedData(txn_ids, redacted_by, relations, self.clock.now_ms())
 
     async def _transaction_ids(self, events: list[StoredEvent], requester: Requester | None) -> dict[str, str]:
         """event ID -> transaction ID, for the requester's own events sent from this device."""
@@ -125,8 +164,14 @@ class _UnsignedData:
 
 
 def _client_event(stored: StoredEvent, data: _UnsignedData, include_room_id: bool) -> dict[str, Any]:
+    serialized = client_event(stored.event, include_room_id=include_room_id)
+    serialized["unsigned"] = _unsigned(stored, data)
+    return serialized
+
+
+def _unsigned(stored: StoredEvent, data: _UnsignedData) -> dict[str, Any]:
+    """The event's `unsigned` as this viewer sees it."""
     event = stored.event
-    serialized = client_event(event, include_room_id=include_room_id)
     unsigned: dict[str, Any] = {}
     stored_unsigned = event.get("unsigned", {})
     for key in ("prev_content", "replaces_state", "prev_sender", "invite_room_state"):
@@ -142,5 +187,4 @@ def _client_event(stored: StoredEvent, data: _UnsignedData, include_room_id: boo
         unsigned["m.relations"] = data.relations[event_id]
     if "state_key" in event and "prev_content" not in unsigned and "replaces_state" in unsigned:
         unsigned.pop("replaces_state")
-    serialized["unsigned"] = unsigned
-    return serialized
+    return unsigned

@@ -26,6 +26,7 @@ from .push_rules import push_rules_for_user
 from .recent_events import RecentEvents
 from .requester import Requester
 from .serialize import EventSerializer
+from .sync_pacing import SyncPacer
 from .sync_request import MembershipCache, SyncRequest, make_token, parse_token
 from .sync_rooms import JoinedRooms
 from .visibility import VisibilityService
@@ -34,9 +35,6 @@ __all__ = ["SyncExtension", "SyncRequest", "SyncResult", "SyncService", "make_to
 
 # How long a woken /sync waits for writes already in flight before building its response.
 WAKE_COALESCE_S = 0.02
-# The least time between two non-empty answers to one device's long-polls (see SyncService._pace).
-MIN_INTERVAL_S = 0.1
-_MAX_PACED_DEVICES = 100_000
 INVITE_STATE_TYPES = (
     "m.room.create",
     "m.room.join_rules",
@@ -104,27 +102,7 @@ class SyncService:
         self.extensions: list[SyncExtension] = []
         self.membership_cache = MembershipCache(notifier)
         self.filters = FilterCache()
-        self._last_answered: OrderedDict[tuple[str, str], float] = OrderedDict()  # device -> monotonic time
-
-    async def _pace(self, device: tuple[str, str]) -> None:
-        """A long-poll that follows a non-empty answer to the same device by less than MIN_INTERVAL_S waits
-        for the rest of it: under load each response then carries what arrived over the interval instead of
-        one response per round trip, which costs the server more than the events themselves."""
-        answered = self._last_answered.get(device)
-        if answered is not None:
-            wait = answered + MIN_INTERVAL_S - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-
-    def _answered(self, device: tuple[str, str]) -> None:
-        now = time.monotonic()
-        self._last_answered[device] = now
-        self._last_answered.move_to_end(device)
-        # Only recent answers matter: forget those older than the interval once the map grows.
-        while len(self._last_answered) > _MAX_PACED_DEVICES or (
-            self._last_answered and next(iter(self._last_answered.values())) < now - MIN_INTERVAL_S
-        ):
-            self._last_answered.popitem(last=False)
+        self.pacer = SyncPacer()
 
     async def _window(self, since: int | None) -> tuple[int | None, int]:
         """(since, upto) for the next response: everything up to `upto` is committed.
@@ -161,15 +139,16 @@ class SyncService:
         deadline = time.monotonic() + max(0, min(timeout_ms, 300_000)) / 1000
         device = (requester.user_id, requester.device_id)
         if since is not None and timeout_ms > 0 and not full_state:
-            await self._pace(device)
+            await self.pacer.pace(device)
         while True:
             since, upto = await self._window(since)
             request = self._request(requester, since, upto, full_state, sync_filter)
+            started = time.perf_counter()
             result = await self._build(request)
             remaining = deadline - time.monotonic()
             if since is None or full_state or not result.empty or remaining <= 0:
-                if not result.empty:
-                    self._answered(device)
+                if since is not None and not result.empty:
+                    self.pacer.answered(device, time.perf_counter() - started)
                 return result.body
             memberships = await request.memberships(self.storage.rooms)
             scopes = [user_scope(requester.user_id)] + [

@@ -104,15 +104,18 @@ def room_summary(counts: dict[str, int], state: dict[StateKey, StoredEvent], use
 def _may_have_relations(request: SyncRequest, plans: list[_Room]) -> set[str] | None:
     """The events of the response that something may relate to (edits, threads to bundle): those with a
     relation in their room since they were sent, as far as this process knows; None when it cannot tell."""
-    if request.changes is None:
-        return None
     changes = request.changes
-    return {
-        s.event_id
-        for p in plans
-        for s in (*p.timeline, *p.state)
-        if not changes.unchanged([room_key(p.room_id, Change.RELATION)], s.pos, request.upto)
-    }
+    if changes is None or request.upto > changes.complete_upto:
+        return None
+    wanted: set[str] = set()
+    for plan in plans:
+        latest_relation = changes.latest(room_key(plan.room_id, Change.RELATION))
+        wanted.update(
+            s.event_id
+            for s in (*plan.timeline, *plan.state)
+            if s.pos < latest_relation or not changes.tracks_from(s.pos)
+        )
+    return wanted
 
 
 def _joined_before(membership: tuple[str, int, str] | None, since: int | None) -> bool:
@@ -235,7 +238,7 @@ class JoinedRooms:
         unread = await self.unread.counts(room_ids, user_id, request.upto, read_unchanged)
         summaries = await self._summaries(request, plans, current)
         groups = [group for p in plans for group in (p.timeline, p.state)]
-        serialized = await self.serializer.serialize_groups(
+        serialized = await self.serializer.serialize_groups_json(
             groups, request.requester, include_room_id=False, relations_for=_may_have_relations(request, plans)
         )
         entries: dict[str, dict[str, Any]] = {}
