@@ -161,6 +161,16 @@ async def test_device_list_changes_reach_room_members(api: Api) -> None:
     assert (await api.ok("POST", C + "/keys/claim", bob, json=claim))["one_time_keys"] == {}
 
 
+async def test_renaming_a_device_reaches_room_members(api: Api) -> None:
+    alice, bob, _room, token = await _pair_in_room(api)
+    await api.ok("PUT", f"{C}/devices/{q(alice.device_id)}", alice, json={"display_name": "Office laptop"})
+    body = await sync_until(api, bob, token, _changed(alice))
+    changes = await api.ok("GET", C + "/keys/changes", bob, params={"from": token, "to": body["next_batch"]})
+    assert alice.user_id in changes["changed"]
+    devices = await api.ok("GET", C + "/devices", alice)
+    assert {d["device_id"]: d.get("display_name") for d in devices["devices"]}[alice.device_id] == "Office laptop"
+
+
 async def test_newly_shared_room_is_changed_and_no_longer_shared_is_left(api: Api) -> None:
     alice, bob, room, token = await _pair_in_room(api)
     carol = await api.register()

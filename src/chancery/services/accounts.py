@@ -38,6 +38,9 @@ class AccountService:
         self.server_name = server_name
         self.device_deletion_hooks: list[DeviceDeletionHook] = []
         self.device_deleted_listeners: list[DeviceDeletedListener] = []
+        # The same shapes for a renamed device (inside the transaction, then after commit).
+        self.device_renamed_hooks: list[DeviceDeletionHook] = []
+        self.device_renamed_listeners: list[DeviceDeletedListener] = []
         self.deactivation_hooks: list[DeactivationHook] = []
 
     # -- registration -------------------------------------------------------------------------------
@@ -141,7 +144,12 @@ class AccountService:
             raise invalid_param("display_name must be a string of at most 512 characters")
         if await self.storage.users.get_device(user_id, device_id) is None:
             raise not_found("Device not found")
-        await self.storage.users.set_device_name(user_id, device_id, name)
+        # The name is part of the device as other users' clients see it (/keys/query): announce the change.
+        async with self.storage.db.transaction() as txn:
+            await self.storage.users.set_device_name(txn, user_id, device_id, name)
+            positions = [pos for hook in self.device_renamed_hooks if (pos := await hook(txn, user_id, [device_id]))]
+        for listener in self.device_renamed_listeners:
+            await listener(user_id, [device_id], positions)
 
     async def delete_devices(self, user_id: str, device_ids: list[str]) -> None:
         """Delete devices with their tokens and everything hooked to them, in one transaction."""

@@ -104,10 +104,10 @@ class DeviceListService:
         rooms = [r for r, (m, pos, _) in memberships.items() if m == "join" or pos > since]
         return request.unchanged([room_key(r, c) for r in rooms for c in (Change.DEVICES, Change.MEMBERSHIP)])
 
-    async def on_devices_deleted(self, txn: Connection, user_id: str, device_ids: list[str]) -> int:
-        """Device-deletion hook: the owner's device list changed (announced by `after_devices_deleted`)."""
+    async def on_devices_changed(self, txn: Connection, user_id: str, device_ids: list[str]) -> int:
+        """Device deletion or rename hook: the owner's device list changed (announced by `after_devices_changed`)."""
         return await self.record_change(txn, [user_id])
 
-    async def after_devices_deleted(self, user_id: str, device_ids: list[str], positions: list[int]) -> None:
+    async def after_devices_changed(self, user_id: str, device_ids: list[str], positions: list[int]) -> None:
         for pos in positions:
             await self.announce(pos, [user_id])

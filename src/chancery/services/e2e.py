@@ -54,9 +54,11 @@ def install_e2e(services: Services) -> E2eServices:
     services.accounts.device_deletion_hooks += [
         e2e.keys.delete_device_keys,
         e2e.to_device.delete_device_messages,
-        e2e.device_lists.on_devices_deleted,
+        e2e.device_lists.on_devices_changed,
     ]
-    services.accounts.device_deleted_listeners.append(e2e.device_lists.after_devices_deleted)
+    services.accounts.device_deleted_listeners.append(e2e.device_lists.after_devices_changed)
+    services.accounts.device_renamed_hooks.append(e2e.device_lists.on_devices_changed)
+    services.accounts.device_renamed_listeners.append(e2e.device_lists.after_devices_changed)
     services.accounts.deactivation_hooks.append(delete_user_e2e_data)
     services.room_events.event_checks.append(check_encryption_kept)
     return e2e

@@ -145,8 +145,8 @@ class UserStore:
         )
         return None if row is None else DeviceRow(str(row[0]), row[1], row[2], row[3])
 
-    async def set_device_name(self, user_id: str, device_id: str, name: str | None) -> None:
-        await self.db.execute(
+    async def set_device_name(self, txn: Connection, user_id: str, device_id: str, name: str | None) -> None:
+        await txn.execute(
             "UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?",
             name,
             user_id,
