@@ -73,6 +73,22 @@ async def test_mentions_of_the_user_and_the_room_highlight(api: Api) -> None:
     assert await _counts(api, carol, room) == {"notification_count": 3, "highlight_count": 1}
 
 
+async def test_room_mentions_highlight_only_from_senders_allowed_to_notify_the_room(api: Api) -> None:
+    alice, bob, room = await _two_members(api)  # alice created the room (power 100), bob has 0
+    carol = await api.register()
+    await api.join(carol, room)
+    everyone = {"msgtype": "m.text", "body": "everyone!", "m.mentions": {"room": True}}
+    await api.send(bob, room, content=everyone)  # notifications.room defaults to 50: no highlight
+    assert await _counts(api, carol, room) == {"notification_count": 1, "highlight_count": 0}
+    await api.send(alice, room, content=everyone)
+    assert await _counts(api, carol, room) == {"notification_count": 2, "highlight_count": 1}
+    levels = await api.ok("GET", f"{C}/rooms/{q(room)}/state/m.room.power_levels", alice)
+    levels["notifications"] = {"room": 0}
+    await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.power_levels", alice, json=levels)
+    await api.send(bob, room, content=everyone)  # now anyone may
+    assert await _counts(api, carol, room) == {"notification_count": 3, "highlight_count": 2}
+
+
 async def test_redacted_messages_stop_counting(api: Api) -> None:
     alice, bob, room = await _two_members(api)
     mention = await api.send(

@@ -8,8 +8,8 @@ highlight for everyone) come before `.m.rule.suppress_edits`, so an edit that ne
 still highlights them. The underride rules make the remaining message-like types notify everyone.
 Matching on the body or display name is no longer a default rule (v1.17).
 
-Known simplification: `.m.rule.is_room_mention`'s `sender_notification_permission` condition (the
-sender's power level against `notifications.room`) is not checked.
+`.m.rule.is_room_mention` also needs `sender_notification_permission`: the caller says whether the sender's
+power level reaches `notifications.room` in the state before the event.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Notification:
 SILENT = Notification()
 
 
-def classify(event: dict[str, Any]) -> Notification:
+def classify(event: dict[str, Any], may_notify_room: bool = True) -> Notification:
     content = event.get("content")
     if not isinstance(content, dict):
         return SILENT
@@ -45,6 +45,8 @@ def classify(event: dict[str, Any]) -> Notification:
     if event_type == "m.room.tombstone" and event.get("state_key") == "":
         return Notification(True, frozenset({ROOM_MENTION}))
     mentions = _mentioned(content)
+    if not may_notify_room:
+        mentions -= {ROOM_MENTION}
     notifies = event_type in NOTIFYING_TYPES and not _is_edit(content)
     return Notification(notifies, mentions)
 

@@ -46,8 +46,11 @@ class RecentEvents:
 
     # -- writing ------------------------------------------------------------------------------------
 
-    def add(self, room_id: str, written: list[tuple[StoredEvent, tuple[str, str, str] | None]]) -> None:
-        """Events this process committed to the room (in position order), before they are announced."""
+    def add(
+        self, room_id: str, written: list[tuple[StoredEvent, tuple[str, str, str] | None, Notification | None]]
+    ) -> None:
+        """Events this process committed to the room (in position order) with their transaction IDs and the
+        notification class they were stored with, before they are announced."""
         if not written or not self.notifier.tracking:
             return
         entry = self._rooms.get(room_id)
@@ -56,10 +59,10 @@ class RecentEvents:
             announced = self.notifier.latest(room_key(room_id, Change.EVENT))
             entry = self._rooms[room_id] = _RoomEntry(max(written[0][0].pos - 1, announced))
         self._rooms.move_to_end(room_id)
-        for stored, txn in written:
+        for stored, txn, notification in written:
             if stored.event["type"] == "m.room.redaction":
                 self._drop_upto(entry, stored.pos)
-            cached = CachedEvent(stored, classify(stored.event), txn)
+            cached = CachedEvent(stored, notification or classify(stored.event), txn)
             if entry.events and entry.events[-1].stored.pos > stored.pos:
                 entry.events.append(cached)
                 entry.events.sort(key=lambda c: c.stored.pos)

@@ -21,7 +21,8 @@ from ..errors import MatrixError, forbidden, not_found, too_large
 from ..events.auth_rules import AuthError, auth_event_keys, check_auth
 from ..events.builder import EventDraft, build_event, redacted_event_id
 from ..events.canonical import canonical_json
-from ..events.power_levels import action_level, user_power_level
+from ..events.notifications import Notification, classify
+from ..events.power_levels import action_level, notification_level, user_power_level
 from ..events.redaction import prune_event
 from ..events.room_versions import RoomVersion, get_room_version
 from ..storage import Storage
@@ -61,6 +62,7 @@ class RoomWriter:
     depth: int
     written: list[StoredEvent] = field(default_factory=list)
     txn_keys: dict[str, TxnKey] = field(default_factory=dict)  # event ID -> the transaction it was sent in
+    notifications: dict[str, Notification] = field(default_factory=dict)  # event ID -> as stored
 
     async def append(self, draft: EventDraft, txn_key: TxnKey | None = None) -> StoredEvent:
         """Build, authorise and persist one event; `txn_key` records the client's transaction ID with it."""
@@ -75,7 +77,7 @@ class RoomWriter:
             )
             self.txn_keys[event["event_id"]] = txn_key
         # Last, so the stream counter's row (locked until commit on PostgreSQL) is held as briefly as possible.
-        pos = await svc.storage.events.insert_event(self.txn, event)
+        pos = await svc.storage.events.insert_event(self.txn, event, self.notifications[event["event_id"]])
         return self.appended(pos, event)
 
     def appended(self, pos: int, event: dict[str, Any]) -> StoredEvent:
@@ -109,6 +111,11 @@ class RoomWriter:
             raise forbidden(str(exc)) from exc
         for check in svc.event_checks:
             check(event, self.state, self.version)
+        # `@room` highlights everyone only from a sender whose power level reaches notifications.room.
+        may_notify_room = user_power_level(event["sender"], self.state, self.version) >= notification_level(
+            "room", self.state
+        )
+        self.notifications[event["event_id"]] = classify(event, may_notify_room)
         if "state_key" in event:
             replaced = self.state.get((event["type"], event["state_key"]))
             if replaced is not None:
@@ -298,6 +305,7 @@ class RoomEventService:
                 writer.last_event_id,
                 _txn_tuple(txn_key),
                 self.clock.now_ms(),
+                writer.notifications[event["event_id"]],
             )
             if appended is None:
                 # A retried transaction ID (answered under the lock), or a stale row: read it afresh next time.
@@ -332,7 +340,10 @@ class RoomEventService:
             )
         self.recent_events.add(
             writer.room_id,
-            [(s, _txn_tuple(writer.txn_keys.get(s.event_id))) for s in writer.written],
+            [
+                (s, _txn_tuple(writer.txn_keys.get(s.event_id)), writer.notifications.get(s.event_id))
+                for s in writer.written
+            ],
         )
         keys = {room_key(writer.room_id, Change.EVENT)}
         for stored in writer.written:
