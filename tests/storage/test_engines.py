@@ -70,3 +70,22 @@ async def test_concurrent_positions_are_unique_and_visible_in_order(db: Database
     assert sorted(seen) == list(range(1, 61))
     assert observed == sorted(observed)
     assert await current_position(db) == 60
+
+
+async def test_to_device_transaction_ids_are_recognised_then_forgotten(db: Database) -> None:
+    from chancery.storage.e2e_to_device import ToDeviceStore
+
+    store = ToDeviceStore(db)
+    day = 24 * 3600 * 1000
+
+    async def claim(txn_id: str, now: int, device: str = "D1") -> bool:
+        async with db.transaction() as txn:
+            return await store.claim_txn(txn, "@u:example.org", device, txn_id, now, now - 7 * day)
+
+    assert await claim("t1", 1 * day)
+    assert not await claim("t1", 2 * day)  # a retry
+    assert await claim("t1", 2 * day, device="D2")  # another device's own ID
+    assert await claim("t2", 9 * day)  # a week later: t1 of D1 is forgotten ...
+    assert await claim("t1", 9 * day)  # ... so the ID is new again
+    rows = await db.fetchall("SELECT device_id, txn_id FROM e2e_to_device_txns ORDER BY device_id, txn_id")
+    assert [tuple(r) for r in rows] == [("D1", "t1"), ("D1", "t2"), ("D2", "t1")]  # D1's sends spare D2's IDs

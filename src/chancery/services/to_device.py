@@ -1,7 +1,7 @@
 """Send-to-device messaging (client-server API: send-to-device messaging).
 
-A send is idempotent per (user, device, txnId), also across restarts: the transaction ID is stored in
-the same database transaction as the queued messages. A device's queue is delivered through /sync in
+A send is idempotent per (user, device, txnId), also across restarts, for TXN_RETENTION_MS: the transaction
+ID is stored in the same database transaction as the queued messages. A device's queue is delivered through /sync in
 order of arrival, at most MAX_PER_SYNC at a time, and a message is deleted only once the device syncs
 from a token at or beyond the response that carried it, so a lost response loses nothing.
 """
@@ -22,6 +22,7 @@ from .requester import Requester
 from .sync import SyncRequest
 
 MAX_PER_SYNC = 100
+TXN_RETENTION_MS = 7 * 24 * 3600 * 1000  # how long a repeated transaction ID is recognised as a retry
 _MAX_EMPTY_QUEUES_REMEMBERED = 100_000
 MAX_EVENT_TYPE = 255
 ALL_DEVICES = "*"
@@ -58,8 +59,9 @@ class ToDeviceService:
         rows = [(u, d, c) for (u, d), c in {**wildcard, **explicit}.items()]
         pos = None
         async with self.storage.db.transaction() as txn:
+            now = self.clock.now_ms()
             first_time = await self.storage.to_device.claim_txn(
-                txn, requester.user_id, requester.device_id, txn_id, self.clock.now_ms()
+                txn, requester.user_id, requester.device_id, txn_id, now, now - TXN_RETENTION_MS
             )
             if first_time and rows:
                 pos = await self.storage.to_device.enqueue(txn, requester.user_id, event_type, rows)

@@ -23,8 +23,18 @@ class ToDeviceStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def claim_txn(self, txn: Connection, user_id: str, device_id: str, txn_id: str, now: int) -> bool:
-        """Record the transaction ID; False if it was seen before (the send already happened)."""
+    async def claim_txn(
+        self, txn: Connection, user_id: str, device_id: str, txn_id: str, now: int, forget_before: int
+    ) -> bool:
+        """Record the transaction ID; False if it was seen before (the send already happened). The device's
+        transaction IDs recorded before `forget_before` are dropped: retries come within minutes, and
+        without this the table would keep a row for every send ever made."""
+        await txn.execute(
+            "DELETE FROM e2e_to_device_txns WHERE user_id = ? AND device_id = ? AND created_ts < ?",
+            user_id,
+            device_id,
+            forget_before,
+        )
         claimed = await txn.fetchval(
             "INSERT INTO e2e_to_device_txns (user_id, device_id, txn_id, created_ts) VALUES (?, ?, ?, ?)"
             " ON CONFLICT DO NOTHING RETURNING txn_id",
