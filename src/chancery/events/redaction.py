@@ -25,22 +25,8 @@ _TOP_LEVEL_V10 = frozenset(
         "membership",
     }
 )
-_TOP_LEVEL_V11 = frozenset(
-    {
-        "event_id",
-        "type",
-        "room_id",
-        "sender",
-        "state_key",
-        "content",
-        "hashes",
-        "signatures",
-        "depth",
-        "prev_events",
-        "auth_events",
-        "origin_server_ts",
-    }
-)
+# Room version 11 stops preserving these three (spec: rooms v11, redactions).
+_TOP_LEVEL_V11 = _TOP_LEVEL_V10 - {"origin", "membership", "prev_state"}
 _CONTENT_V10: dict[str, frozenset[str]] = {
     "m.room.member": frozenset({"membership", "join_authorised_via_users_server"}),
     "m.room.create": frozenset({"creator"}),
