@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chancery.events.notifications import Notification, classify
 from chancery.services.notifier import Change, Notifier, room_key
 from chancery.services.recent_events import RecentEvents
 from chancery.storage.events import StoredEvent
@@ -22,6 +23,13 @@ def message(pos: int, sender: str = "@alice:example.org", body: str = "hi") -> S
     return StoredEvent(pos, event)
 
 
+def held(
+    stored: StoredEvent, txn: tuple[str, str, str] | None = None
+) -> tuple[StoredEvent, tuple[str, str, str] | None, Notification]:
+    """What RoomEventService hands over for an event it wrote."""
+    return stored, txn, classify(stored.event)
+
+
 def setup(start: int = 10) -> tuple[Notifier, RecentEvents]:
     notifier = Notifier()
     notifier.start_tracking(start)
@@ -30,7 +38,7 @@ def setup(start: int = 10) -> tuple[Notifier, RecentEvents]:
 
 def write(notifier: Notifier, recent: RecentEvents, *positions: int) -> None:
     """As RoomEventService does: add the committed events, then announce them."""
-    recent.add(ROOM, [(message(p), None, None) for p in positions])
+    recent.add(ROOM, [held(message(p)) for p in positions])
     notifier.notify_local(positions[-1], [KEY], positions[0])
 
 
@@ -53,7 +61,7 @@ def test_nothing_before_the_first_event_it_saw_and_nothing_not_yet_announced() -
     write(notifier, recent, 15)
     assert recent.window(ROOM, 13, 15, 10) is None  # the entry cannot tell what 11..14 held here
     assert positions(recent.window(ROOM, 14, 15, 10)) == [15]
-    recent.add(ROOM, [(message(16), None, None)])  # committed, not announced yet
+    recent.add(ROOM, [held(message(16))])  # committed, not announced yet
     assert recent.window(ROOM, 15, 16, 10) is None
 
 
@@ -69,7 +77,7 @@ def test_an_event_announced_without_being_held_narrows_the_window() -> None:
 def test_a_room_first_seen_after_another_process_wrote_to_it() -> None:
     notifier, recent = setup()
     notifier.notify_local(11, [], 11)  # a position elsewhere
-    recent.add(ROOM, [(message(12), None, None)])  # committed at 12; its announcement is still on its way
+    recent.add(ROOM, [held(message(12))])  # committed at 12; its announcement is still on its way
     notifier.notify_local(13, [KEY], 13)  # meanwhile another process's event at 13 was announced
     notifier.notify_local(12, [KEY], 12)
     assert recent.window(ROOM, 11, 13, 10) is None
@@ -80,7 +88,7 @@ def test_a_redaction_drops_what_came_before_it() -> None:
     notifier, recent = setup()
     write(notifier, recent, 11, 12)
     redaction = StoredEvent(13, {**message(13).event, "type": "m.room.redaction", "content": {"redacts": "$e11"}})
-    recent.add(ROOM, [(redaction, None, None)])
+    recent.add(ROOM, [held(redaction)])
     notifier.notify_local(13, [KEY], 13)
     assert recent.window(ROOM, 10, 13, 10) is None
     assert positions(recent.window(ROOM, 13, 13, 10)) == []
@@ -104,7 +112,7 @@ def test_only_the_newest_events_of_a_room_are_kept() -> None:
 
 def test_transaction_ids_of_held_events() -> None:
     notifier, recent = setup()
-    recent.add(ROOM, [(message(11), ("@alice:example.org", "DEV", "t1"), None), (message(12), None, None)])
+    recent.add(ROOM, [held(message(11), ("@alice:example.org", "DEV", "t1")), held(message(12))])
     notifier.notify_local(12, [KEY], 11)
     assert recent.transaction_ids(["$e11", "$e12", "$other"]) == {
         "$e11": ("@alice:example.org", "DEV", "t1"),
@@ -115,5 +123,5 @@ def test_transaction_ids_of_held_events() -> None:
 def test_not_tracking_holds_nothing() -> None:
     notifier = Notifier()
     recent = RecentEvents(notifier)
-    recent.add(ROOM, [(message(1), None, None)])
+    recent.add(ROOM, [held(message(1))])
     assert recent.window(ROOM, 0, 1, 10) is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..clock import Clock, Randomness
 from ..errors import MatrixError, forbidden
+from ..lru import Lru
 from ..storage import Storage
 from ..storage.database import Connection
 from ..storage.stream import next_position
@@ -77,7 +77,7 @@ class AuthService:
         # token hash -> (requester, stream position it was looked up at). An entry is used only while this
         # process knows that none of the user's tokens was revoked since: every revocation takes a stream
         # position (see `revoke_in`), so one made by another process or program invalidates it too.
-        self._tokens: OrderedDict[str, tuple[Requester, int]] = OrderedDict()
+        self._tokens: Lru[str, tuple[Requester, int]] = Lru(_MAX_TOKENS_REMEMBERED)
 
     async def requester_for_token(self, token: str) -> Requester | None:
         token_hash = hash_token(token)
@@ -86,9 +86,8 @@ class AuthService:
         if cached is not None:
             requester, as_of = cached
             if notifier.unchanged([user_key(requester.user_id, Change.TOKENS)], as_of, notifier.complete_upto):
-                self._tokens.move_to_end(token_hash)
                 return requester
-            del self._tokens[token_hash]
+            self._tokens.pop(token_hash)
         as_of = notifier.complete_upto  # before the lookup: a revocation after it is then newer than as_of
         found = await self.storage.users.lookup_token(token_hash)
         if found is None:
@@ -96,9 +95,7 @@ class AuthService:
         user_id, device_id, is_admin = found
         requester = Requester(user_id, device_id, is_admin, token_hash)
         if notifier.tracking:
-            self._tokens[token_hash] = (requester, as_of)
-            while len(self._tokens) > _MAX_TOKENS_REMEMBERED:
-                self._tokens.popitem(last=False)
+            self._tokens.put(token_hash, (requester, as_of))
         return requester
 
     async def revoke_in(self, txn: Connection) -> int:
@@ -108,7 +105,7 @@ class AuthService:
 
     async def announce_revoked(self, pos: int, user_id: str) -> None:
         for token_hash in [h for h, (r, _) in self._tokens.items() if r.user_id == user_id]:
-            del self._tokens[token_hash]
+            self._tokens.pop(token_hash)
         await self.notifier.notify(pos, [user_key(user_id, Change.TOKENS)])
 
     async def check_password(self, user_id: str, password: str) -> bool:

@@ -7,11 +7,11 @@ marked used, so the device learns through /sync to upload a new one.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from ..errors import bad_json, invalid_param
 from ..events.canonical import check_canonical_values
+from ..lru import Lru
 from ..storage import Storage
 from ..storage.database import Connection
 from ..storage.e2e import MASTER, SELF_SIGNING, USER_SIGNING, StoredSignature
@@ -35,7 +35,7 @@ class E2eKeyService:
         self.notifier = notifier
         # (user, device) -> (position, one-time key counts, unused fallback algorithms): reused by /sync while
         # no upload, claim or device deletion of that user (each takes a stream position) happened since.
-        self._counts: OrderedDict[tuple[str, str], tuple[int, dict[str, int], list[str]]] = OrderedDict()
+        self._counts: Lru[tuple[str, str], tuple[int, dict[str, int], list[str]]] = Lru(_MAX_COUNTS_REMEMBERED)
 
     # -- upload -------------------------------------------------------------------------------------
 
@@ -185,10 +185,7 @@ class E2eKeyService:
         else:
             counts, fallback = await self.storage.e2e_keys.key_counts(user_id, device_id)
             if request.knows_changes(upto):
-                self._counts[device] = (upto, counts, fallback)
-                self._counts.move_to_end(device)
-                while len(self._counts) > _MAX_COUNTS_REMEMBERED:
-                    self._counts.popitem(last=False)
+                self._counts.put(device, (upto, counts, fallback))
         body["device_one_time_keys_count"] = {OLM_ONE_TIME_ALGORITHM: 0, **counts}
         body["device_unused_fallback_key_types"] = fallback
         return False  # counts alone are no reason to end a long-poll

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from typing import Any
 
 from ..clock import Clock
 from ..errors import forbidden, invalid_param, not_found
+from ..lru import Lru
 from ..storage import Storage
 from ..storage.account import AccountStore
 from ..storage.ephemeral import Presence, Receipt
@@ -30,7 +30,7 @@ class EphemeralService:
         self.visibility = visibility
         self._typing_timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         # Each user's presence as last read or written here (saves a read per /sync).
-        self._known_presence: OrderedDict[str, Presence] = OrderedDict()
+        self._known_presence: Lru[str, Presence] = Lru(_MAX_PRESENCE_REMEMBERED)
         self._background: set[asyncio.Task[None]] = set()
 
     async def _require_joined(self, room_id: str, user_id: str) -> None:
@@ -143,10 +143,10 @@ class EphemeralService:
             and current.status_msg == status_msg
             and (now - current.last_active_ts < PRESENCE_REFRESH_MS)
         ):
-            self._remember_presence(current)
+            self._known_presence.put(user_id, current)
             return  # nothing a peer would notice; avoid a write per /sync
         pos = await self.storage.ephemeral.set_presence(user_id, state, status_msg, now)
-        self._remember_presence(Presence(user_id, state, status_msg, now, pos))
+        self._known_presence.put(user_id, Presence(user_id, state, status_msg, now, pos))
         rooms = await self.storage.rooms.rooms_for_user(user_id)
         keys = [user_key(user_id, Change.PRESENCE)] + [room_key(r, Change.PRESENCE) for r in rooms]
         await self.notifier.notify(pos, keys)
@@ -163,12 +163,6 @@ class EphemeralService:
             return  # as last seen here, and nobody changed it since
         current = await self.storage.ephemeral.get_presence(user_id)
         await self._set_presence(user_id, state, current.status_msg if current else None, current)
-
-    def _remember_presence(self, presence: Presence) -> None:
-        self._known_presence[presence.user_id] = presence
-        self._known_presence.move_to_end(presence.user_id)
-        while len(self._known_presence) > _MAX_PRESENCE_REMEMBERED:
-            self._known_presence.popitem(last=False)
 
     async def get_presence(self, requester: Requester, user_id: str) -> dict[str, Any]:
         if user_id != requester.user_id and user_id not in await self.storage.rooms.users_sharing_rooms(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from ..events.notifications import Notification, classify
+from ..events.notifications import Notification
 from ..storage.events import StoredEvent
 from .notifier import Change, Notifier, room_key
 
@@ -46,9 +46,7 @@ class RecentEvents:
 
     # -- writing ------------------------------------------------------------------------------------
 
-    def add(
-        self, room_id: str, written: list[tuple[StoredEvent, tuple[str, str, str] | None, Notification | None]]
-    ) -> None:
+    def add(self, room_id: str, written: list[tuple[StoredEvent, tuple[str, str, str] | None, Notification]]) -> None:
         """Events this process committed to the room (in position order) with their transaction IDs and the
         notification class they were stored with, before they are announced."""
         if not written or not self.notifier.tracking:
@@ -62,7 +60,7 @@ class RecentEvents:
         for stored, txn, notification in written:
             if stored.event["type"] == "m.room.redaction":
                 self._drop_upto(entry, stored.pos)
-            cached = CachedEvent(stored, notification or classify(stored.event), txn)
+            cached = CachedEvent(stored, notification, txn)
             if entry.events and entry.events[-1].stored.pos > stored.pos:
                 entry.events.append(cached)
                 entry.events.sort(key=lambda c: c.stored.pos)

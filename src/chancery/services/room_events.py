@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,7 @@ from ..events.notifications import Notification, classify
 from ..events.power_levels import action_level, notification_level, user_power_level
 from ..events.redaction import prune_event
 from ..events.room_versions import RoomVersion, get_room_version
+from ..lru import Lru
 from ..storage import Storage
 from ..storage.database import Connection
 from ..storage.events import StoredEvent
@@ -218,7 +218,7 @@ class RoomEventService:
         self._room_locks: dict[str, asyncio.Lock] = {}
         # PostgreSQL one-statement sends: each room's row as of this process's latest write to it. A row made
         # stale by another process only costs one refused append (then the locked path reads it afresh).
-        self._latest_rows: OrderedDict[str, RoomRow] = OrderedDict()
+        self._latest_rows: Lru[str, RoomRow] = Lru(_MAX_ROOM_ROWS_REMEMBERED)
 
     @asynccontextmanager
     async def _room_lock(self, room_id: str) -> AsyncIterator[None]:
@@ -309,20 +309,14 @@ class RoomEventService:
             )
             if appended is None:
                 # A retried transaction ID (answered under the lock), or a stale row: read it afresh next time.
-                self._latest_rows.pop(room_id, None)
+                self._latest_rows.pop(room_id)
                 return None
-            self._remember_row(room)
+            self._latest_rows.put(room_id, room)
             if txn_key is not None:
                 writer.txn_keys[event["event_id"]] = txn_key
             stored = writer.appended(appended, event)
         await self._after_commit(writer)
         return stored
-
-    def _remember_row(self, room: RoomRow) -> None:
-        self._latest_rows[room.room_id] = room
-        self._latest_rows.move_to_end(room.room_id)
-        while len(self._latest_rows) > _MAX_ROOM_ROWS_REMEMBERED:
-            self._latest_rows.popitem(last=False)
 
     async def _event_for_txn(self, conn: Connection, key: TxnKey) -> StoredEvent | None:
         event_id = await self.storage.events.txn_event_id(conn, key.user_id, key.device_id, key.txn_id)
@@ -335,13 +329,12 @@ class RoomEventService:
             return
         known = self._latest_rows.get(writer.room_id)
         if known is not None:
-            self._latest_rows[writer.room_id] = replace(
-                known, last_event_id=writer.last_event_id, last_depth=writer.depth
-            )
+            updated = replace(known, last_event_id=writer.last_event_id, last_depth=writer.depth)
+            self._latest_rows.put(writer.room_id, updated)
         self.recent_events.add(
             writer.room_id,
             [
-                (s, _txn_tuple(writer.txn_keys.get(s.event_id)), writer.notifications.get(s.event_id))
+                (s, _txn_tuple(writer.txn_keys.get(s.event_id)), writer.notifications[s.event_id])
                 for s in writer.written
             ],
         )

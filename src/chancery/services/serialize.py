@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +10,7 @@ import orjson
 
 from ..clock import Clock
 from ..events.client_format import client_event
+from ..lru import Lru
 from ..storage import Storage
 from ..storage.events import StoredEvent
 from .recent_events import RecentEvents
@@ -25,7 +25,7 @@ class EventSerializer:
         self.clock = clock
         self.recent_events = recent_events
         # (event ID, redacted, with room ID) -> the viewer-independent part of the event's JSON
-        self._encoded: OrderedDict[tuple[str, bool, bool], bytes] = OrderedDict()
+        self._encoded: Lru[tuple[str, bool, bool], bytes] = Lru(_MAX_ENCODED_EVENTS)
 
     async def serialize(
         self,
@@ -73,9 +73,7 @@ class EventSerializer:
         if opening is None:
             # The object without its closing brace; `unsigned`, which differs per viewer, is appended.
             opening = orjson.dumps(client_event(stored.event, include_room_id=include_room_id))[:-1]
-            self._encoded[key] = opening
-            while len(self._encoded) > _MAX_ENCODED_EVENTS:
-                self._encoded.popitem(last=False)
+            self._encoded.put(key, opening)
         return orjson.Fragment(opening + b',"unsigned":' + orjson.dumps(_unsigned(stored, data)) + b"}")
 
     async def _unsigned_data(

@@ -9,9 +9,9 @@ concurrent writers in one group commit do not evict each other's entries.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
+from ..lru import Lru
 from ..storage.database import Connection
 from ..storage.events import EventStore, StateKey
 
@@ -23,14 +23,13 @@ _VERSIONS_PER_ROOM = 4
 class StateCache:
     def __init__(self, events: EventStore, max_rooms: int = 5000) -> None:
         self._events = events
-        self._max_rooms = max_rooms
-        self._rooms: OrderedDict[str, OrderedDict[str | None, StateMap]] = OrderedDict()
+        self._rooms: Lru[str, Lru[str | None, StateMap]] = Lru(max_rooms)
 
     async def get(self, room_id: str, last_event_id: str | None, conn: Connection | None = None) -> StateMap:
         versions = self._rooms.get(room_id)
-        if versions is not None and last_event_id in versions:
-            self._rooms.move_to_end(room_id)
-            return versions[last_event_id]
+        state = versions.get(last_event_id) if versions is not None else None
+        if state is not None:
+            return state
         stored = await self._events.current_state(room_id, conn)
         state = {key: s.event for key, s in stored.items()}
         self.put(room_id, last_event_id, state)
@@ -39,14 +38,6 @@ class StateCache:
     def put(self, room_id: str, last_event_id: str | None, state: StateMap) -> None:
         versions = self._rooms.get(room_id)
         if versions is None:
-            versions = self._rooms[room_id] = OrderedDict()
-        versions[last_event_id] = state
-        versions.move_to_end(last_event_id)
-        while len(versions) > _VERSIONS_PER_ROOM:
-            versions.popitem(last=False)
-        self._rooms.move_to_end(room_id)
-        while len(self._rooms) > self._max_rooms:
-            self._rooms.popitem(last=False)
-
-    def forget(self, room_id: str) -> None:
-        self._rooms.pop(room_id, None)
+            versions = Lru(_VERSIONS_PER_ROOM)
+            self._rooms.put(room_id, versions)
+        versions.put(last_event_id, state)

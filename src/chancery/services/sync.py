@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from ..clock import Clock
 from ..events.client_format import stripped_state_event
 from ..events.filters import SyncFilter
+from ..lru import Lru
 from ..storage import Storage
 from ..storage.account import GLOBAL
 from ..storage.stream import current_position
@@ -35,6 +35,7 @@ __all__ = ["SyncExtension", "SyncRequest", "SyncResult", "SyncService", "make_to
 
 # How long a woken /sync waits for writes already in flight before building its response.
 WAKE_COALESCE_S = 0.02
+_MAX_FILTERS_REMEMBERED = 2_000
 INVITE_STATE_TYPES = (
     "m.room.create",
     "m.room.join_rules",
@@ -44,26 +45,6 @@ INVITE_STATE_TYPES = (
     "m.room.encryption",
     "m.room.topic",
 )
-
-
-class FilterCache:
-    """Parsed /sync filters by (user, `filter` parameter): an inline definition is its own key, and a stored
-    filter never changes once created. Clients send the same filter on every /sync."""
-
-    def __init__(self, max_entries: int = 2_000) -> None:
-        self.max_entries = max_entries
-        self._parsed: OrderedDict[tuple[str, str], SyncFilter] = OrderedDict()
-
-    def get(self, user_id: str, raw: str) -> SyncFilter | None:
-        found = self._parsed.get((user_id, raw))
-        if found is not None:
-            self._parsed.move_to_end((user_id, raw))
-        return found
-
-    def put(self, user_id: str, raw: str, parsed: SyncFilter) -> None:
-        self._parsed[(user_id, raw)] = parsed
-        while len(self._parsed) > self.max_entries:
-            self._parsed.popitem(last=False)
 
 
 @dataclass
@@ -101,7 +82,9 @@ class SyncService:
         self.joined_rooms = JoinedRooms(storage, clock, serializer, visibility, recent_events)
         self.extensions: list[SyncExtension] = []
         self.membership_cache = MembershipCache(notifier)
-        self.filters = FilterCache()
+        # Parsed filters by (user, `filter` parameter): an inline definition is its own key, and a stored
+        # filter never changes once created. Clients send the same filter on every /sync.
+        self.filters: Lru[tuple[str, str], SyncFilter] = Lru(_MAX_FILTERS_REMEMBERED)
         self.pacer = SyncPacer()
 
     async def _window(self, since: int | None) -> tuple[int | None, int]:
@@ -150,10 +133,8 @@ class SyncService:
                 if since is not None and not result.empty:
                     self.pacer.answered(device, time.perf_counter() - started)
                 return result.body
-            memberships = await request.memberships(self.storage.rooms)
-            scopes = [user_scope(requester.user_id)] + [
-                room_scope(r) for r, (m, _, _) in memberships.items() if m == "join"
-            ]
+            joined = await request.joined_rooms(self.storage.rooms)
+            scopes = [user_scope(requester.user_id)] + [room_scope(r) for r in joined]
             if not await self.notifier.wait(scopes, upto, remaining):
                 # Timed out: answer with a fresh token so the client does not re-scan the same window.
                 since, upto = await self._window(since)
@@ -224,10 +205,7 @@ class SyncService:
         changed = request.rooms_changed(joined, Change.EVENT)
         if changed is None:
             changed = await self.storage.events.rooms_with_events_between(request.since, request.upto, joined_set)
-        typing = request.rooms_changed(joined, Change.TYPING)
-        if typing is None:
-            typing = await ephemeral.typing_changed_rooms(joined, request.since, request.upto)
-        changed |= typing
+        changed |= await request.typing_changed_rooms(ephemeral, joined)
         receipts = request.rooms_changed(joined, Change.RECEIPT)
         if receipts is None or not request.own_unchanged(Change.RECEIPT):
             receipts = {r.room_id for r in await ephemeral.receipts_since(joined, request.since, request.upto)}
@@ -291,8 +269,8 @@ class SyncService:
         user_id = request.requester.user_id
         if request.since is not None:
             # Presence of whoever shares a room with us, or anyone who joined one of our rooms since.
-            rooms = [r for r, (m, _, _) in (await request.memberships(self.storage.rooms)).items() if m == "join"]
-            keys = [room_key(r, c) for r in rooms for c in (Change.PRESENCE, Change.MEMBERSHIP)]
+            joined = await request.joined_rooms(self.storage.rooms)
+            keys = [room_key(r, c) for r in joined for c in (Change.PRESENCE, Change.MEMBERSHIP)]
             if request.own_unchanged(Change.PRESENCE, Change.MEMBERSHIP) and request.unchanged(keys):
                 return []
         users = sorted(await request.users_sharing_rooms(self.storage.rooms) | {user_id})

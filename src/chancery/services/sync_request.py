@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..errors import invalid_param
 from ..events.filters import SyncFilter
+from ..lru import Lru
 from ..storage.account import AccountStore
+from ..storage.ephemeral import EphemeralStore
 from ..storage.rooms import RoomStore
 from .notifier import Change, Notifier, room_key, user_key
 from .requester import Requester
@@ -38,8 +39,7 @@ class MembershipCache:
 
     def __init__(self, notifier: Notifier, max_users: int = 50_000) -> None:
         self.notifier = notifier
-        self.max_users = max_users
-        self._entries: OrderedDict[str, tuple[int, Memberships]] = OrderedDict()
+        self._entries: Lru[str, tuple[int, Memberships]] = Lru(max_users)
 
     async def get(self, rooms: RoomStore, user_id: str, upto: int) -> Memberships:
         """The user's latest membership per room as of `upto`. The result is shared: do not modify it."""
@@ -47,14 +47,10 @@ class MembershipCache:
         if entry is not None:
             as_of, memberships = entry
             if as_of <= upto and self.notifier.unchanged([user_key(user_id, Change.MEMBERSHIP)], as_of, upto):
-                self._entries.move_to_end(user_id)
                 return memberships
         memberships = await rooms.memberships_at(user_id, upto)
         if self.notifier.tracking:
-            self._entries[user_id] = (upto, memberships)
-            self._entries.move_to_end(user_id)
-            while len(self._entries) > self.max_users:
-                self._entries.popitem(last=False)
+            self._entries.put(user_id, (upto, memberships))
         return memberships
 
 
@@ -97,6 +93,14 @@ class SyncRequest:
         latest, since = self.changes.latest, self.since
         return {r for r in room_ids if latest(room_key(r, change)) > since}
 
+    async def typing_changed_rooms(self, ephemeral: EphemeralStore, room_ids: list[str]) -> set[str]:
+        """Which of `room_ids` saw typing change since the token (incremental syncs only)."""
+        known = self.rooms_changed(room_ids, Change.TYPING)
+        if known is not None:
+            return known
+        assert self.since is not None
+        return await ephemeral.typing_changed_rooms(room_ids, self.since, self.upto)
+
     def own_unchanged(self, *changes: Change, after: int | None = None) -> bool:
         user_id = self.requester.user_id
         return self.unchanged([user_key(user_id, c) for c in changes], after)
@@ -113,6 +117,12 @@ class SyncRequest:
             cache = self.membership_cache
             return await self.once("memberships", lambda: cache.get(rooms, user_id, self.upto))
         return await self.once("memberships", lambda: rooms.memberships_at(user_id, self.upto))
+
+    async def joined_rooms(self, rooms: RoomStore) -> list[str]:
+        """The rooms the requester is joined to as of `upto`."""
+        return [
+            room_id for room_id, (membership, _, _) in (await self.memberships(rooms)).items() if membership == "join"
+        ]
 
     async def account_data_since(self, account: AccountStore, after: int) -> dict[str, dict[str, dict[str, Any]]]:
         if self.own_unchanged(Change.ACCOUNT_DATA, after=after):

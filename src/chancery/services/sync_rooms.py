@@ -379,13 +379,7 @@ class JoinedRooms:
         incremental = [p.room_id for p in plans if p.since is not None]
         typing_changed = {p.room_id for p in plans if p.since is None}
         if incremental:
-            assert request.since is not None
-            known = request.rooms_changed(incremental, Change.TYPING)
-            typing_changed |= (
-                known
-                if known is not None
-                else await self.storage.ephemeral.typing_changed_rooms(incremental, request.since, request.upto)
-            )
+            typing_changed |= await request.typing_changed_rooms(self.storage.ephemeral, incremental)
         typing = (
             await self.storage.ephemeral.typing_users_in_rooms(sorted(typing_changed), self.clock.now_ms())
             if typing_changed

@@ -8,12 +8,12 @@ from a token at or beyond the response that carried it, so a lost response loses
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from ..clock import Clock
 from ..errors import bad_json, invalid_param
 from ..events.canonical import check_canonical_values
+from ..lru import Lru
 from ..storage import Storage
 from ..storage.database import Connection
 from .e2e_signing import require_object
@@ -35,7 +35,7 @@ class ToDeviceService:
         self.notifier = notifier
         # (user, device) -> a stream position at which the device's queue was empty. Until a message
         # for the user arrives after it, /sync need not look at the queue.
-        self._empty_at: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._empty_at: Lru[tuple[str, str], int] = Lru(_MAX_EMPTY_QUEUES_REMEMBERED)
 
     async def send(self, requester: Requester, event_type: str, txn_id: str, body: dict[str, Any]) -> None:
         """PUT /sendToDevice/{eventType}/{txnId}."""
@@ -90,17 +90,11 @@ class ToDeviceService:
             pos = await store.record_partial_delivery(user_id, device_id, request.upto, batch[-1].pos)
             await self.notifier.notify(pos, [])
         if pending:
-            self._empty_at.pop(device, None)
+            self._empty_at.pop(device)
         else:
-            self._remember_empty(device, request.upto)
+            self._empty_at.put(device, request.upto)
         body["to_device"] = {"events": [{"sender": m.sender, "type": m.type, "content": m.content} for m in batch]}
         return bool(batch)
-
-    def _remember_empty(self, device: tuple[str, str], pos: int) -> None:
-        self._empty_at[device] = pos
-        self._empty_at.move_to_end(device)
-        while len(self._empty_at) > _MAX_EMPTY_QUEUES_REMEMBERED:
-            self._empty_at.popitem(last=False)
 
     async def delete_device_messages(self, txn: Connection, user_id: str, device_ids: list[str]) -> None:
         """Device-deletion hook: a deleted device's queue will never be read."""

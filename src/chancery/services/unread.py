@@ -11,11 +11,11 @@ receipt of the user moved since an entry was counted it reuses the entry's read 
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..events.notifications import ROOM_MENTION
+from ..lru import Lru
 from ..storage import Storage
 from .recent_events import CachedEvent, RecentEvents
 
@@ -39,7 +39,7 @@ class UnreadCounter:
     def __init__(self, storage: Storage, recent_events: RecentEvents | None = None) -> None:
         self.storage = storage
         self.recent_events = recent_events
-        self._counted: OrderedDict[tuple[str, str], _Counted] = OrderedDict()
+        self._counted: Lru[tuple[str, str], _Counted] = Lru(_MAX_ENTRIES)
 
     async def counts(
         self, room_ids: list[str], user_id: str, upto: int, read_unchanged: ReadUnchanged | None = None
@@ -68,7 +68,7 @@ class UnreadCounter:
                 notifications += cached[room_id].notifications
                 highlights += cached[room_id].highlights
             notifications, highlights = min(notifications, COUNT_CAP), min(highlights, COUNT_CAP)
-            self._remember(room_id, user_id, _Counted(read.get(room_id, 0), upto, notifications, highlights))
+            self._counted.put((room_id, user_id), _Counted(read.get(room_id, 0), upto, notifications, highlights))
             result[room_id] = (notifications, highlights)
         return result
 
@@ -102,13 +102,6 @@ class UnreadCounter:
         if ask:
             found |= await self.storage.events.unread_counts_between(ask, user_id, upto, COUNT_CAP)
         return found
-
-    def _remember(self, room_id: str, user_id: str, counted: _Counted) -> None:
-        key = (room_id, user_id)
-        self._counted[key] = counted
-        self._counted.move_to_end(key)
-        while len(self._counted) > _MAX_ENTRIES:
-            self._counted.popitem(last=False)
 
 
 def _count_held(events: list[CachedEvent], user_id: str) -> tuple[int, int, int]:

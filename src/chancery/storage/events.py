@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from ..events.notifications import Notification, classify
+from ..events.notifications import Notification
 from .database import IN_LIST_CHUNK, Connection, Database, fetch_in, is_unique_violation
 from .stream import next_position
 
@@ -52,16 +52,13 @@ class EventStore:
 
     # -- writes (inside the caller's transaction) -------------------------------------------------
 
-    async def insert_event(
-        self, txn: Connection, event: dict[str, Any], notification: Notification | None = None
-    ) -> int:
+    async def insert_event(self, txn: Connection, event: dict[str, Any], notification: Notification) -> int:
         """Persist an event at the next stream position and return that position.
 
         Call it last in a transaction: from here to the commit the stream counter's row stays locked
         on PostgreSQL, so there it is one statement (take the position and insert, in one round trip).
         """
         relates_to, rel_type = _relation(event)
-        notification = notification or classify(event)
         columns = (
             event["event_id"],
             event["room_id"],
@@ -126,7 +123,7 @@ class EventStore:
         expected_latest: str | None,
         txn_key: tuple[str, str, str] | None,
         now: int,
-        notification: Notification | None = None,
+        notification: Notification,
     ) -> int | None:
         """PostgreSQL: store a stateless event as the room's next one, in a single statement (its own
         transaction), only if the room's latest event is still `expected_latest`; return its position, or
@@ -138,7 +135,6 @@ class EventStore:
         if "state_key" in event:
             raise ValueError("state events go through insert_event in a transaction")
         relates_to, rel_type = _relation(event)
-        notification = notification or classify(event)
         user_id, device_id, txn_id = txn_key or (None, None, None)
         sql = (
             "WITH room AS (UPDATE rooms SET last_event_id = ?, last_depth = ? WHERE room_id = ? AND last_event_id = ?"

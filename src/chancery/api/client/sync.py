@@ -17,7 +17,7 @@ async def _sync_filter(request: web.Request) -> SyncFilter:
         return SyncFilter()
     services = services_of(request)
     requester = requester_of(request)
-    known = services.sync.filters.get(requester.user_id, raw)
+    known = services.sync.filters.get((requester.user_id, raw))
     if known is not None:
         return known
     if raw.lstrip().startswith("{"):
@@ -28,7 +28,7 @@ async def _sync_filter(request: web.Request) -> SyncFilter:
         except MatrixError as exc:
             raise not_found("Unknown filter") from exc
         parsed = SyncFilter.parse(definition)
-    services.sync.filters.put(requester.user_id, raw, parsed)
+    services.sync.filters.put((requester.user_id, raw), parsed)
     return parsed
 
 
