@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chancery.events.notifications import Notification, classify
 from chancery.services.notifier import Change, Notifier, room_key
-from chancery.services.recent_events import RecentEvents
+from chancery.services.rooms.recent_events import RecentEvents
 from chancery.storage.events import StoredEvent
 
 ROOM = "!room:example.org"

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from chancery.services import sync_pacing
-from chancery.services.sync_pacing import MAX_INTERVAL_S, SyncPacer
+from chancery.services.sync import pacing as sync_pacing
+from chancery.services.sync.pacing import MAX_INTERVAL_S, SyncPacer
 
 
 class FakeClock:

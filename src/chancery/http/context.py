@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from ..services.accounts.requester import Requester
     from ..services.container import Services
-    from ..services.requester import Requester
 
 SERVICES: web.AppKey[Services] = web.AppKey("services")
 REQUESTER_KEY = "chancery.requester"

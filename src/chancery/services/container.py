@@ -11,22 +11,22 @@ from ..clock import Clock, Randomness
 from ..config import Config
 from ..http.ratelimit import RateLimiter
 from ..storage import Storage
-from .accounts import AccountService
-from .auth import AuthService
-from .directory import DirectoryService
-from .e2e import E2eServices
+from .accounts.auth import AuthService
+from .accounts.profile import ProfileService
+from .accounts.service import AccountService
+from .accounts.uia import UiaService
+from .e2e.install import E2eServices
 from .ephemeral import EphemeralService
 from .media import MediaService
 from .notifier import Notifier
-from .profile import ProfileService
-from .push_rules import PushRuleService
-from .room_events import RoomEventService
-from .room_reads import RoomReadService
-from .rooms import RoomService
-from .serialize import EventSerializer
-from .sync import SyncService
-from .uia import UiaService
-from .visibility import VisibilityService
+from .push.rules import PushRuleService
+from .rooms.events import RoomEventService
+from .rooms.reads import RoomReadService
+from .rooms.room_directory import DirectoryService
+from .rooms.serialize import EventSerializer
+from .rooms.service import RoomService
+from .rooms.visibility import VisibilityService
+from .sync.service import SyncService
 
 
 @dataclass

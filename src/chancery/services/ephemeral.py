@@ -11,9 +11,9 @@ from ..lru import Lru
 from ..storage import Storage
 from ..storage.account import AccountStore
 from ..storage.ephemeral import Presence, Receipt
+from .accounts.requester import Requester
 from .notifier import Change, Notifier, room_key, user_key
-from .requester import Requester
-from .visibility import VisibilityService
+from .rooms.visibility import VisibilityService
 
 MAX_TYPING_TIMEOUT_MS = 120_000
 RECEIPT_TYPES = ("m.read", "m.read.private", "m.fully_read")

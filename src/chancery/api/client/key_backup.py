@@ -7,7 +7,7 @@ from aiohttp import web
 from ...errors import not_found
 from ...http.context import requester_of, services_of
 from ...http.json_body import json_response, read_json
-from ...services.key_backup import keys_from_body, keys_to_body
+from ...services.e2e.key_backup import keys_from_body, keys_to_body
 
 
 async def post_version(request: web.Request) -> web.Response:

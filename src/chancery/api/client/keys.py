@@ -7,7 +7,7 @@ from aiohttp import web
 from ...errors import missing_param
 from ...http.context import requester_of, services_of
 from ...http.json_body import json_response, read_json
-from ...services.sync import parse_token
+from ...services.sync.service import parse_token
 
 
 async def post_keys_upload(request: web.Request) -> web.Response:

@@ -22,7 +22,7 @@ from ...http.json_body import (
     query_json,
     read_json,
 )
-from ...services.room_events import TxnKey
+from ...services.rooms.events import TxnKey
 from .rooms import _room_id
 
 MAX_TXN_ID = 255

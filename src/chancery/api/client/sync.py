@@ -8,7 +8,7 @@ from ...errors import MatrixError, not_found
 from ...events.filters import SyncFilter
 from ...http.context import requester_of, services_of
 from ...http.json_body import json_response, query_bool, query_int, query_json
-from ...services.sync import parse_token
+from ...services.sync.service import parse_token
 
 
 async def _sync_filter(request: web.Request) -> SyncFilter:

@@ -1,0 +1,1 @@
+"""Accounts: registration, login and tokens, user-interactive auth, profiles, deactivation."""

@@ -1,0 +1,138 @@
+"""Passwords, access tokens, devices and logins (client-server API: login, logout, account)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ...clock import Clock, Randomness
+from ...errors import MatrixError, forbidden
+from ...lru import Lru
+from ...storage import Storage
+from ...storage.database import Connection
+from ...storage.stream import next_position
+from ..notifier import Change, Notifier, user_key
+from .requester import Requester
+
+T = TypeVar("T")
+
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters (64 MiB each)
+# Each hash holds 64 MiB while it runs: two at a time bounds that memory whatever the login burst,
+# and keeps hashing from starving the event loop's own thread of CPU.
+_HASH_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+MAX_PASSWORD_LENGTH = 512
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _in_pool(fn: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_HASH_POOL, fn, *args)
+
+
+async def hash_password(password: str) -> str:
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise MatrixError(400, "M_INVALID_PARAM", "Password too long")
+    return await _in_pool(_HASHER.hash, password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _HASHER.hash("a password nobody has")
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    """Runs in the hashing pool. With no stored hash it spends the same time and fails, so response
+    timing does not reveal which accounts exist."""
+    try:
+        matched = _HASHER.verify(password_hash or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return matched and password_hash is not None
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return False
+    return await _in_pool(_verify, password_hash, password)
+
+
+_MAX_TOKENS_REMEMBERED = 100_000
+
+
+class AuthService:
+    def __init__(self, storage: Storage, clock: Clock, randomness: Randomness, notifier: Notifier) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.randomness = randomness
+        self.notifier = notifier
+        # token hash -> (requester, stream position it was looked up at). An entry is used only while this
+        # process knows that none of the user's tokens was revoked since: every revocation takes a stream
+        # position (see `revoke_in`), so one made by another process or program invalidates it too.
+        self._tokens: Lru[str, tuple[Requester, int]] = Lru(_MAX_TOKENS_REMEMBERED)
+
+    async def requester_for_token(self, token: str) -> Requester | None:
+        token_hash = hash_token(token)
+        notifier = self.notifier
+        cached = self._tokens.get(token_hash)
+        if cached is not None:
+            requester, as_of = cached
+            if notifier.unchanged([user_key(requester.user_id, Change.TOKENS)], as_of, notifier.complete_upto):
+                return requester
+            self._tokens.pop(token_hash)
+        as_of = notifier.complete_upto  # before the lookup: a revocation after it is then newer than as_of
+        found = await self.storage.users.lookup_token(token_hash)
+        if found is None:
+            return None
+        user_id, device_id, is_admin = found
+        requester = Requester(user_id, device_id, is_admin, token_hash)
+        if notifier.tracking:
+            self._tokens.put(token_hash, (requester, as_of))
+        return requester
+
+    async def revoke_in(self, txn: Connection) -> int:
+        """Call in every transaction that deletes access tokens or deactivates an account: takes the stream
+        position that `announce_revoked` announces after commit."""
+        return await next_position(txn)
+
+    async def announce_revoked(self, pos: int, user_id: str) -> None:
+        for token_hash in [h for h, (r, _) in self._tokens.items() if r.user_id == user_id]:
+            self._tokens.pop(token_hash)
+        await self.notifier.notify(pos, [user_key(user_id, Change.TOKENS)])
+
+    async def check_password(self, user_id: str, password: str) -> bool:
+        user = await self.storage.users.get_user(user_id)
+        if user is None or user.deactivated:
+            # Hash anyway so response timing does not reveal which accounts exist.
+            await verify_password(None, password)
+            return False
+        return await verify_password(user.password_hash, password)
+
+    async def new_session(self, user_id: str, device_id: str | None, display_name: str | None) -> tuple[str, str, bool]:
+        """Create (or reuse) a device and a fresh access token; return (token, device_id, new_device)."""
+        device_id = device_id or self.randomness.letters(10).upper()
+        token = "chy_" + self.randomness.token(32)  # 256 random bits
+        now = self.clock.now_ms()
+        async with self.storage.db.transaction() as txn:
+            created = await self.storage.users.upsert_device(txn, user_id, device_id, display_name, now)
+            await self.storage.users.add_access_token(txn, hash_token(token), user_id, device_id, now)
+        return token, device_id, created
+
+    async def logout(self, requester: Requester) -> None:
+        async with self.storage.db.transaction() as txn:
+            await self.storage.users.delete_token(txn, requester.token_hash)
+            pos = await self.revoke_in(txn)
+        await self.announce_revoked(pos, requester.user_id)
+
+    async def require_not_deactivated(self, user_id: str) -> None:
+        user = await self.storage.users.get_user(user_id)
+        if user is None or user.deactivated:
+            raise forbidden("This account has been deactivated")

@@ -1,0 +1,166 @@
+"""Accounts: registration, login, passwords, deactivation and devices (client-server API: account)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ...clock import Clock
+from ...errors import MatrixError, forbidden, invalid_param, not_found
+from ...events.identifiers import is_valid_new_localpart, is_valid_user_id, localpart_of, server_of
+from ...storage import Storage
+from ...storage.database import Connection
+from ..rooms.service import RoomService
+from .auth import AuthService, hash_password
+from .requester import Requester
+
+log = logging.getLogger(__name__)
+
+# Called inside the transaction that deletes devices, so dependent rows (keys, to-device queues) go too.
+DeviceDeletionHook = Callable[[Connection, str, list[str]], Awaitable[int | None]]
+# Called after the deletion committed (announce device-list changes, wake syncs).
+DeviceDeletedListener = Callable[[str, list[str], list[int]], Awaitable[None]]
+# Called inside the deactivating transaction, to erase per-account data owned by other modules.
+DeactivationHook = Callable[[Connection, str], Awaitable[None]]
+
+MAX_DEVICE_NAME = 512
+
+
+class AccountService:
+    def __init__(
+        self, storage: Storage, auth: AuthService, rooms: RoomService, clock: Clock, *, server_name: str
+    ) -> None:
+        self.storage = storage
+        self.auth = auth
+        self.rooms = rooms
+        self.clock = clock
+        self.server_name = server_name
+        self.device_deletion_hooks: list[DeviceDeletionHook] = []
+        self.device_deleted_listeners: list[DeviceDeletedListener] = []
+        # The same shapes for a renamed device (inside the transaction, then after commit).
+        self.device_renamed_hooks: list[DeviceDeletionHook] = []
+        self.device_renamed_listeners: list[DeviceDeletedListener] = []
+        self.deactivation_hooks: list[DeactivationHook] = []
+
+    # -- registration -------------------------------------------------------------------------------
+
+    def user_id_for(self, username: str) -> str:
+        if username.startswith("@"):
+            if not is_valid_user_id(username) or server_of(username) != self.server_name:
+                raise MatrixError(400, "M_INVALID_USERNAME", "User ID is not valid on this server")
+            username = localpart_of(username)
+        localpart = username.lower()
+        if not is_valid_new_localpart(localpart):
+            raise MatrixError(400, "M_INVALID_USERNAME", "Username may contain only a-z, 0-9, . _ = - / +")
+        user_id = f"@{localpart}:{self.server_name}"
+        if len(user_id.encode()) > 255:
+            raise MatrixError(400, "M_INVALID_USERNAME", "Username is too long")
+        return user_id
+
+    async def check_username_available(self, username: str) -> str:
+        user_id = self.user_id_for(username)
+        if await self.storage.users.user_exists(user_id):
+            raise MatrixError(400, "M_USER_IN_USE", "User ID already taken")
+        return user_id
+
+    async def create_account(
+        self,
+        user_id: str,
+        password: str | None,
+        *,
+        is_admin: bool = False,
+        registration_token: str | None = None,
+    ) -> None:
+        password_hash = await hash_password(password) if password is not None else None
+        async with self.storage.db.transaction() as txn:
+            if await self.storage.users.user_exists(user_id, txn):
+                raise MatrixError(400, "M_USER_IN_USE", "User ID already taken")
+            if registration_token is not None:
+                found = await self.storage.users.registration_token(txn, registration_token)
+                if found is None:
+                    raise forbidden("Registration token is not valid")
+                uses_allowed, pending, completed, _expiry = found
+                if uses_allowed is not None and pending + completed >= uses_allowed:
+                    raise forbidden("Registration token has been used up")
+                await self.storage.users.count_registration_token_use(txn, registration_token)
+            await self.storage.users.create_user(txn, user_id, password_hash, is_admin, self.clock.now_ms())
+        log.info("account created", extra={"user_id": user_id, "admin": is_admin})
+
+    # -- passwords and deactivation -------------------------------------------------------------
+
+    async def change_password(self, requester: Requester, new_password: str, logout_devices: bool) -> None:
+        if not new_password:
+            raise invalid_param("new_password must not be empty")
+        await self.storage.users.set_password_hash(requester.user_id, await hash_password(new_password))
+        if logout_devices:
+            others = [d.device_id for d in await self.storage.users.list_devices(requester.user_id)]
+            await self.delete_devices(requester.user_id, [d for d in others if d != requester.device_id])
+
+    async def deactivate(self, user_id: str) -> None:
+        """Remove the person everywhere: rooms, devices, tokens, profile, directory."""
+        user = await self.storage.users.get_user(user_id)
+        if user is None:
+            raise not_found("Unknown user")
+        await self.rooms.leave_all(user_id)
+        devices = [d.device_id for d in await self.storage.users.list_devices(user_id)]
+        await self.delete_devices(user_id, devices)
+        async with self.storage.db.transaction() as txn:
+            await self.storage.users.delete_tokens(txn, user_id)
+            await self.storage.users.mark_deactivated(txn, user_id)
+            await self.storage.account.delete_all_for_user(txn, user_id)
+            for hook in self.deactivation_hooks:
+                await hook(txn, user_id)
+            revoked = await self.auth.revoke_in(txn)
+        await self.auth.announce_revoked(revoked, user_id)
+        log.info("account deactivated", extra={"user_id": user_id})
+
+    # -- devices ------------------------------------------------------------------------------------
+
+    async def list_devices(self, user_id: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "device_id": d.device_id,
+                "display_name": d.display_name,
+                "last_seen_ts": d.last_seen_ts,
+                "last_seen_ip": d.last_seen_ip,
+            }
+            for d in await self.storage.users.list_devices(user_id)
+        ]
+
+    async def get_device(self, user_id: str, device_id: str) -> dict[str, Any]:
+        device = await self.storage.users.get_device(user_id, device_id)
+        if device is None:
+            raise not_found("Device not found")
+        return {
+            "device_id": device.device_id,
+            "display_name": device.display_name,
+            "last_seen_ts": device.last_seen_ts,
+            "last_seen_ip": device.last_seen_ip,
+        }
+
+    async def rename_device(self, user_id: str, device_id: str, name: Any) -> None:
+        if name is not None and (not isinstance(name, str) or len(name) > MAX_DEVICE_NAME):
+            raise invalid_param("display_name must be a string of at most 512 characters")
+        if await self.storage.users.get_device(user_id, device_id) is None:
+            raise not_found("Device not found")
+        # The name is part of the device as other users' clients see it (/keys/query): announce the change.
+        async with self.storage.db.transaction() as txn:
+            await self.storage.users.set_device_name(txn, user_id, device_id, name)
+            positions = [pos for hook in self.device_renamed_hooks if (pos := await hook(txn, user_id, [device_id]))]
+        for listener in self.device_renamed_listeners:
+            await listener(user_id, [device_id], positions)
+
+    async def delete_devices(self, user_id: str, device_ids: list[str]) -> None:
+        """Delete devices with their tokens and everything hooked to them, in one transaction."""
+        if not device_ids:
+            return
+        async with self.storage.db.transaction() as txn:
+            for device_id in device_ids:
+                await self.storage.users.delete_tokens(txn, user_id, device_id)
+                await self.storage.users.delete_device_row(txn, user_id, device_id)
+            positions = [pos for hook in self.device_deletion_hooks if (pos := await hook(txn, user_id, device_ids))]
+            revoked = await self.auth.revoke_in(txn)
+        await self.auth.announce_revoked(revoked, user_id)
+        for listener in self.device_deleted_listeners:
+            await listener(user_id, device_ids, positions)

@@ -1,0 +1,1 @@
+"""Push: push rules and the unread and highlight counts they decide."""

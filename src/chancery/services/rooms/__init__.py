@@ -1,0 +1,1 @@
+"""Rooms: creation and membership, appending events, reading history, visibility, the room directory."""

@@ -1,0 +1,188 @@
+"""Events as a particular client sees them: client format plus per-viewer `unsigned` data."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ...clock import Clock
+from ...events.client_format import client_event
+from ...lru import Lru
+from ...storage import Storage
+from ...storage.events import StoredEvent
+from ..accounts.requester import Requester
+from .recent_events import RecentEvents
+
+_MAX_ENCODED_EVENTS = 5_000
+
+
+class EventSerializer:
+    def __init__(self, storage: Storage, clock: Clock, recent_events: RecentEvents | None = None) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.recent_events = recent_events
+        # (event ID, redacted, with room ID) -> the viewer-independent part of the event's JSON
+        self._encoded: Lru[tuple[str, bool, bool], bytes] = Lru(_MAX_ENCODED_EVENTS)
+
+    async def serialize(
+        self,
+        events: list[StoredEvent],
+        requester: Requester | None,
+        *,
+        include_room_id: bool = True,
+        with_relations: bool = True,
+    ) -> list[dict[str, Any]]:
+        groups = await self.serialize_groups(
+            [events], requester, include_room_id=include_room_id, with_relations=with_relations
+        )
+        return groups[0]
+
+    async def serialize_groups(
+        self,
+        groups: list[list[StoredEvent]],
+        requester: Requester | None,
+        *,
+        include_room_id: bool = True,
+        with_relations: bool = True,
+        relations_for: Collection[str] | None = None,
+    ) -> list[list[dict[str, Any]]]:
+        """serialize() for several lists at once (e.g. every room of a /sync), with one lookup of each kind.
+        `relations_for`: the only events that may have relations to bundle (default: any of them)."""
+        data = await self._unsigned_data(groups, requester, with_relations, relations_for)
+        return [[_client_event(stored, data, include_room_id) for stored in group] for group in groups]
+
+    async def serialize_groups_json(
+        self,
+        groups: list[list[StoredEvent]],
+        requester: Requester | None,
+        *,
+        include_room_id: bool = True,
+        relations_for: Collection[str] | None = None,
+    ) -> list[list[orjson.Fragment]]:
+        """serialize_groups() as JSON fragments for orjson to embed in a response. The part of an event that
+        is the same for every viewer is encoded once and reused (a busy room's event goes to every member)."""
+        data = await self._unsigned_data(groups, requester, True, relations_for)
+        return [[self._fragment(stored, data, include_room_id) for stored in group] for group in groups]
+
+    def _fragment(self, stored: StoredEvent, data: _UnsignedData, include_room_id: bool) -> orjson.Fragment:
+        key = (stored.event_id, stored.redacted, include_room_id)
+        opening = self._encoded.get(key)
+        if opening is None:
+            # The object without its closing brace; `unsigned`, which differs per viewer, is appended.
+            opening = orjson.dumps(client_event(stored.event, include_room_id=include_room_id))[:-1]
+            self._encoded.put(key, opening)
+        return orjson.Fragment(opening + b',"unsigned":' + orjson.dumps(_unsigned(stored, data)) + b"}")
+
+    async def _unsigned_data(
+        self,
+        groups: list[list[StoredEvent]],
+        requester: Requester | None,
+        with_relations: bool,
+        relations_for: Collection[str] | None,
+    ) -> _UnsignedData:
+        events = [stored for group in groups for stored in group]
+        if not events:
+            return _UnsignedData({}, {}, {}, self.clock.now_ms())
+        event_ids = list(dict.fromkeys(s.event_id for s in events))
+        txn_ids = await self._transaction_ids(events, requester)
+        redacted_by = await self._redactions([s.event_id for s in events if s.redacted])
+        viewer = requester.user_id if requester else None
+        if relations_for is not None:
+            event_ids = [event_id for event_id in event_ids if event_id in relations_for]
+        relations = await self._relations(event_ids, viewer) if with_relations and event_ids else {}
+        return _UnsignedData(txn_ids, redacted_by, relations, self.clock.now_ms())
+
+    async def _transaction_ids(self, events: list[StoredEvent], requester: Requester | None) -> dict[str, str]:
+        """event ID -> transaction ID, for the requester's own events sent from this device."""
+        if requester is None:
+            return {}
+        own = list(dict.fromkeys(s.event_id for s in events if s.event["sender"] == requester.user_id))
+        if not own:
+            return {}
+        device = (requester.user_id, requester.device_id)
+        known = self.recent_events.transaction_ids(own) if self.recent_events else {}
+        found = {event_id: txn[2] for event_id, txn in known.items() if txn is not None and txn[:2] == device}
+        missing = [event_id for event_id in own if event_id not in known]
+        if missing:
+            found |= await self.storage.events.transaction_ids(missing, *device)
+        return found
+
+    async def _redactions(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+        if not event_ids:
+            return {}
+        redaction_ids = await self.storage.events.redactions_of(event_ids)
+        redactions = await self.storage.events.get_events(redaction_ids.values())
+        return {
+            event_id: client_event(redactions[redaction_id].event)
+            for event_id, redaction_id in redaction_ids.items()
+            if redaction_id in redactions
+        }
+
+    async def _relations(self, event_ids: list[str], viewer: str | None) -> dict[str, dict[str, Any]]:
+        """The server-side aggregations: the latest edit and a thread summary (client-server API)."""
+        result: dict[str, dict[str, Any]] = {}
+        relating = await self.storage.events.aggregated_relations(event_ids)
+        if not relating:
+            return result
+        originals = await self.storage.events.get_events({target for target, _, _ in relating})
+        for target, rel_type, stored in relating:
+            original = originals.get(target)
+            if original is None:
+                continue
+            entry = result.setdefault(target, {})
+            event = stored.event
+            sender = event["sender"]
+            if rel_type == "m.replace":
+                if sender == original.event["sender"] and "state_key" not in original.event:
+                    entry["m.replace"] = {
+                        "event_id": event["event_id"],
+                        "origin_server_ts": event["origin_server_ts"],
+                        "sender": sender,
+                    }
+            else:
+                thread = entry.setdefault("m.thread", {"count": 0, "current_user_participated": False})
+                thread["count"] += 1
+                if viewer in (sender, original.event["sender"]):
+                    thread["current_user_participated"] = True
+                thread["latest_event"] = client_event(event)
+        return result
+
+
+@dataclass(frozen=True)
+class _UnsignedData:
+    """Per-viewer data looked up for a batch of events, keyed by event ID."""
+
+    txn_ids: dict[str, str]
+    redacted_by: dict[str, dict[str, Any]]
+    relations: dict[str, dict[str, Any]]
+    now: int
+
+
+def _client_event(stored: StoredEvent, data: _UnsignedData, include_room_id: bool) -> dict[str, Any]:
+    serialized = client_event(stored.event, include_room_id=include_room_id)
+    serialized["unsigned"] = _unsigned(stored, data)
+    return serialized
+
+
+def _unsigned(stored: StoredEvent, data: _UnsignedData) -> dict[str, Any]:
+    """The event's `unsigned` as this viewer sees it."""
+    event = stored.event
+    unsigned: dict[str, Any] = {}
+    stored_unsigned = event.get("unsigned", {})
+    for key in ("prev_content", "replaces_state", "prev_sender", "invite_room_state"):
+        if key in stored_unsigned:
+            unsigned[key] = stored_unsigned[key]
+    unsigned["age"] = max(0, data.now - int(event["origin_server_ts"]))
+    event_id = stored.event_id
+    if event_id in data.txn_ids:
+        unsigned["transaction_id"] = data.txn_ids[event_id]
+    if event_id in data.redacted_by:
+        unsigned["redacted_because"] = data.redacted_by[event_id]
+    if event_id in data.relations:
+        unsigned["m.relations"] = data.relations[event_id]
+    if "state_key" in event and "prev_content" not in unsigned and "replaces_state" in unsigned:
+        unsigned.pop("replaces_state")
+    return unsigned

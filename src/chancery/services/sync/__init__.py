@@ -1,0 +1,1 @@
+"""/sync: the request, room sections, pacing of long-polls."""
