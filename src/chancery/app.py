@@ -18,6 +18,7 @@ from .http.ratelimit import RateLimiter
 from .http.routing import Route, wrap
 from .services.accounts.auth import AuthService
 from .services.accounts.profile import ProfileService
+from .services.accounts.roles import RoleService
 from .services.accounts.service import AccountService
 from .services.accounts.uia import UiaService
 from .services.container import Services
@@ -118,6 +119,7 @@ def build_services(
         serializer=serializer,
         visibility=visibility,
         directory=DirectoryService(storage, room_events, server_name=config.server_name),
+        roles=RoleService(storage, clock),
     )
     # Capabilities that live in their own modules wire themselves in below, one line each
     # (their services, sync extensions, event checks and device-deletion hooks).

@@ -16,6 +16,7 @@ from aiohttp import web
 from .app import create_server, load_or_create_signing_key, open_database
 from .clock import SystemClock, SystemRandomness
 from .config import CONFIG_FILE_NAME, Config, load_config_file, render_template
+from .errors import MatrixError
 from .logging_setup import configure_logging
 from .media.cli import add_media_commands
 from .port_db import add_port_db_parser
@@ -162,6 +163,29 @@ def cmd_user_deactivate(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def cmd_user_role(args: argparse.Namespace) -> None:
+    config, _ = resolve_config(args, create=False)
+
+    async def run() -> None:
+        services = await _with_services(config)
+        try:
+            if args.grant:
+                await services.roles.set_role(args.user_id, args.grant, True, "system:cli")
+            if args.revoke:
+                await services.roles.set_role(args.user_id, args.revoke, False, "system:cli")
+            if args.external is not None:
+                await services.roles.set_external(args.user_id, args.external == "yes")
+            roles = sorted(await services.roles.roles_of(args.user_id))
+            external = await services.storage.roles.is_external(args.user_id)
+            print(f"{args.user_id}: roles {', '.join(roles) or '(none)'}; external: {'yes' if external else 'no'}")
+        except MatrixError as exc:
+            sys.exit(exc.error)
+        finally:
+            await services.storage.db.close()
+
+    asyncio.run(run())
+
+
 def _parse_expiry(text: str) -> int:
     try:
         moment = datetime.fromisoformat(text)
@@ -219,6 +243,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(deactivate)
     deactivate.add_argument("user_id")
     deactivate.set_defaults(func=cmd_user_deactivate)
+
+    role = user.add_parser("role", help="show, grant or withdraw institution roles and the external flag")
+    _add_common(role)
+    role.add_argument("user_id")
+    role.add_argument("--grant", metavar="ROLE", help="grant a role (security_officer)")
+    role.add_argument("--revoke", metavar="ROLE", help="withdraw a role")
+    role.add_argument("--external", choices=["yes", "no"], help="mark the account as external (or not)")
+    role.set_defaults(func=cmd_user_role)
 
     tokens = sub.add_parser("registration-token", help="manage registration tokens").add_subparsers(
         dest="token_command", required=True

@@ -10,10 +10,11 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from ..errors import MatrixError, forbidden, invalid_param
+from ..policy.roles import SECURITY_OFFICER
 from .context import REQUESTER_KEY, services_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-AuthKind = Literal["none", "user", "admin"]
+AuthKind = Literal["none", "user", "admin", "security_officer"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ def wrap(route: Route) -> Handler:
                 raise MatrixError(401, "M_UNKNOWN_TOKEN", "Unknown or revoked access token", soft_logout=False)
             if route.auth == "admin" and not requester.is_admin:
                 raise forbidden("You are not a server administrator")
+            if route.auth == "security_officer" and SECURITY_OFFICER not in await services.storage.roles.roles_of(
+                requester.user_id
+            ):
+                raise forbidden("You are not a security officer")
             request[REQUESTER_KEY] = requester
             if route.bucket is not None:
                 services.rate_limiter.check(route.bucket, requester.user_id)

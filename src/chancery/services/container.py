@@ -13,6 +13,7 @@ from ..http.ratelimit import RateLimiter
 from ..storage import Storage
 from .accounts.auth import AuthService
 from .accounts.profile import ProfileService
+from .accounts.roles import RoleService
 from .accounts.service import AccountService
 from .accounts.uia import UiaService
 from .e2e.install import E2eServices
@@ -51,6 +52,7 @@ class Services:
     serializer: EventSerializer
     visibility: VisibilityService
     directory: DirectoryService
+    roles: RoleService
     # Optional capabilities added by other modules (e2e keys, media, ...), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)
     # The media repository (issue 4), set by media.install_media.

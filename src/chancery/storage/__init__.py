@@ -12,6 +12,7 @@ from .e2e_to_device import ToDeviceStore
 from .ephemeral import EphemeralStore
 from .events import EventStore
 from .media import MediaStore
+from .roles import RoleStore
 from .rooms import RoomStore
 from .users import UserStore
 
@@ -29,6 +30,7 @@ class Storage:
     device_lists: DeviceListStore
     to_device: ToDeviceStore
     key_backup: KeyBackupStore
+    roles: RoleStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -44,4 +46,5 @@ class Storage:
             device_lists=DeviceListStore(db),
             to_device=ToDeviceStore(db),
             key_backup=KeyBackupStore(db),
+            roles=RoleStore(db),
         )
