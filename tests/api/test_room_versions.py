@@ -239,21 +239,24 @@ async def test_stored_events_have_the_versions_server_format(api: Api, server: S
     """What other servers would be sent: each version's event IDs, prev/auth event format, content hash,
     reference hashes and signatures (server-server API: PDUs, signing events; rooms v1 and v3 event format)."""
     room_version = ROOM_VERSIONS[version]
-    alice, bob = await api.register(), await api.register()
+    alice, bob, carol = await api.register(), await api.register(), await api.register()
     room = await api.create_room(alice, room_version=version, preset="public_chat", name="Format")
     await api.join(bob, room)
     message = await api.send(bob, room, "to be redacted")
-    await api.send(alice, room, "kept")
+    await api.send(alice, room, "kept")  # cites the message before it is redacted
     await state_id(api, alice, room, "m.room.topic", {"topic": "format"})
     await redact(api, alice, room, message)
     await api.send(bob, room, "after the redaction")
+    rules = await state_id(api, alice, room, "m.room.join_rules", {"join_rule": "public", "extra": 1})
+    await redact(api, alice, room, rules)
+    await api.join(carol, room)  # cites the redacted join rules among its auth events
 
     key_text = (server.data_dir / "signing.key").read_text(encoding="utf-8")
     signing_key = signing_key_from_text(key_text)
     key_id = f"{signing_key.alg}:{signing_key.version}"
     verify_key = verify_key_from_base64(key_id, verify_key_base64(signing_key))
     events = await stored_room_events(server, room)
-    assert len(events) >= 12
+    assert len(events) >= 15
     by_id = {event["event_id"]: event for event, _ in events}
     server_assigned = int(version) <= 2
     for index, (event, redacted) in enumerate(events):
