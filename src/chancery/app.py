@@ -28,6 +28,7 @@ from .services.media import install_media
 from .services.notifier import Notifier
 from .services.push.rules import PushRuleService
 from .services.rooms.events import RoomEventService
+from .services.rooms.local_event_rules import check_aliases_sender_joined
 from .services.rooms.reads import RoomReadService
 from .services.rooms.recent_events import RecentEvents
 from .services.rooms.room_directory import DirectoryService
@@ -125,6 +126,7 @@ def build_services(
     # (their services, sync extensions, event checks and device-deletion hooks).
     install_media(services)
     install_e2e(services)
+    services.room_events.event_checks.append(check_aliases_sender_joined)
     return services
 
 

@@ -1,9 +1,10 @@
-"""Table-driven authorisation rule tests for room versions 10, 11 and 12 (spec: rooms/v10..v12 "Authorisation rules").
+"""Table-driven authorisation rule tests for room versions 1 to 12 (spec: rooms/v1..v12 "Authorisation rules").
 
-Rows name the rule they exercise in room version 12 numbering (the newest). Room version 12 inserted rule 2
-(room ID derived from the create event) and rule 10.4 (creators cannot appear in `users`), so the v10/v11 number
-is one lower for top-level rules 3+ and for power-level sub-rules 10.5+; test IDs show each version's own number.
-Rule 3 (checks on the event's `auth_events`) needs the event graph and is not part of `check_auth`.
+Rows name the rule they exercise in room version 12 numbering (the newest), or in room version 1 numbering
+("v1:4.2") for the two rules later versions dropped: v1-v5 rule 4 (`m.room.aliases`) and v1-v2 rule 11
+(`m.room.redaction`). `rule_in` translates a number into each version's own, which test IDs show ("none" where
+that version has no such rule and the row checks what the other rules decide instead). Rule 3 (checks on the
+event's `auth_events`) needs the event graph and is not part of `check_auth`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 import pytest
 
 from chancery.events.auth_rules import AuthError, auth_event_keys, check_auth
-from chancery.events.power_levels import INFINITE, StateMap, user_power_level
+from chancery.events.power_levels import INFINITE, StateMap, action_level, parse_level, user_power_level
 from chancery.events.room_versions import ROOM_VERSIONS
 
-VERSIONS = ("10", "11", "12")
+VERSIONS = tuple(str(n) for n in range(1, 13))
 HS = "hs.example"
 ALICE = f"@alice:{HS}"  # sender of m.room.create
 BOB = f"@bob:{HS}"  # power 100 (not a creator)
@@ -33,19 +34,59 @@ CREATE_ID = "$create-event-id"
 REMOVE = object()  # marks a power-levels key to delete in a row's changes
 
 
-def rule_in(version: str, rule: str) -> str:
-    """Translate a v12 rule number to the numbering of `version`."""
-    if version == "12":
-        return rule
-    top, _, rest = rule.partition(".")
-    number = int(top)
-    if number == 2 or rule == "10.4":
-        raise ValueError(f"rule {rule} only exists in room version 12")
-    if number == 10 and rest and int(rest.split(".")[0]) > 4:
-        sub, _, deeper = rest.partition(".")
-        rest = str(int(sub) - 1) + ("." + deeper if deeper else "")
-    number = number - 1 if number >= 3 else number
-    return f"{number}.{rest}" if rest else str(number)
+def since(first: int) -> dict[str, bool]:
+    """Allowed from room version `first` on, refused before."""
+    return {version: int(version) >= first for version in VERSIONS}
+
+
+def before(first: int) -> dict[str, bool]:
+    """Allowed before room version `first`, refused from it on."""
+    return {version: int(version) < first for version in VERSIONS}
+
+
+def versions_from(first: int, last: int = 12) -> tuple[str, ...]:
+    return tuple(version for version in VERSIONS if first <= int(version) <= last)
+
+
+PRE_V11 = versions_from(1, 10)
+PRE_V12 = versions_from(1, 11)
+
+
+def rule_in(version: str, rule: str) -> str | None:
+    """Translate a rule number (v12 numbering, or "v1:..." for rules v12 no longer has) to the numbering of
+    `version`; None where that version has no such rule."""
+    n = int(version)
+    if rule.startswith("v1:"):
+        v1_rule = rule[3:]
+        # Rule 4 (m.room.aliases) went in v6, rule 11 (m.room.redaction) in v3.
+        last = 5 if v1_rule.split(".")[0] == "4" else 2
+        return v1_rule if n <= last else None
+    parts = [int(part) for part in rule.split(".")]
+    top = parts[0]
+    if top == 2 and n < 12:
+        return None
+    if top == 5 and len(parts) > 1 and n < 8:
+        # Before v8: no rule 5.2 (join_authorised_via_users_server) nor 5.3.5 (restricted); before v7 no knock.
+        if parts[1] == 2 or (parts[1] == 3 and len(parts) > 2 and parts[2] == 5) or (parts[1] == 7 and n < 7):
+            return None
+        if parts[1] == 3 and len(parts) > 2 and parts[2] > 5:
+            parts[2] -= 1
+        if parts[1] >= 3:
+            parts[1] -= 1 if parts[1] < 8 or n >= 7 else 2
+    if top == 10 and len(parts) > 1 and n < 12:
+        # v12 added 10.4 (creators); v10 added 10.1 and 10.2 (integer types).
+        if parts[1] == 4 or (n < 10 and parts[1] in (1, 2)):
+            return None
+        if parts[1] > 4:
+            parts[1] -= 1
+        if n < 10:
+            parts[1] -= 2
+    if n < 12 and top >= 3:
+        # v12 inserted rule 2; v1-v5 had rule 4 (aliases) and v1-v2 rule 11 (redaction) besides.
+        parts[0] = top - 1 if n >= 6 or top <= 4 else top
+        if n <= 2 and top == 11:
+            parts[0] = 12
+    return ".".join(str(part) for part in parts)
 
 
 def room_id_for(version: str) -> str:
@@ -126,7 +167,7 @@ class Room:
             }
 
         create_content: dict[str, Any] = {"room_version": version}
-        if version == "10":
+        if int(version) <= 10:
             create_content["creator"] = ALICE
         if self.additional_creators:
             create_content["additional_creators"] = list(self.additional_creators)
@@ -183,11 +224,16 @@ class Row:
 def _authorise(row_event: dict[str, Any], room: Room, version: str) -> None:
     event = dict(row_event)
     event.setdefault("room_id", room_id_for(version))
-    event.setdefault("event_id", "$event-under-test")
+    event.setdefault("event_id", f"$event-under-test:{HS}")
     event.setdefault("prev_events", ["$previous"])
     if event["type"] == "m.room.power_levels":
         event["content"] = for_version(event["content"], version)
     check_auth(event, room.state(version), ROOM_VERSIONS[version])
+
+
+def rule_label(version: str, rule: str) -> str:
+    number = rule_in(version, rule)
+    return number if number is not None else f"none({rule})"
 
 
 def _params(rows: list[Row]) -> list[Any]:
@@ -196,7 +242,7 @@ def _params(rows: list[Row]) -> list[Any]:
         for version in row.versions:
             allowed = row.allowed if isinstance(row.allowed, bool) else row.allowed[version]
             verdict = "allow" if allowed else "reject"
-            rule_id = f"v{version}-rule{rule_in(version, row.rule)}-{row.what}-{verdict}"
+            rule_id = f"v{version}-rule{rule_label(version, row.rule)}-{row.what}-{verdict}"
             params.append(pytest.param(row, version, allowed, id=rule_id.replace(" ", "_")))
     return params
 
@@ -225,7 +271,7 @@ class CreateRow:
 
 def _create_event(version: str, changes: Mapping[str, Any]) -> dict[str, Any]:
     content: dict[str, Any] = {"room_version": version}
-    if version == "10":
+    if int(version) <= 10:
         content["creator"] = ALICE
     event: dict[str, Any] = {
         "type": "m.room.create",
@@ -254,10 +300,8 @@ CREATE_ROWS = [
     CreateRow("1.5", "well formed", {}, True),
     CreateRow("1.1", "has prev_events", {"prev_events": ["$earlier"]}, False),
     CreateRow("1.1", "empty prev_events", {"prev_events": []}, True),
-    CreateRow("1.2", "room_id domain is the sender's", {"room_id": f"!abc:{HS}"}, True, ("10", "11")),
-    CreateRow(
-        "1.2", "room_id domain differs from the sender's", {"room_id": "!abc:other.example"}, False, ("10", "11")
-    ),
+    CreateRow("1.2", "room_id domain is the sender's", {"room_id": f"!abc:{HS}"}, True, PRE_V12),
+    CreateRow("1.2", "room_id domain differs from the sender's", {"room_id": "!abc:other.example"}, False, PRE_V12),
     CreateRow("1.2", "no room_id", {}, True, ("12",)),
     CreateRow("1.2", "has a room_id", {"room_id": "!chosen:hs.example"}, False, ("12",)),
     CreateRow("1.2", "has a room_id but no event_id", {"room_id": "!x", "event_id": REMOVE}, False, ("12",)),
@@ -265,7 +309,7 @@ CREATE_ROWS = [
     CreateRow("1.3", "non-string room_version", {"content": {"room_version": 12}}, False),
     CreateRow("1.3", "room_version absent", {"content": {"room_version": REMOVE}}, True),
     CreateRow("1.3", "another recognised room_version", {"content": {"room_version": "11"}}, True),
-    CreateRow("1.4", "no creator property", {"content": {"creator": REMOVE}}, False, ("10",)),
+    CreateRow("1.4", "no creator property", {"content": {"creator": REMOVE}}, False, PRE_V11),
     CreateRow("1.4", "no creator property needed", {}, True, ("11", "12")),
     CreateRow("1.4", "additional_creators valid", {"content": {"additional_creators": [BOB, REMOTE]}}, True),
     CreateRow("1.4", "additional_creators empty", {"content": {"additional_creators": []}}, True),
@@ -274,7 +318,7 @@ CREATE_ROWS = [
     CreateRow("1.4", "additional_creators bad user ID", {"content": {"additional_creators": ["bob"]}}, False, ("12",)),
     CreateRow("1.4", "additional_creators no server", {"content": {"additional_creators": ["@bob"]}}, False, ("12",)),
     # Before v12 additional_creators means nothing to the auth rules.
-    CreateRow("1.5", "additional_creators ignored", {"content": {"additional_creators": 5}}, True, ("10", "11")),
+    CreateRow("1.5", "additional_creators ignored", {"content": {"additional_creators": 5}}, True, PRE_V12),
 ]
 
 
@@ -396,17 +440,19 @@ MEMBER_ROWS = [
     Row("5.3.4", "invite rule, already joined", INVITE_ONLY, member(DAVE, DAVE, "join", displayname="D"), True),
     Row("5.3.4", "invite rule, left earlier", INVITE_ONLY.with_members(eve="leave"), member(EVE, EVE, "join"), False),
     Row("5.3.4", "knock rule, knocked only", KNOCK.with_members(eve="knock"), member(EVE, EVE, "join"), False),
-    Row("5.3.4", "knock rule, invited", KNOCK.with_members(eve="invite"), member(EVE, EVE, "join"), True),
+    # Before v7 `knock` is no join rule at all: nobody may join (rule "join 6"), invited or not.
+    Row("5.3.4", "knock rule, invited", KNOCK.with_members(eve="invite"), member(EVE, EVE, "join"), since(7)),
     Row("5.3.4", "no join rules event means invite", Room(join_rule=None), member(EVE, EVE, "join"), False),
-    Row("5.3.5.1", "restricted, invited", RESTRICTED.with_members(eve="invite"), member(EVE, EVE, "join"), True),
-    Row("5.3.5.1", "restricted, already joined", RESTRICTED, member(DAVE, DAVE, "join"), True),
+    # Before v8 `restricted` is no join rule at all: nobody may join, invited or not.
+    Row("5.3.5.1", "restricted, invited", RESTRICTED.with_members(eve="invite"), member(EVE, EVE, "join"), since(8)),
+    Row("5.3.5.1", "restricted, already joined", RESTRICTED, member(DAVE, DAVE, "join"), since(8)),
     Row("5.3.5.2", "restricted, no authorising user", RESTRICTED, member(EVE, EVE, "join"), False),
     Row(
         "5.3.5.3",
         "restricted, authorised by joined user who may invite",
         RESTRICTED,
         member(EVE, EVE, "join", join_authorised_via_users_server=DAVE),
-        True,
+        since(8),
     ),
     Row(
         "5.3.5.2",
@@ -427,14 +473,14 @@ MEMBER_ROWS = [
         "restricted, authorising user has exactly the invite level",
         Room(join_rule="restricted", join_allow=RESTRICTED_ALLOW, power_levels=power(invite=50)),
         member(EVE, EVE, "join", join_authorised_via_users_server=CAROL),
-        True,
+        since(8),
     ),
     Row(
         "5.3.5.3",
         "knock_restricted, authorised",
         KNOCK_RESTRICTED,
         member(EVE, EVE, "join", join_authorised_via_users_server=BOB),
-        True,
+        since(10),
     ),
     Row("5.3.5.2", "knock_restricted, unauthorised", KNOCK_RESTRICTED, member(EVE, EVE, "join"), False),
     Row("5.3.6", "public", STANDARD, member(EVE, EVE, "join"), True),
@@ -476,7 +522,7 @@ MEMBER_ROWS = [
     # 5.5: leave, kick, unban
     Row("5.5.1", "joined user leaves", STANDARD, member(DAVE, DAVE, "leave"), True),
     Row("5.5.1", "invitee rejects", STANDARD.with_members(eve="invite"), member(EVE, EVE, "leave"), True),
-    Row("5.5.1", "knock withdrawn", STANDARD.with_members(eve="knock"), member(EVE, EVE, "leave"), True),
+    Row("5.5.1", "knock withdrawn", STANDARD.with_members(eve="knock"), member(EVE, EVE, "leave"), since(7)),
     Row("5.5.1", "never in the room", STANDARD, member(EVE, EVE, "leave"), False),
     Row("5.5.1", "left already", STANDARD.with_members(eve="leave"), member(EVE, EVE, "leave"), False),
     Row("5.5.1", "banned user unbans self", STANDARD.with_members(eve="ban"), member(EVE, EVE, "leave"), False),
@@ -523,10 +569,11 @@ MEMBER_ROWS = [
     Row("5.7.1", "public room", STANDARD, member(EVE, EVE, "knock"), False),
     Row("5.7.1", "invite-only room", INVITE_ONLY, member(EVE, EVE, "knock"), False),
     Row("5.7.1", "restricted room", RESTRICTED, member(EVE, EVE, "knock"), False),
-    Row("5.7.3", "knock room", KNOCK, member(EVE, EVE, "knock"), True),
-    Row("5.7.3", "knock_restricted room", KNOCK_RESTRICTED, member(EVE, EVE, "knock"), True),
-    Row("5.7.3", "knock again after leaving", KNOCK.with_members(eve="leave"), member(EVE, EVE, "knock"), True),
-    Row("5.7.3", "knock again while knocking", KNOCK.with_members(eve="knock"), member(EVE, EVE, "knock"), True),
+    # Before v7 `knock` is an unknown membership (rule "membership 6" there); knock_restricted came in v10.
+    Row("5.7.3", "knock room", KNOCK, member(EVE, EVE, "knock"), since(7)),
+    Row("5.7.3", "knock_restricted room", KNOCK_RESTRICTED, member(EVE, EVE, "knock"), since(10)),
+    Row("5.7.3", "knock again after leaving", KNOCK.with_members(eve="leave"), member(EVE, EVE, "knock"), since(7)),
+    Row("5.7.3", "knock again while knocking", KNOCK.with_members(eve="knock"), member(EVE, EVE, "knock"), since(7)),
     Row("5.7.2", "knock on behalf of another user", KNOCK, member(DAVE, EVE, "knock"), False),
     Row("5.7.4", "banned", KNOCK.with_members(eve="ban"), member(EVE, EVE, "knock"), False),
     Row("5.7.4", "already invited", KNOCK.with_members(eve="invite"), member(EVE, EVE, "knock"), False),
@@ -540,21 +587,21 @@ MEMBER_ROWS = [
         "additional creator kicks a PL-100 user",
         WITH_ZOE,
         member(ZOE, BOB, "leave"),
-        {"10": False, "11": False, "12": True},
+        since(12),
     ),
     Row(
         "5.6.2",
         "additional creator bans a PL-100 user",
         WITH_ZOE,
         member(ZOE, BOB, "ban"),
-        {"10": False, "11": False, "12": True},
+        since(12),
     ),
     Row(
         "5.5.4",
         "creator kicks a PL-100 user",
         STANDARD,
         member(ALICE, BOB, "leave"),
-        {"10": False, "11": False, "12": True},
+        since(12),
     ),
     Row("5.5.5", "PL-100 user kicks the creator", STANDARD, member(BOB, ALICE, "leave"), False),
     Row(
@@ -562,7 +609,7 @@ MEMBER_ROWS = [
         "PL-100 user bans an additional creator",
         WITH_ZOE,
         member(BOB, ZOE, "ban"),
-        {"10": True, "11": True, "12": False},
+        before(12),
     ),
     Row("5.6.3", "creators cannot ban each other", WITH_ZOE, member(ZOE, ALICE, "ban"), False),
     Row(
@@ -580,12 +627,17 @@ def test_membership_rules(row: Row, version: str, allowed: bool) -> None:
     _run(row, version, allowed)
 
 
-def test_v10_first_join_uses_content_creator() -> None:
-    """v10 rule 4.3.1 names "the creator", i.e. `content.creator` (v11 changed it to the create `sender`)."""
+@pytest.mark.parametrize("version", PRE_V11)
+def test_pre_v11_first_join_uses_content_creator(version: str) -> None:
+    """v1-v10 rule "join 1" names "the creator", i.e. `content.creator` (v11 changed it to the create `sender`)."""
     room = Room(members={}, join_rule=None, power_levels=None, create_extra={"creator": BOB})
-    _authorise(first_join(BOB), room, "10")
+    _authorise(first_join(BOB), room, version)
     with pytest.raises(AuthError):
-        _authorise(first_join(ALICE), room, "10")
+        _authorise(first_join(ALICE), room, version)
+
+
+def test_post_v10_first_join_uses_create_sender() -> None:
+    room = Room(members={}, join_rule=None, power_levels=None, create_extra={"creator": BOB})
     # In v11 and v12 `content.creator` means nothing: the sender is the creator.
     for version in ("11", "12"):
         _authorise(first_join(ALICE), room, version)
@@ -663,12 +715,13 @@ EVENT_ROWS = [
         send(EVE, "m.room.topic", ""),
         True,
     ),
+    # From v3; v1/v2 rule 11 consults the redact level (see LEGACY_ROWS).
     Row(
         "8",
         "redaction ignores the redact level",
         Room(power_levels=power(redact=100)),
-        send(DAVE, "m.room.redaction", redacts="$x"),
-        True,
+        {**send(DAVE, "m.room.redaction"), "redacts": "$x:other.example"},
+        since(3),
     ),
     Row(
         "8",
@@ -702,6 +755,68 @@ def test_event_rules(row: Row, version: str, allowed: bool) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Rules later versions dropped: v1-v5 rule 4 (m.room.aliases), v1-v2 rule 11 (m.room.redaction)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def aliases(sender: str, state_key: str | None = HS) -> dict[str, Any]:
+    return send(sender, "m.room.aliases", state_key, aliases=[f"#room:{HS}"])
+
+
+def redaction(sender: str, target: str | None) -> dict[str, Any]:
+    event = send(sender, "m.room.redaction")
+    if target is not None:
+        event["redacts"] = target  # top level before v11
+    return event
+
+
+LEGACY_ROWS = [
+    # v1-v5: a server lists its own aliases; neither membership nor power levels are consulted. From v6 the
+    # event is an ordinary state event (sender joined, state_default 50).
+    Row("v1:4.3", "aliases from a non-member for its own server", STANDARD, aliases(EVE), before(6)),
+    Row("v1:4.3", "aliases from a banned user", STANDARD.with_members(eve="ban"), aliases(EVE), before(6)),
+    Row("v1:4.3", "aliases from a member below state_default", STANDARD, aliases(DAVE), before(6)),
+    Row("v1:4.2", "aliases for another server", STANDARD, aliases(BOB, "other.example"), since(6)),
+    Row("v1:4.1", "aliases without a state_key", STANDARD, aliases(BOB, None), since(6)),
+    Row(
+        "4",
+        "aliases from a remote server in an unfederated room",
+        Room(create_extra={"m.federate": False}),
+        send(REMOTE, "m.room.aliases", "other.example", aliases=[]),
+        False,
+    ),
+    # v1-v2: redactions need the redact level unless the target's event ID has the redaction's domain. From
+    # v3 the auth rules only apply the events level (the server then decides whether to apply it).
+    Row("v1:11.1", "redaction at the redact level", STANDARD, redaction(CAROL, "$x:other.example"), True),
+    Row("v1:11.2", "redaction of an event from the same server", STANDARD, redaction(DAVE, f"$x:{HS}"), True),
+    Row("v1:11.3", "redaction of another server's event", STANDARD, redaction(DAVE, "$x:other.example"), since(3)),
+    Row("v1:11.3", "redaction target without a domain", STANDARD, redaction(DAVE, "$x"), since(3)),
+    Row("v1:11.3", "redaction without a target", STANDARD, redaction(DAVE, None), since(3)),
+    Row(
+        "8",
+        "redaction at the redact level but below the events level",
+        Room(power_levels=power(events={"m.room.redaction": 60})),
+        redaction(CAROL, f"$x:{HS}"),
+        False,
+    ),
+    # v1/v2 cite previous events as [event ID, hashes] pairs; the creator's first join reads the ID.
+    Row(
+        "5.3.1",
+        "creator's first join citing the create event as a pair",
+        EMPTY_ROOM,
+        {**member(ALICE, ALICE, "join"), "prev_events": [[CREATE_ID, {"sha256": "aGFzaA"}]]},
+        True,
+        ("1", "2"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("row", "version", "allowed"), _params(LEGACY_ROWS))
+def test_legacy_rules(row: Row, version: str, allowed: bool) -> None:
+    _run(row, version, allowed)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Rule 10: m.room.power_levels
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -709,26 +824,50 @@ def test_event_rules(row: Row, version: str, allowed: bool) -> None:
 POWER_ROWS = [
     Row("10.10", "no change", STANDARD, set_power(CAROL, power()), True),
     # 10.1: integer-only named levels (v10+)
+    # Before v10 integer strings were levels too, and before v6 (no canonical JSON) floats; values that are
+    # no level at all are refused in every version.
     *[
-        Row("10.1", f"{key} as {kind}", STANDARD, set_power(BOB, power(**{key: bad})), False)
+        Row("10.1", f"{key} as {kind}", STANDARD, set_power(BOB, power(**{key: bad})), allowed)
         for key in ("users_default", "events_default", "state_default", "ban", "redact", "kick", "invite")
-        for kind, bad in (("string", "50"), ("float", 50.0), ("bool", True), ("null", None))
+        for kind, bad, allowed in (
+            ("string", "50", before(10)),
+            ("float", 50.0, before(6)),
+            ("bool", True, False),
+            ("null", None, False),
+            ("non-integer string", "5.5", False),
+        )
     ],
     # 10.2: events and notifications
-    Row("10.2", "events value a string", STANDARD, set_power(BOB, power(events={"m.room.name": "50"})), False),
-    Row("10.2", "events value a float", STANDARD, set_power(BOB, power(events={"m.room.name": 50.0})), False),
+    Row("10.2", "events value a string", STANDARD, set_power(BOB, power(events={"m.room.name": "50"})), before(10)),
+    Row("10.2", "events value a float", STANDARD, set_power(BOB, power(events={"m.room.name": 50.0})), before(6)),
     Row("10.2", "events not an object", STANDARD, set_power(BOB, power(events=["m.room.name"])), False),
-    Row("10.2", "notifications value a string", STANDARD, set_power(BOB, power(notifications={"room": "50"})), False),
-    Row("10.2", "notifications not an object", STANDARD, set_power(BOB, power(notifications=50)), False),
-    Row("10.2", "notifications value a bool", STANDARD, set_power(BOB, power(notifications={"room": False})), False),
+    Row("10.2", "events value a bool", STANDARD, set_power(BOB, power(events={"m.room.name": True})), False),
+    # Before v6 the rules do not look at `notifications` at all.
+    Row(
+        "10.2",
+        "notifications value a string",
+        STANDARD,
+        set_power(BOB, power(notifications={"room": "50"})),
+        before(10),
+    ),
+    Row("10.2", "notifications not an object", STANDARD, set_power(BOB, power(notifications=50)), before(6)),
+    Row(
+        "10.2",
+        "notifications value a bool",
+        STANDARD,
+        set_power(BOB, power(notifications={"room": False})),
+        before(6),
+    ),
     # 10.3: users
     Row("10.3", "users not an object", STANDARD, set_power(BOB, power(users=[DAVE])), False),
     Row("10.3", "users key not a user ID", STANDARD, set_power(BOB, power(users={**STANDARD_USERS, "dave": 0})), False),
     Row(
         "10.3", "users key without server", STANDARD, set_power(BOB, power(users={**STANDARD_USERS, "@dave": 0})), False
     ),
-    Row("10.3", "users value a string", STANDARD, set_power(BOB, power(users=users(dave="10"))), False),
-    Row("10.3", "users value a float", STANDARD, set_power(BOB, power(users=users(dave=10.0))), False),
+    Row("10.3", "users value a string", STANDARD, set_power(BOB, power(users=users(dave="10"))), before(10)),
+    Row("10.3", "users value a float", STANDARD, set_power(BOB, power(users=users(dave=10.0))), before(6)),
+    Row("10.3", "users value a word", STANDARD, set_power(BOB, power(users=users(dave="ten"))), False),
+    Row("10.3", "users value null", STANDARD, set_power(BOB, power(users=users(dave=None))), False),
     Row(
         "10.3", "users may name remote users", STANDARD, set_power(BOB, power(users=users(eve=0) | {REMOTE: 10})), True
     ),
@@ -739,7 +878,7 @@ POWER_ROWS = [
         STANDARD,
         set_power(BOB, power(users=users(alice=100))),
         True,
-        ("10", "11"),
+        PRE_V12,
     ),
     Row(
         "10.4", "users lists the create sender", STANDARD, set_power(BOB, power(users=users(alice=100))), False, ("12",)
@@ -754,7 +893,7 @@ POWER_ROWS = [
         WITH_ZOE,
         set_power(BOB, power(users=users(zoe=0))),
         True,
-        ("10", "11"),
+        PRE_V12,
     ),
     Row(
         "10.4",
@@ -766,7 +905,8 @@ POWER_ROWS = [
     ),
     # 10.5: no previous power levels
     Row("10.5", "first power levels event", NO_POWER_LEVELS, set_power(DAVE, {"users": {DAVE: 100}, "ban": 0}), True),
-    Row("10.1", "first power levels event still typed", NO_POWER_LEVELS, set_power(DAVE, {"ban": "0"}), False),
+    Row("10.1", "first power levels event still typed", NO_POWER_LEVELS, set_power(DAVE, {"ban": "0"}), before(10)),
+    Row("10.1", "first power levels event, no level", NO_POWER_LEVELS, set_power(DAVE, {"ban": "zero"}), False),
     # 10.6: named levels
     Row("10.6", "lower kick within own level", STANDARD, set_power(CAROL, power(kick=40)), True),
     Row("10.6", "raise kick to own level", STANDARD, set_power(CAROL, power(kick=50)), True),
@@ -858,7 +998,7 @@ POWER_ROWS = [
         "raise notifications above own level",
         STANDARD,
         set_power(CAROL, power(notifications={"room": 100})),
-        False,
+        before(6),
     ),
     Row("10.8", "lower notifications", STANDARD, set_power(CAROL, power(notifications={"room": 0})), True),
     Row(
@@ -866,14 +1006,14 @@ POWER_ROWS = [
         "change notifications from above own level",
         Room(power_levels=power(notifications={"room": 100})),
         set_power(CAROL, power(notifications={"room": 0})),
-        False,
+        before(6),
     ),
     Row(
         "10.8.1",
         "add notifications entry above own level",
         STANDARD,
         set_power(CAROL, power(notifications={"room": 50, "org.example": 60})),
-        False,
+        before(6),
     ),
     # 10.9 / 10.10: users
     Row("10.9.1", "demote a higher user", STANDARD, set_power(CAROL, power(users=users(bob=0))), False),
@@ -908,28 +1048,28 @@ POWER_ROWS = [
         "creator demotes a PL-100 user",
         STANDARD,
         set_power(ALICE, power(users=users(bob=0))),
-        {"10": False, "11": False, "12": True},
+        since(12),
     ),
     Row(
         "10.10",
         "creator grants a huge level",
         STANDARD,
         set_power(ALICE, power(users=users(dave=10**9))),
-        {"10": False, "11": False, "12": True},
+        since(12),
     ),
     Row(
         "10.6",
         "creator raises the ban level high",
         STANDARD,
         set_power(ALICE, power(ban=10**6)),
-        {"10": False, "11": False, "12": True},
+        since(12),
     ),
     Row(
         "10.9",
         "additional creator demotes a PL-100 user",
         WITH_ZOE,
         set_power(ZOE, power(users=users(bob=0))),
-        {"10": False, "11": False, "12": True},
+        since(12),
     ),
 ]
 
@@ -939,21 +1079,128 @@ def test_power_level_rules(row: Row, version: str, allowed: bool) -> None:
     _run(row, version, allowed)
 
 
+PRE_V10 = versions_from(1, 9)
+STRINGY_ROOM = Room(power_levels=power(users=users(carol="50", dave=" +0005 "), ban="75", kick="050"))
+
+# Before v10 levels may be integer strings (and before v6 floats): the rules compare them by value.
+STRINGY_POWER_ROWS = [
+    Row("5.5.4", "string levels: moderator kicks", STRINGY_ROOM, member(CAROL, DAVE, "leave"), True, PRE_V10),
+    Row("5.5.5", "string levels: kick needs 50", STRINGY_ROOM, member(DAVE, ERIN, "leave"), False, PRE_V10),
+    Row("5.6.3", "string levels: ban needs 75", STRINGY_ROOM, member(CAROL, DAVE, "ban"), False, PRE_V10),
+    Row("5.6.2", "string levels: admin bans", STRINGY_ROOM, member(BOB, DAVE, "ban"), True, PRE_V10),
+    Row(
+        "10.6",
+        "same level spelt differently is no change",
+        Room(power_levels=power(ban=75)),
+        set_power(CAROL, power(ban="075", kick=40)),
+        before(10),
+    ),
+    Row(
+        "10.6.1",
+        "string level above own level cannot be lowered",
+        STRINGY_ROOM,
+        set_power(CAROL, power(users=users(carol="50", dave=" +0005 "), ban=50, kick="050")),
+        False,
+        PRE_V10,
+    ),
+    Row(
+        "10.9.1",
+        "string level of an equal user cannot be changed",
+        STRINGY_ROOM.with_members(erin="join"),
+        set_power(CAROL, power(users=users(carol="50", dave=" +0005 ", erin="49"), ban="75", kick="050")),
+        False,
+        PRE_V10,
+    ),
+    Row(
+        "10.10",
+        "negative string level",
+        STANDARD,
+        set_power(BOB, power(users=users(dave="-10"))),
+        before(10),
+    ),
+    Row(
+        "10.10",
+        "float level truncated to own level",
+        STANDARD,
+        set_power(BOB, power(users=users(dave=100.9))),
+        before(6),
+    ),
+    Row("10.10.1", "float level above own level", STANDARD, set_power(CAROL, power(users=users(dave=51.0))), False),
+]
+
+
+@pytest.mark.parametrize(("row", "version", "allowed"), _params(STRINGY_POWER_ROWS))
+def test_stringy_and_floaty_power_levels(row: Row, version: str, allowed: bool) -> None:
+    _run(row, version, allowed)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(50, {"1": 50, "6": 50, "10": 50}, id="integer"),
+        pytest.param(-3, {"1": -3, "6": -3, "10": -3}, id="negative-integer"),
+        pytest.param("100", {"1": 100, "6": 100, "10": None}, id="string"),
+        pytest.param("000100", {"1": 100, "6": 100, "10": None}, id="leading-zeros"),
+        pytest.param("+100", {"1": 100, "6": 100, "10": None}, id="plus"),
+        pytest.param("-100", {"1": -100, "6": -100, "10": None}, id="minus"),
+        pytest.param(" \t00100 \n", {"1": 100, "6": 100, "10": None}, id="whitespace"),
+        pytest.param("0" * 5000 + "7", {"1": 7, "6": 7, "10": None}, id="many-leading-zeros"),
+        pytest.param("9" * 20, {"1": None, "6": None, "10": None}, id="too-many-digits"),
+        pytest.param("", {"1": None, "6": None, "10": None}, id="empty"),
+        pytest.param("+", {"1": None, "6": None, "10": None}, id="sign-only"),
+        pytest.param("+-1", {"1": None, "6": None, "10": None}, id="two-signs"),
+        pytest.param("1 0", {"1": None, "6": None, "10": None}, id="inner-space"),
+        pytest.param("5.5", {"1": None, "6": None, "10": None}, id="decimal-string"),
+        pytest.param("1e3", {"1": None, "6": None, "10": None}, id="exponent-string"),
+        pytest.param("1_000", {"1": None, "6": None, "10": None}, id="underscore"),
+        pytest.param("\u0665", {"1": None, "6": None, "10": None}, id="non-ascii-digit"),
+        pytest.param(51146.98, {"1": 51146, "6": None, "10": None}, id="float-truncated"),
+        pytest.param(5.114698e4, {"1": 51146, "6": None, "10": None}, id="float-exponent"),
+        pytest.param(-5.5, {"1": -5, "6": None, "10": None}, id="negative-float-toward-zero"),
+        pytest.param(float("inf"), {"1": None, "6": None, "10": None}, id="infinity"),
+        pytest.param(float("nan"), {"1": None, "6": None, "10": None}, id="nan"),
+        pytest.param(True, {"1": None, "6": None, "10": None}, id="bool"),
+        pytest.param(None, {"1": None, "6": None, "10": None}, id="null"),
+        pytest.param([5], {"1": None, "6": None, "10": None}, id="list"),
+    ],
+)
+def test_power_level_values_per_version(value: Any, expected: Mapping[str, int | None]) -> None:
+    """Spec: rooms v1 "stringy" (v1-v9) and "floaty" (v1-v5) power levels; integers only from v10."""
+    for version in VERSIONS:
+        group = "10" if int(version) >= 10 else "6" if int(version) >= 6 else "1"
+        assert parse_level(value, ROOM_VERSIONS[version]) == expected[group], version
+
+
+@pytest.mark.parametrize("version", PRE_V10)
+def test_string_and_float_levels_as_read_from_state(version: str) -> None:
+    dave = 7.9 if int(version) <= 5 else "7"  # floats only where canonical JSON is not enforced
+    room = Room(power_levels=power(users=users(carol=" +0049 ", dave=dave), users_default="3", kick="60"))
+    state = room.state(version)
+    assert user_power_level(CAROL, state, ROOM_VERSIONS[version]) == 49
+    assert user_power_level(DAVE, state, ROOM_VERSIONS[version]) == 7
+    assert user_power_level(EVE, state, ROOM_VERSIONS[version]) == 3
+    assert action_level("kick", state) == 60
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Power levels as the rules see them, and auth event selection
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def levels(level: float, v12: float | None = None) -> dict[str, float]:
+    return {version: v12 if version == "12" and v12 is not None else level for version in VERSIONS}
+
+
 @pytest.mark.parametrize(
     ("room", "user", "expected"),
     [
-        pytest.param(STANDARD, BOB, {"10": 100, "11": 100, "12": 100}, id="listed"),
-        pytest.param(STANDARD, EVE, {"10": 0, "11": 0, "12": 0}, id="users_default"),
-        pytest.param(Room(power_levels=power(users_default=7)), EVE, {"10": 7, "11": 7, "12": 7}, id="users_default-7"),
-        pytest.param(STANDARD, ALICE, {"10": 100, "11": 100, "12": INFINITE}, id="create-sender"),
-        pytest.param(WITH_ZOE, ZOE, {"10": 0, "11": 0, "12": INFINITE}, id="additional-creator"),
-        pytest.param(NO_POWER_LEVELS, ALICE, {"10": 100, "11": 100, "12": INFINITE}, id="no-pl-creator"),
-        pytest.param(NO_POWER_LEVELS, DAVE, {"10": 0, "11": 0, "12": 0}, id="no-pl-member"),
+        pytest.param(STANDARD, BOB, levels(100), id="listed"),
+        pytest.param(STANDARD, EVE, levels(0), id="users_default"),
+        pytest.param(Room(power_levels=power(users_default=7)), EVE, levels(7), id="users_default-7"),
+        pytest.param(STANDARD, ALICE, levels(100, v12=INFINITE), id="create-sender"),
+        pytest.param(WITH_ZOE, ZOE, levels(0, v12=INFINITE), id="additional-creator"),
+        pytest.param(NO_POWER_LEVELS, ALICE, levels(100, v12=INFINITE), id="no-pl-creator"),
+        pytest.param(NO_POWER_LEVELS, DAVE, levels(0), id="no-pl-member"),
     ],
 )
 def test_user_power_level(room: Room, user: str, expected: Mapping[str, float]) -> None:
@@ -961,11 +1208,12 @@ def test_user_power_level(room: Room, user: str, expected: Mapping[str, float]) 
         assert user_power_level(user, room.state(version), ROOM_VERSIONS[version]) == expected[version]
 
 
-def test_v10_creator_without_power_levels_is_content_creator() -> None:
+@pytest.mark.parametrize("version", PRE_V11)
+def test_pre_v11_creator_without_power_levels_is_content_creator(version: str) -> None:
     room = Room(power_levels=None, create_extra={"creator": BOB})
-    state: StateMap = room.state("10")
-    assert user_power_level(BOB, state, ROOM_VERSIONS["10"]) == 100
-    assert user_power_level(ALICE, state, ROOM_VERSIONS["10"]) == 0
+    state: StateMap = room.state(version)
+    assert user_power_level(BOB, state, ROOM_VERSIONS[version]) == 100
+    assert user_power_level(ALICE, state, ROOM_VERSIONS[version]) == 0
 
 
 CREATE = ("m.room.create", "")
@@ -1015,7 +1263,7 @@ def _mk(sender: str, target: str, membership: str, **content: Any) -> dict[str, 
 )
 def test_auth_event_selection(event: dict[str, Any], expected: list[tuple[str, str]]) -> None:
     """Server-server API "Auth events selection": the create event is selected before v12 and never in v12."""
-    for version in ("10", "11"):
+    for version in PRE_V12:
         assert auth_event_keys(event, ROOM_VERSIONS[version]) == [CREATE, *expected]
     assert auth_event_keys(event, ROOM_VERSIONS["12"]) == expected
 
@@ -1025,15 +1273,40 @@ def test_create_event_has_no_auth_events() -> None:
         assert auth_event_keys(_create_event(version, {}), ROOM_VERSIONS[version]) == []
 
 
-def test_rule_numbering_helper() -> None:
-    assert [rule_in("10", rule) for rule in ("1.2", "5.3.1", "6", "10.1", "10.5", "10.10.1", "11")] == [
-        "1.2",
-        "4.3.1",
-        "5",
-        "9.1",
-        "9.4",
-        "9.9.1",
-        "10",
-    ]
-    with pytest.raises(ValueError):
-        rule_in("11", "10.4")
+NUMBERED_RULES = (
+    *("1.2", "2", "4", "5.1", "5.2.1", "5.3.1", "5.3.4", "5.3.5.2", "5.3.6", "5.3.7", "5.4.4", "5.5.1", "5.6.2"),
+    *("5.7.1", "5.8", "6", "9", "10.1", "10.2", "10.3", "10.4", "10.5", "10.6.1", "10.10.1", "11", "v1:4.2", "v1:11.1"),
+)
+V1_NUMBERS = (
+    *("1.2", None, "3", "5.1", None, "5.2.1", "5.2.4", None, "5.2.5", "5.2.6", "5.3.4", "5.4.1", "5.5.2"),
+    *(None, "5.6", "6", "9", None, None, "10.1", None, "10.2", "10.3.1", "10.7.1", "12", "4.2", "11.1"),
+)
+V3_NUMBERS = (*V1_NUMBERS[:24], "11", "4.2", None)
+V6_NUMBERS = (
+    *("1.2", None, "3", "4.1", None, "4.2.1", "4.2.4", None, "4.2.5", "4.2.6", "4.3.4", "4.4.1", "4.5.2"),
+    *(None, "4.6", "5", "8", None, None, "9.1", None, "9.2", "9.3.1", "9.7.1", "10", None, None),
+)
+V7_NUMBERS = (*V6_NUMBERS[:13], "4.6.1", "4.7", *V6_NUMBERS[15:])
+V8_NUMBERS = (
+    *("1.2", None, "3", "4.1", "4.2.1", "4.3.1", "4.3.4", "4.3.5.2", "4.3.6", "4.3.7", "4.4.4", "4.5.1", "4.6.2"),
+    *("4.7.1", "4.8", "5", "8", None, None, "9.1", None, "9.2", "9.3.1", "9.7.1", "10", None, None),
+)
+V10_NUMBERS = (*V8_NUMBERS[:17], "9.1", "9.2", "9.3", None, "9.4", "9.5.1", "9.9.1", "10", None, None)
+
+
+@pytest.mark.parametrize(
+    ("versions", "numbers"),
+    [
+        (("1", "2"), V1_NUMBERS),
+        (("3", "4", "5"), V3_NUMBERS),
+        (("6",), V6_NUMBERS),
+        (("7",), V7_NUMBERS),
+        (("8", "9"), V8_NUMBERS),
+        (("10", "11"), V10_NUMBERS),
+        (("12",), (*NUMBERED_RULES[:25], None, None)),
+    ],
+)
+def test_rule_numbering_helper(versions: tuple[str, ...], numbers: tuple[str | None, ...]) -> None:
+    """Each version's own numbers, read off its "Authorisation rules" section."""
+    for version in versions:
+        assert [rule_in(version, rule) for rule in NUMBERED_RULES] == list(numbers)

@@ -1,4 +1,5 @@
-"""The redaction algorithm per room version (spec: rooms/fragments v9-redactions for v10, v11-redactions for v11+)."""
+"""The redaction algorithm per room version (spec: rooms/fragments v1-redactions for v1-v5, v6-redactions for
+v6-v7, the v8 list, v9-redactions for v9-v10, v11-redactions for v11+)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ import pytest
 
 from chancery.events.redaction import prune_event
 from chancery.events.room_versions import ROOM_VERSIONS
+
+VERSIONS = [str(n) for n in range(1, 13)]
+
+
+def by_version(*steps: tuple[int, set[str]]) -> dict[str, set[str]]:
+    """What each version keeps, given (first version, kept keys) steps in ascending order."""
+    return {version: next(kept for since, kept in reversed(steps) if int(version) >= since) for version in VERSIONS}
+
 
 # Every top-level key any version's list mentions, plus some that no version keeps.
 FULL_TOP_LEVEL: dict[str, Any] = {
@@ -44,15 +53,11 @@ COMMON_TOP = {
     "auth_events",
     "origin_server_ts",
 }
-TOP_LEVEL_KEPT = {
-    # v9 fragment additionally keeps prev_state, origin and membership; v11 drops them.
-    "10": COMMON_TOP | {"prev_state", "origin", "membership"},
-    "11": COMMON_TOP,
-    "12": COMMON_TOP,
-}
+# v1-v10 additionally keep prev_state, origin and membership; v11 drops them.
+TOP_LEVEL_KEPT = by_version((1, COMMON_TOP | {"prev_state", "origin", "membership"}), (11, COMMON_TOP))
 
 
-@pytest.mark.parametrize("version", ["10", "11", "12"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_top_level_keys(version: str) -> None:
     pruned = prune_event(dict(FULL_TOP_LEVEL), ROOM_VERSIONS[version])
     assert set(pruned) == TOP_LEVEL_KEPT[version]
@@ -97,40 +102,37 @@ CONTENT_ROWS: list[tuple[str, dict[str, Any], dict[str, set[str]]]] = [
     (
         "m.room.member",
         MEMBER_CONTENT,
-        {
-            "10": {"membership", "join_authorised_via_users_server"},
-            "11": {"membership", "join_authorised_via_users_server", "third_party_invite"},
-            "12": {"membership", "join_authorised_via_users_server", "third_party_invite"},
-        },
+        by_version(
+            (1, {"membership"}),
+            (9, {"membership", "join_authorised_via_users_server"}),  # v9: the restricted-join fix
+            (11, {"membership", "join_authorised_via_users_server", "third_party_invite"}),
+        ),
     ),
-    ("m.room.create", CREATE_CONTENT, {"10": {"creator"}, "11": set(CREATE_CONTENT), "12": set(CREATE_CONTENT)}),
+    ("m.room.create", CREATE_CONTENT, by_version((1, {"creator"}), (11, set(CREATE_CONTENT)))),
     (
         "m.room.join_rules",
         {"join_rule": "restricted", "allow": [{"type": "m.room_membership", "room_id": "!s:hs"}], "extra": 1},
-        {"10": {"join_rule", "allow"}, "11": {"join_rule", "allow"}, "12": {"join_rule", "allow"}},
+        by_version((1, {"join_rule"}), (8, {"join_rule", "allow"})),
     ),
-    (
-        "m.room.power_levels",
-        PL_CONTENT,
-        {"10": PL_KEPT_V10, "11": PL_KEPT_V10 | {"invite"}, "12": PL_KEPT_V10 | {"invite"}},
-    ),
+    ("m.room.power_levels", PL_CONTENT, by_version((1, PL_KEPT_V10), (11, PL_KEPT_V10 | {"invite"}))),
     (
         "m.room.history_visibility",
         {"history_visibility": "joined", "extra": 1},
-        {"10": {"history_visibility"}, "11": {"history_visibility"}, "12": {"history_visibility"}},
+        by_version((1, {"history_visibility"})),
     ),
-    ("m.room.redaction", {"redacts": "$t", "reason": "spam"}, {"10": set(), "11": {"redacts"}, "12": {"redacts"}}),
-    ("m.room.message", {"msgtype": "m.text", "body": "hello"}, {"10": set(), "11": set(), "12": set()}),
-    ("m.room.name", {"name": "Secret"}, {"10": set(), "11": set(), "12": set()}),
-    ("m.room.topic", {"topic": "t"}, {"10": set(), "11": set(), "12": set()}),
-    ("m.room.encryption", {"algorithm": "m.megolm.v1.aes-sha2"}, {"10": set(), "11": set(), "12": set()}),
-    ("m.room.aliases", {"aliases": ["#a:hs"]}, {"10": set(), "11": set(), "12": set()}),
+    ("m.room.redaction", {"redacts": "$t", "reason": "spam"}, by_version((1, set()), (11, {"redacts"}))),
+    ("m.room.message", {"msgtype": "m.text", "body": "hello"}, by_version((1, set()))),
+    ("m.room.name", {"name": "Secret"}, by_version((1, set()))),
+    ("m.room.topic", {"topic": "t"}, by_version((1, set()))),
+    ("m.room.encryption", {"algorithm": "m.megolm.v1.aes-sha2"}, by_version((1, set()))),
+    # v6 took all special meaning away from m.room.aliases.
+    ("m.room.aliases", {"aliases": ["#a:hs"], "extra": 1}, by_version((1, {"aliases"}), (6, set()))),
 ]
 
 CONTENT_CASES = [
     pytest.param(event_type, content, version, kept[version], id=f"v{version}-{event_type}")
     for event_type, content, kept in CONTENT_ROWS
-    for version in ("10", "11", "12")
+    for version in VERSIONS
 ]
 
 
@@ -157,7 +159,7 @@ def test_member_third_party_invite_without_signed_is_dropped(version: str) -> No
     assert pruned["content"] == {"membership": "invite"}
 
 
-@pytest.mark.parametrize("version", ["10", "11", "12"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_prune_does_not_modify_its_input(version: str) -> None:
     event = {**FULL_TOP_LEVEL, "type": "m.room.member", "content": dict(MEMBER_CONTENT)}
     before = {**event, "content": dict(event["content"])}
@@ -165,14 +167,14 @@ def test_prune_does_not_modify_its_input(version: str) -> None:
     assert event == before
 
 
-@pytest.mark.parametrize("version", ["10", "11", "12"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_pruning_is_idempotent(version: str) -> None:
     event = {**FULL_TOP_LEVEL, "type": "m.room.power_levels", "content": dict(PL_CONTENT)}
     once = prune_event(event, ROOM_VERSIONS[version])
     assert prune_event(once, ROOM_VERSIONS[version]) == once
 
 
-@pytest.mark.parametrize("version", ["10", "11", "12"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_event_without_content_gets_empty_content(version: str) -> None:
     pruned = prune_event({"type": "m.room.message", "sender": "@u:hs"}, ROOM_VERSIONS[version])
     assert pruned["content"] == {}

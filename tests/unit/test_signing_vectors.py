@@ -1,18 +1,20 @@
 """Known answers from the spec appendix "Cryptographic test vectors".
 
 The event vectors predate room version 11: they are signed over the redaction algorithm of room versions
-1-10 (which keeps `origin` and `event_id`), so they are checked against our room version 10.
+1-10 (which keeps `origin` and `event_id`), so they are checked against each of those versions. The
+redactable event is a room version 1 event (its ID, `$0:domain`, is part of what is hashed and signed).
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 from typing import Any
 
 import pytest
 from signedjson.types import SigningKey
 
-from chancery.events.hashing import add_content_hash, compute_content_hash
+from chancery.events.hashing import add_content_hash, compute_content_hash, reference_hash, reference_hash_base64
 from chancery.events.redaction import prune_event
 from chancery.events.room_versions import ROOM_VERSIONS
 from chancery.events.signing import (
@@ -27,7 +29,7 @@ from chancery.events.signing import (
 SIGNING_KEY_SEED = "YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1"
 SERVER_NAME = "domain"
 KEY_ID = "ed25519:1"
-V10 = ROOM_VERSIONS["10"]
+PRE_V11 = [str(n) for n in range(1, 11)]
 
 
 @pytest.fixture
@@ -153,19 +155,47 @@ def test_content_hash_vectors(event: dict[str, Any], expected: dict[str, Any]) -
     assert compute_content_hash(event) == expected["hashes"]["sha256"]
 
 
+@pytest.mark.parametrize("version", PRE_V11)
 @pytest.mark.parametrize(("event", "expected"), EVENT_VECTORS)
-def test_event_signing_vectors(key: SigningKey, event: dict[str, Any], expected: dict[str, Any]) -> None:
+def test_event_signing_vectors(key: SigningKey, event: dict[str, Any], expected: dict[str, Any], version: str) -> None:
     signed = copy.deepcopy(event)
     add_content_hash(signed)
-    sign_event(signed, SERVER_NAME, key, V10)
+    sign_event(signed, SERVER_NAME, key, ROOM_VERSIONS[version])
     assert signed == expected
 
 
+@pytest.mark.parametrize("version", PRE_V11)
 @pytest.mark.parametrize(("event", "expected"), EVENT_VECTORS)
-def test_signed_event_vectors_verify(key: SigningKey, event: dict[str, Any], expected: dict[str, Any]) -> None:
+def test_signed_event_vectors_verify(
+    key: SigningKey, event: dict[str, Any], expected: dict[str, Any], version: str
+) -> None:
     """The signature covers the redacted event, so it still verifies after redaction-relevant pruning."""
     verify_key = verify_key_from_base64(KEY_ID, verify_key_base64(key))
-    pruned = prune_event(copy.deepcopy(expected), V10)
+    pruned = prune_event(copy.deepcopy(expected), ROOM_VERSIONS[version])
     assert verify_signature(pruned, SERVER_NAME, verify_key)
     pruned["origin_server_ts"] += 1
     assert not verify_signature(pruned, SERVER_NAME, verify_key)
+
+
+# The redactable event as the appendix signs it is a room version 1 event (its ID, `$0:domain`, is part of it).
+# Its reference hash, worked out from the spec's steps with hashlib: redact (content emptied, `unsigned`
+# dropped), drop `signatures`, canonical JSON, sha256.
+APPENDIX_V1_EVENT_REDACTED_CANONICAL = (
+    b'{"content":{},"event_id":"$0:domain","hashes":{"sha256":"onLKD1bGljeBWQhWZ1kaP9SorVmRQNdN5aM2JYU2n/g"},'
+    b'"origin":"domain","origin_server_ts":1000000,"room_id":"!r:domain","sender":"@u:domain",'
+    b'"type":"m.room.message"}'
+)
+
+
+@pytest.mark.parametrize("version", PRE_V11)
+def test_appendix_event_reference_hash(version: str) -> None:
+    """v1-v10 share the top-level keys redaction keeps; the event ID counts only where it is part of the event."""
+    digest = hashlib.sha256(APPENDIX_V1_EVENT_REDACTED_CANONICAL).digest()
+    room_version = ROOM_VERSIONS[version]
+    if version in ("1", "2"):
+        assert reference_hash(REDACTABLE_EVENT_SIGNED, room_version) == digest
+        expected = "oFAil2fHTGY66j9PIsC3hnc+/6r2SQGxCzd1/FUgtOE"
+        assert reference_hash_base64(REDACTABLE_EVENT_SIGNED, room_version) == expected
+    else:
+        without_id = APPENDIX_V1_EVENT_REDACTED_CANONICAL.replace(b'"event_id":"$0:domain",', b"")
+        assert reference_hash(REDACTABLE_EVENT_SIGNED, room_version) == hashlib.sha256(without_id).digest()

@@ -44,7 +44,7 @@ database = "{database}"
 # (fsync = off or synchronous_commit = off). true accepts that risk: for throwaway test systems only.
 allow_unsafe_durability = false
 
-# Room version of new rooms (10, 11 or 12).
+# Room version of new rooms ("1" to "12").
 default_room_version = "{default_room_version}"
 
 [registration]

@@ -1,18 +1,21 @@
-"""The authorisation rules of room versions 10, 11 and 12 (spec: rooms/v10 .. v12, "Authorisation rules").
+"""The authorisation rules of room versions 1 to 12 (spec: rooms/v1 .. v12, "Authorisation rules").
 
 `check_auth` decides whether `event` is allowed given the room state just before it. It does no I/O.
+Where versions differ, the rules read the capability flags of `RoomVersion`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .builder import referenced_event_ids
 from .hashing import room_id_from_create_event_id
 from .identifiers import is_valid_user_id, server_of
 from .power_levels import (
     StateMap,
     action_level,
     original_creator,
+    parse_level,
     required_event_level,
     room_creators,
     user_power_level,
@@ -71,6 +74,13 @@ def check_auth(event: dict[str, Any], state: StateMap, version: RoomVersion) -> 
         raise AuthError("room_id does not match the create event")
     if create["content"].get("m.federate", True) is False and server_of(event["sender"]) != server_of(create["sender"]):
         raise AuthError("room is not federated")
+    if event["type"] == "m.room.aliases" and version.special_case_aliases:
+        # v1-v5 rule 4: a server lists its own aliases; membership and power levels are not consulted.
+        if "state_key" not in event:
+            raise AuthError("m.room.aliases needs a state_key")
+        if server_of(event["sender"]) != event["state_key"]:
+            raise AuthError("m.room.aliases state_key must be the sender's server")
+        return
     if event["type"] == "m.room.member":
         _check_membership(event, state, version, create)
         return
@@ -89,6 +99,18 @@ def check_auth(event: dict[str, Any], state: StateMap, version: RoomVersion) -> 
         raise AuthError("state_key names another user")
     if event["type"] == "m.room.power_levels":
         _check_power_levels(event, state, version, sender_level)
+    if event["type"] == "m.room.redaction" and version.redaction_auth_rule:
+        _check_redaction(event, state, sender_level)
+
+
+def _check_redaction(event: dict[str, Any], state: StateMap, sender_level: float) -> None:
+    """v1-v2 rule 11: the redact level, or a redaction from the server that created the target."""
+    if sender_level >= action_level("redact", state):
+        return
+    target = event.get("redacts")  # top level: these versions predate v11's move into content
+    if isinstance(target, str) and server_of(target) == server_of(str(event.get("event_id", ""))):
+        return
+    raise AuthError("sender's power level is too low to redact another server's event")
 
 
 def _check_create(event: dict[str, Any], version: RoomVersion) -> None:
@@ -130,7 +152,7 @@ def _check_membership(event: dict[str, Any], state: StateMap, version: RoomVersi
     target_level = user_power_level(target, state, version)
 
     if membership == "join":
-        prev = event.get("prev_events", [])
+        prev = referenced_event_ids(event.get("prev_events"))
         if len(prev) == 1 and prev[0] == create["event_id"] and target == original_creator(create, version):
             return
         if sender != target:
@@ -138,11 +160,13 @@ def _check_membership(event: dict[str, Any], state: StateMap, version: RoomVersi
         if sender_membership == "ban":
             raise AuthError("sender is banned")
         join_rule = _join_rule(state)
-        if join_rule in ("invite", "knock"):
+        if join_rule == "invite" or (join_rule == "knock" and version.knock_join_rule):
             if sender_membership in ("invite", "join"):
                 return
             raise AuthError("room is invite only")
-        if join_rule in ("restricted", "knock_restricted"):
+        if (join_rule == "restricted" and version.restricted_join_rule) or (
+            join_rule == "knock_restricted" and version.knock_restricted_join_rule
+        ):
             if sender_membership in ("invite", "join"):
                 return
             via = content.get("join_authorised_via_users_server")
@@ -168,7 +192,7 @@ def _check_membership(event: dict[str, Any], state: StateMap, version: RoomVersi
 
     if membership == "leave":
         if sender == target:
-            if sender_membership in ("invite", "join", "knock"):
+            if sender_membership in ("invite", "join") or (sender_membership == "knock" and version.knock_join_rule):
                 return
             raise AuthError("cannot leave a room you are not in")
         if sender_membership != "join":
@@ -186,8 +210,9 @@ def _check_membership(event: dict[str, Any], state: StateMap, version: RoomVersi
             return
         raise AuthError("sender's power level is too low to ban this user")
 
-    if membership == "knock":
-        if _join_rule(state) not in ("knock", "knock_restricted"):
+    if membership == "knock" and version.knock_join_rule:
+        join_rule = _join_rule(state)
+        if join_rule != "knock" and not (join_rule == "knock_restricted" and version.knock_restricted_join_rule):
             raise AuthError("room does not allow knocking")
         if sender != target:
             raise AuthError("cannot knock on behalf of another user")
@@ -198,26 +223,45 @@ def _check_membership(event: dict[str, Any], state: StateMap, version: RoomVersi
     raise AuthError(f"unknown membership {membership!r}")
 
 
-_PL_INT_KEYS = ("users_default", "events_default", "state_default", "ban", "redact", "kick", "invite")
+_PL_NAMED_KEYS = ("users_default", "events_default", "state_default", "ban", "redact", "kick", "invite")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _level_maps(version: RoomVersion) -> tuple[str, ...]:
+    """The maps of levels whose changes the rules check (`notifications` only from v6)."""
+    return ("events", "notifications") if version.notifications_in_power_level_rules else ("events",)
+
+
+def _check_level_types(new: dict[str, Any], version: RoomVersion) -> None:
+    """Every level must be one `version` can read: v10 rules 9.1-9.3 (integers only); before v10 only `users`
+    is spelled out (integers or integer strings), and a value no server could read as a level is refused
+    as well rather than silently treated as absent."""
+    for key in _PL_NAMED_KEYS:
+        if key in new and parse_level(new[key], version) is None:
+            raise AuthError(f"power level {key} must be an integer")
+    for key in _level_maps(version):
+        if key in new and not (
+            isinstance(new[key], dict) and all(parse_level(v, version) is not None for v in new[key].values())
+        ):
+            raise AuthError(f"power levels {key} must map to integers")
+    users = new.get("users", {})
+    if not isinstance(users, dict) or not all(
+        is_valid_user_id(user) and parse_level(level, version) is not None for user, level in users.items()
+    ):
+        raise AuthError("power levels users must map user IDs to integers")
+
+
+def _levels(content: dict[str, Any], key: str, version: RoomVersion) -> dict[str, int]:
+    values = content.get(key)
+    if not isinstance(values, dict):
+        return {}
+    parsed = {name: parse_level(value, version) for name, value in values.items()}
+    return {name: level for name, level in parsed.items() if level is not None}
 
 
 def _check_power_levels(event: dict[str, Any], state: StateMap, version: RoomVersion, sender_level: float) -> None:
     new = event.get("content", {})
-    for key in _PL_INT_KEYS:
-        if key in new and not _is_int(new[key]):
-            raise AuthError(f"power level {key} must be an integer")
-    for key in ("events", "notifications"):
-        if key in new and not (isinstance(new[key], dict) and all(_is_int(v) for v in new[key].values())):
-            raise AuthError(f"power levels {key} must map to integers")
-    users = new.get("users", {})
-    if not isinstance(users, dict) or not all(
-        is_valid_user_id(user) and _is_int(level) for user, level in users.items()
-    ):
-        raise AuthError("power levels users must map user IDs to integers")
+    _check_level_types(new, version)
+    users = _levels(new, "users", version)
     if version.create_event_defines_room_id:
         creators = room_creators(state.get(("m.room.create", "")), version)
         if creators & set(users):
@@ -226,15 +270,17 @@ def _check_power_levels(event: dict[str, Any], state: StateMap, version: RoomVer
     if previous is None:
         return
     old = previous.get("content", {})
-    for key in _PL_INT_KEYS:
-        if old.get(key) != new.get(key):
-            if key in old and old[key] > sender_level:
+    # Levels are compared by value: before v10 "50" and 50 are the same level.
+    old_named = {key: parse_level(old.get(key), version) for key in _PL_NAMED_KEYS}
+    for key in _PL_NAMED_KEYS:
+        old_level, new_level = old_named[key], parse_level(new.get(key), version)
+        if old_level != new_level:
+            if old_level is not None and old_level > sender_level:
                 raise AuthError(f"cannot change {key} from a level above your own")
-            if key in new and new[key] > sender_level:
+            if new_level is not None and new_level > sender_level:
                 raise AuthError(f"cannot set {key} above your own level")
-    for key in ("events", "notifications"):
-        old_map: dict[str, int] = old.get(key, {}) if isinstance(old.get(key), dict) else {}
-        new_map: dict[str, int] = new.get(key, {})
+    for key in _level_maps(version):
+        old_map, new_map = _levels(old, key, version), _levels(new, key, version)
         for name in set(old_map) | set(new_map):
             if old_map.get(name) == new_map.get(name):
                 continue
@@ -242,7 +288,7 @@ def _check_power_levels(event: dict[str, Any], state: StateMap, version: RoomVer
                 raise AuthError(f"cannot change {key}.{name} from a level above your own")
             if name in new_map and new_map[name] > sender_level:
                 raise AuthError(f"cannot set {key}.{name} above your own level")
-    old_users: dict[str, int] = old.get("users", {}) if isinstance(old.get("users"), dict) else {}
+    old_users = _levels(old, "users", version)
     for user in set(old_users) | set(users):
         if old_users.get(user) == users.get(user):
             continue

@@ -1,4 +1,4 @@
-"""Content hashes, reference hashes and event IDs (server-server API: signing events)."""
+"""Content hashes, reference hashes and event IDs (server-server API: signing events; rooms: event IDs)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from unpaddedbase64 import encode_base64
 
 from .canonical import canonical_json
 from .redaction import prune_event
-from .room_versions import RoomVersion
+from .room_versions import EventIdFormat, RoomVersion
 
 
 def compute_content_hash(event: dict[str, Any]) -> str:
@@ -26,13 +26,23 @@ def reference_hash(event: dict[str, Any], version: RoomVersion) -> bytes:
     pruned = prune_event(event, version)
     pruned.pop("signatures", None)
     pruned.pop("unsigned", None)
-    pruned.pop("event_id", None)
+    if version.event_id_format is not EventIdFormat.SERVER_ASSIGNED:
+        # A stored event carries the ID derived from this hash; the hash itself cannot cover it.
+        pruned.pop("event_id", None)
     return hashlib.sha256(canonical_json(pruned)).digest()
 
 
+def reference_hash_base64(event: dict[str, Any], version: RoomVersion) -> str:
+    """The reference hash as room versions 1 and 2 cite it next to an event ID (unpadded standard base64)."""
+    return encode_base64(reference_hash(event, version))
+
+
 def compute_event_id(event: dict[str, Any], version: RoomVersion) -> str:
-    """Room versions 4+: `$` + URL-safe unpadded base64 of the reference hash."""
-    return "$" + encode_base64(reference_hash(event, version), urlsafe=True)
+    """Room versions 3+: `$` + unpadded base64 of the reference hash (URL-safe from version 4)."""
+    if version.event_id_format is EventIdFormat.SERVER_ASSIGNED:
+        raise ValueError(f"room version {version.identifier} event IDs are chosen by the server, not computed")
+    urlsafe = version.event_id_format is EventIdFormat.URL_SAFE_REFERENCE_HASH
+    return "$" + encode_base64(reference_hash(event, version), urlsafe=urlsafe)
 
 
 def room_id_from_create_event_id(event_id: str) -> str:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+import string
 from collections.abc import Mapping
 from typing import Any
 
-from .room_versions import RoomVersion
+from .room_versions import ROOM_VERSIONS, RoomVersion
 
 StateMap = Mapping[tuple[str, str], dict[str, Any]]
 
 INFINITE = math.inf
+_LENIENT = ROOM_VERSIONS["1"]  # the version accepting every form of level
 _ACTION_DEFAULTS = {"ban": 50, "kick": 50, "redact": 50, "invite": 0}
 
 
@@ -33,8 +35,47 @@ def room_creators(create_event: dict[str, Any] | None, version: RoomVersion) -> 
     return frozenset(creators)
 
 
+_MAX_LEVEL_DIGITS = 19  # enough for any 64-bit level; longer strings are refused, not parsed
+
+
+def parse_level(value: Any, version: RoomVersion) -> int | None:
+    """A power level as `version` writes it, or None when it is not one.
+
+    Integers everywhere; before v10 also strings holding an integer (optional sign, leading zeros and
+    surrounding whitespace); before v6 also finite floats, truncated at the decimal point (spec: rooms v1
+    "stringy" and "floaty" power levels).
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if version.integer_power_levels:
+        return None
+    if isinstance(value, str):
+        return _int_from_string(value)
+    if isinstance(value, float) and not version.strict_canonical_json and math.isfinite(value):
+        return int(value)
+    return None
+
+
+def _int_from_string(text: str) -> int | None:
+    stripped = text.strip(string.whitespace)
+    sign, digits = (stripped[0], stripped[1:]) if stripped[:1] in ("+", "-") else ("", stripped)
+    if not digits or not (digits.isascii() and digits.isdigit()):
+        return None
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > _MAX_LEVEL_DIGITS:
+        return None
+    return int(sign + significant)
+
+
 def _int(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
+    """A level read from accepted state. The auth rules only let strings and floats into rooms whose version
+    allows them, so reading them leniently here gives every version's meaning."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, (str, float)):
+        parsed = parse_level(value, _LENIENT)
+        return default if parsed is None else parsed
+    return default
 
 
 def user_power_level(user_id: str, state: StateMap, version: RoomVersion) -> float:

@@ -20,10 +20,11 @@ from ...errors import MatrixError, forbidden, not_found, too_large
 from ...events.auth_rules import AuthError, auth_event_keys, check_auth
 from ...events.builder import EventDraft, build_event, redacted_event_id
 from ...events.canonical import canonical_json
+from ...events.hashing import reference_hash_base64
 from ...events.notifications import Notification, classify
 from ...events.power_levels import action_level, notification_level, user_power_level
 from ...events.redaction import prune_event
-from ...events.room_versions import RoomVersion, get_room_version
+from ...events.room_versions import EventIdFormat, RoomVersion, get_room_version
 from ...lru import Lru
 from ...storage import Storage
 from ...storage.database import Connection
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 EventCheck = Callable[[dict[str, Any], StateMap, RoomVersion], None]
 REDACTION = "m.room.redaction"
 _MAX_ROOM_ROWS_REMEMBERED = 10_000
+_OPAQUE_EVENT_ID_LETTERS = 24  # room versions 1 and 2: `$<random>:<server>`, 137 random bits
 
 
 @dataclass
@@ -63,6 +65,7 @@ class RoomWriter:
     written: list[StoredEvent] = field(default_factory=list)
     txn_keys: dict[str, TxnKey] = field(default_factory=dict)  # event ID -> the transaction it was sent in
     notifications: dict[str, Notification] = field(default_factory=dict)  # event ID -> as stored
+    previous_event: dict[str, Any] | None = None  # the last event appended through this writer
 
     async def append(self, draft: EventDraft, txn_key: TxnKey | None = None) -> StoredEvent:
         """Build, authorise and persist one event; `txn_key` records the client's transaction ID with it."""
@@ -86,6 +89,7 @@ class RoomWriter:
             self.state = {**self.state, (event["type"], event["state_key"]): event}
         self.last_event_id = event["event_id"]
         self.depth = event["depth"]
+        self.previous_event = event
         self.service.state_cache.put(event["room_id"], self.last_event_id, self.state)
         stored = StoredEvent(pos, event)
         self.written.append(stored)
@@ -101,6 +105,8 @@ class RoomWriter:
         ]
         if draft.event_type == "m.room.create":
             event = await self._build_create(draft)
+        elif self.version.event_id_format is EventIdFormat.SERVER_ASSIGNED:
+            event = self._build(draft, auth_ids, svc.clock.now_ms(), await self._reference_hashes(draft))
         else:
             event = self._build(draft, auth_ids, svc.clock.now_ms())
         if len(canonical_json(event)) > svc.max_event_bytes:
@@ -126,8 +132,17 @@ class RoomWriter:
                 }
         return event
 
-    def _build(self, draft: EventDraft, auth_ids: list[str], origin_server_ts: int) -> dict[str, Any]:
+    def _build(
+        self,
+        draft: EventDraft,
+        auth_ids: list[str],
+        origin_server_ts: int,
+        reference_hashes: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         svc = self.service
+        event_id = None
+        if self.version.event_id_format is EventIdFormat.SERVER_ASSIGNED:
+            event_id = f"${svc.randomness.letters(_OPAQUE_EVENT_ID_LETTERS)}:{svc.server_name}"
         return build_event(
             draft,
             version=self.version,
@@ -138,7 +153,23 @@ class RoomWriter:
             origin_server_ts=origin_server_ts,
             server_name=svc.server_name,
             signing_key=svc.signing_key,
+            event_id=event_id,
+            reference_hashes=reference_hashes,
         )
+
+    async def _reference_hashes(self, draft: EventDraft) -> dict[str, str]:
+        """Room versions 1 and 2 cite the previous event and each auth event with its reference hash.
+        Redaction does not change a reference hash, so a redacted copy gives the same answer."""
+        cited = [self.state[key] for key in auth_event_keys(_draft_shape(draft), self.version) if key in self.state]
+        if self.last_event_id is not None:
+            previous = self.previous_event
+            if previous is None or previous["event_id"] != self.last_event_id:
+                stored = await self.service.storage.events.get_event(self.last_event_id, self.txn)
+                if stored is None:
+                    raise MatrixError(500, "M_UNKNOWN", "The room's latest event is missing")
+                previous = stored.event
+            cited.append(previous)
+        return {event["event_id"]: reference_hash_base64(event, self.version) for event in cited}
 
     async def _build_create(self, draft: EventDraft) -> dict[str, Any]:
         """A create event whose room ID is new on this server; the room row is claimed here."""
@@ -149,7 +180,7 @@ class RoomWriter:
                 self.room_id = f"!{svc.randomness.letters(18)}:{svc.server_name}"
             # v12 derives the room ID from the event, so two identical creates in one millisecond would
             # collide: step the timestamp until the ID is unused.
-            event = self._build(draft, [], now + offset)
+            event = self._build(draft, [], now + offset, {})
             if await svc.storage.rooms.insert_room(
                 self.txn, event["room_id"], self.version.identifier, event["sender"], False, now
             ):

@@ -60,7 +60,8 @@ class RoomService:
 
     async def create_room(self, requester: Requester, body: dict[str, Any]) -> tuple[str, str | None]:
         """Create a room from a /createRoom body; everything commits in one transaction."""
-        version = get_room_version(str(body.get("room_version", self.default_version)))
+        requested = body.get("room_version", self.default_version)
+        version = get_room_version(requested) if isinstance(requested, str) else None
         if version is None:
             raise MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION", "Unsupported room version")
         visibility = body.get("visibility", "private")
