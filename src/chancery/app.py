@@ -23,6 +23,7 @@ from .services.accounts.uia import UiaService
 from .services.container import Services
 from .services.e2e.install import install_e2e
 from .services.ephemeral import EphemeralService
+from .services.install_conformance import install_conformance
 from .services.media import install_media
 from .services.notifier import Notifier
 from .services.push.rules import PushRuleService
@@ -123,6 +124,7 @@ def build_services(
     # (their services, sync extensions, event checks and device-deletion hooks).
     install_media(services)
     install_e2e(services)
+    install_conformance(services)
     return services
 
 

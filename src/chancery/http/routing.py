@@ -13,7 +13,8 @@ from ..errors import MatrixError, forbidden, invalid_param
 from .context import REQUESTER_KEY, services_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-AuthKind = Literal["none", "user", "admin"]
+# "optional": a token is checked when one is sent; the handler decides what an anonymous caller may do.
+AuthKind = Literal["none", "optional", "user", "admin"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Route:
     handler: Handler
     auth: AuthKind = "user"
     bucket: str | None = None
+    # Whether guest accounts may call it (client-server API: guest access lists what they may).
+    guest: bool = False
 
 
 def _access_token(request: web.Request) -> str | None:
@@ -50,8 +53,12 @@ def wrap(route: Route) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         services = services_of(request)
         _reject_nul(request)
+        token = _access_token(request) if route.auth != "none" else None
+        if route.auth == "optional" and token is None and "access_token" not in request.query:
+            if route.bucket is not None:
+                services.rate_limiter.check(route.bucket, client_address(request))
+            return await route.handler(request)
         if route.auth != "none":
-            token = _access_token(request)
             if token is None:
                 if "access_token" in request.query:
                     raise MatrixError(
@@ -63,6 +70,8 @@ def wrap(route: Route) -> Handler:
                 raise MatrixError(401, "M_UNKNOWN_TOKEN", "Unknown or revoked access token", soft_logout=False)
             if route.auth == "admin" and not requester.is_admin:
                 raise forbidden("You are not a server administrator")
+            if requester.is_guest and not route.guest:
+                raise MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest accounts may not use this endpoint")
             request[REQUESTER_KEY] = requester
             if route.bucket is not None:
                 services.rate_limiter.check(route.bucket, requester.user_id)

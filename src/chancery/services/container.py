@@ -12,11 +12,14 @@ from ..config import Config
 from ..http.ratelimit import RateLimiter
 from ..storage import Storage
 from .accounts.auth import AuthService
+from .accounts.guests import GuestService
 from .accounts.profile import ProfileService
 from .accounts.service import AccountService
 from .accounts.uia import UiaService
 from .e2e.install import E2eServices
 from .ephemeral import EphemeralService
+from .legacy.event_stream import EventStreamService
+from .legacy.initial_sync import InitialSyncService
 from .media import MediaService
 from .notifier import Notifier
 from .push.rules import PushRuleService
@@ -57,3 +60,7 @@ class Services:
     media: MediaService = field(init=False)
     # End-to-end encryption (issue 3), set by e2e.install_e2e.
     e2e: E2eServices = field(init=False)
+    # Issue 16 conformance (guests, legacy endpoints, previews ...), set by install_conformance.
+    guests: GuestService = field(init=False)
+    event_stream: EventStreamService = field(init=False)
+    initial_sync: InitialSyncService = field(init=False)

@@ -33,6 +33,9 @@ def _row_to_event(row: Any) -> StoredEvent:
     return StoredEvent(int(row[0]), orjson.loads(row[1]), bool(row[2]))
 
 
+row_to_event = _row_to_event  # for the other stores that read `stream_pos, json, redacted` rows
+
+
 def _relation(event: dict[str, Any]) -> tuple[str | None, str | None]:
     relates = event.get("content", {}).get("m.relates_to")
     if isinstance(relates, dict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -36,6 +36,7 @@ from .state_cache import StateCache, StateMap
 log = logging.getLogger(__name__)
 
 EventCheck = Callable[[dict[str, Any], StateMap, RoomVersion], None]
+CommittedListener = Callable[[list[StoredEvent]], Awaitable[None]]
 REDACTION = "m.room.redaction"
 _MAX_ROOM_ROWS_REMEMBERED = 10_000
 
@@ -215,6 +216,9 @@ class RoomEventService:
         self.signing_key = signing_key
         self.max_event_bytes = max_event_bytes
         self.event_checks: list[EventCheck] = []
+        # Told of every committed batch of events, after the announcement (e.g. guests leaving a room whose
+        # guest access was revoked).
+        self.committed_listeners: list[CommittedListener] = []
         self._room_locks: dict[str, asyncio.Lock] = {}
         # PostgreSQL one-statement sends: each room's row as of this process's latest write to it. A row made
         # stale by another process only costs one refused append (then the locked path reads it afresh).
@@ -346,6 +350,8 @@ class RoomEventService:
                 keys.add(room_key(writer.room_id, Change.MEMBERSHIP))
                 keys.add(user_key(stored.event["state_key"], Change.MEMBERSHIP))
         await self.notifier.notify(writer.written[-1].pos, keys, first=writer.written[0].pos)
+        for listener in self.committed_listeners:
+            await listener(writer.written)
 
     async def current_state(self, room_id: str) -> StateMap:
         room = await self.storage.rooms.get_room(room_id)

@@ -224,9 +224,17 @@ class RoomService:
             raise not_found("Room not found")
         if await self.storage.rooms.membership(room_id, requester.user_id) == "join":
             return room_id  # joining twice is a no-op, as clients retry joins
+        if requester.is_guest:
+            await self._check_guests_may_join(room_id)
         content = await self._member_content(requester.user_id, "join", reason=reason)
         await self._set_membership(room_id, requester.user_id, requester.user_id, content)
         return room_id
+
+    async def _check_guests_may_join(self, room_id: str) -> None:
+        """Guests join only rooms whose guest access is `can_join` (client-server API: guest access)."""
+        event = await self.storage.events.current_state_event(room_id, "m.room.guest_access", "")
+        if event is None or event.event["content"].get("guest_access") != "can_join":
+            raise forbidden("Guests may not join this room")
 
     async def invite(self, requester: Requester, room_id: str, target: str, reason: str | None) -> None:
         if not is_valid_user_id(target):

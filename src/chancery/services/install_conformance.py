@@ -1,0 +1,31 @@
+"""Issue 16's conformance areas, wired into the server in one call (`install_conformance`): guest accounts,
+the legacy event stream and room previews."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .accounts.guests import GuestService
+from .legacy.event_stream import EventStreamService
+from .legacy.initial_sync import InitialSyncService
+
+if TYPE_CHECKING:
+    from .container import Services
+
+
+def install_conformance(services: Services) -> None:
+    storage, clock, config = services.storage, services.clock, services.config
+    services.guests = GuestService(
+        storage,
+        services.auth,
+        services.room_events,
+        clock,
+        services.randomness,
+        server_name=config.server_name,
+        enabled=config.access.guest_access,
+    )
+    services.room_events.committed_listeners.append(services.guests.on_committed)
+    services.event_stream = EventStreamService(
+        storage, clock, services.notifier, services.serializer, services.visibility
+    )
+    services.initial_sync = InitialSyncService(storage, clock, services.serializer, services.visibility)
