@@ -159,6 +159,7 @@ def client_routes() -> list[Route]:
         Route("GET", C + "/events/{event_id}", legacy.get_event),
         Route("GET", C + "/initialSync", legacy.get_initial_sync),
         Route("GET", R + "/initialSync", legacy.get_room_initial_sync),
+        Route("POST", C + "/knock/{room_id_or_alias}", rooms.post_knock),
         # administration
         Route(
             "POST",

@@ -36,6 +36,15 @@ async def post_join(request: web.Request) -> web.Response:
     return json_response({"room_id": room_id})
 
 
+async def post_knock(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/knock/{roomIdOrAlias} (client-server API: knocking on rooms)."""
+    target = unquote(request.match_info["room_id_or_alias"])
+    body = await read_json(request, allow_empty=True)
+    reason = get_str(body, "reason", max_length=2048)
+    room_id = await services_of(request).rooms.knock(requester_of(request), target, reason)
+    return json_response({"room_id": room_id})
+
+
 def _target_user(body: dict[str, Any]) -> str:
     user_id = get_str(body, "user_id", required=True)
     assert user_id is not None

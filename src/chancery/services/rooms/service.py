@@ -47,7 +47,7 @@ class RoomService:
 
     async def _member_content(self, user_id: str, membership: str, **extra: Any) -> dict[str, Any]:
         content: dict[str, Any] = {"membership": membership}
-        if membership in ("join", "invite"):
+        if membership in ("join", "invite", "knock"):
             user = await self.storage.users.get_user(user_id)
             if user is not None and user.displayname:
                 content["displayname"] = user.displayname
@@ -235,6 +235,15 @@ class RoomService:
         event = await self.storage.events.current_state_event(room_id, "m.room.guest_access", "")
         if event is None or event.event["content"].get("guest_access") != "can_join":
             raise forbidden("Guests may not join this room")
+
+    async def knock(self, requester: Requester, room_id_or_alias: str, reason: str | None) -> str:
+        """Ask to join a room whose join rule is `knock` (client-server API: knocking on rooms)."""
+        room_id = await self.resolve_room(room_id_or_alias)
+        if await self.storage.rooms.get_room(room_id) is None:
+            raise not_found("Room not found")
+        content = await self._member_content(requester.user_id, "knock", reason=reason)
+        await self._set_membership(room_id, requester.user_id, requester.user_id, content)
+        return room_id
 
     async def invite(self, requester: Requester, room_id: str, target: str, reason: str | None) -> None:
         if not is_valid_user_id(target):
