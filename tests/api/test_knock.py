@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.client import C, Api, User, q
+from tests.client import Api, C, User, q
 
 
 async def knock_room(api: Api, owner: User, **extra: Any) -> str:

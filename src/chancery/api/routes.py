@@ -6,7 +6,20 @@ from dataclasses import replace
 
 from ..http.routing import Route
 from .admin import media as admin_media
-from .client import account, discovery, key_backup, keys, legacy, media, room_events, rooms, sync, to_device, user_data
+from .client import (
+    account,
+    discovery,
+    key_backup,
+    keys,
+    legacy,
+    media,
+    room_events,
+    room_upgrades,
+    rooms,
+    sync,
+    to_device,
+    user_data,
+)
 
 C = "/_matrix/client/v3"
 V1 = "/_matrix/client/v1"
@@ -160,6 +173,7 @@ def client_routes() -> list[Route]:
         Route("GET", C + "/initialSync", legacy.get_initial_sync),
         Route("GET", R + "/initialSync", legacy.get_room_initial_sync),
         Route("POST", C + "/knock/{room_id_or_alias}", rooms.post_knock),
+        Route("POST", R + "/upgrade", room_upgrades.post_upgrade, bucket="message"),
         # administration
         Route(
             "POST",

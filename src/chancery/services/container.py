@@ -28,6 +28,7 @@ from .rooms.reads import RoomReadService
 from .rooms.room_directory import DirectoryService
 from .rooms.serialize import EventSerializer
 from .rooms.service import RoomService
+from .rooms.upgrade import RoomUpgradeService
 from .rooms.visibility import VisibilityService
 from .sync.service import SyncService
 
@@ -64,3 +65,4 @@ class Services:
     guests: GuestService = field(init=False)
     event_stream: EventStreamService = field(init=False)
     initial_sync: InitialSyncService = field(init=False)
+    upgrades: RoomUpgradeService = field(init=False)

@@ -1,5 +1,5 @@
 """Issue 16's conformance areas, wired into the server in one call (`install_conformance`): guest accounts,
-the legacy event stream and room previews."""
+the legacy event stream and room previews, room upgrades."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from .accounts.guests import GuestService
 from .legacy.event_stream import EventStreamService
 from .legacy.initial_sync import InitialSyncService
+from .rooms.upgrade import RoomUpgradeService, refuse_self_tombstone
 
 if TYPE_CHECKING:
     from .container import Services
@@ -29,3 +30,8 @@ def install_conformance(services: Services) -> None:
         storage, clock, services.notifier, services.serializer, services.visibility
     )
     services.initial_sync = InitialSyncService(storage, clock, services.serializer, services.visibility)
+    services.upgrades = RoomUpgradeService(
+        storage, services.room_events, services.rooms, services.push_rules, services.notifier
+    )
+    services.room_events.committed_listeners.append(services.upgrades.on_committed)
+    services.room_events.event_checks.append(refuse_self_tombstone)

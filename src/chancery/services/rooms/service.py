@@ -56,6 +56,10 @@ class RoomService:
         content.update({k: v for k, v in extra.items() if v is not None})
         return content
 
+    async def member_content(self, user_id: str, membership: str) -> dict[str, Any]:
+        """A local user's membership content, with their display name and avatar where the spec wants them."""
+        return await self._member_content(user_id, membership)
+
     # -- creation ---------------------------------------------------------------------------------
 
     async def create_room(self, requester: Requester, body: dict[str, Any]) -> tuple[str, str | None]:
