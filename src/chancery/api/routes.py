@@ -16,6 +16,7 @@ from .client import (
     room_events,
     room_upgrades,
     rooms,
+    search,
     sync,
     to_device,
     user_data,
@@ -97,8 +98,8 @@ def client_routes() -> list[Route]:
         Route("GET", R + "/aliases", rooms.get_room_aliases),
         Route("GET", C + "/directory/list/room/{room_id}", rooms.get_directory_visibility),
         Route("PUT", C + "/directory/list/room/{room_id}", rooms.put_directory_visibility),
-        Route("GET", C + "/publicRooms", rooms.get_public_rooms, auth="optional"),
-        Route("POST", C + "/publicRooms", rooms.post_public_rooms, auth="optional"),
+        Route("GET", C + "/publicRooms", rooms.get_public_rooms, auth="optional", bucket="default"),
+        Route("POST", C + "/publicRooms", rooms.post_public_rooms, auth="optional", bucket="default"),
         # room events
         Route("PUT", R + "/send/{event_type}/{txn_id}", room_events.put_send, bucket="message"),
         Route("PUT", R + "/redact/{event_id}/{txn_id}", room_events.put_redact, bucket="message"),
@@ -174,6 +175,7 @@ def client_routes() -> list[Route]:
         Route("GET", R + "/initialSync", legacy.get_room_initial_sync),
         Route("POST", C + "/knock/{room_id_or_alias}", rooms.post_knock),
         Route("POST", R + "/upgrade", room_upgrades.post_upgrade, bucket="message"),
+        Route("POST", C + "/search", search.post_search, bucket="default"),
         # administration
         Route(
             "POST",

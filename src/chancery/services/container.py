@@ -30,6 +30,7 @@ from .rooms.serialize import EventSerializer
 from .rooms.service import RoomService
 from .rooms.upgrade import RoomUpgradeService
 from .rooms.visibility import VisibilityService
+from .search import SearchService
 from .sync.service import SyncService
 
 
@@ -66,3 +67,4 @@ class Services:
     event_stream: EventStreamService = field(init=False)
     initial_sync: InitialSyncService = field(init=False)
     upgrades: RoomUpgradeService = field(init=False)
+    search: SearchService = field(init=False)

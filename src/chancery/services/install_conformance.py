@@ -1,5 +1,5 @@
 """Issue 16's conformance areas, wired into the server in one call (`install_conformance`): guest accounts,
-the legacy event stream and room previews, room upgrades."""
+the legacy event stream and room previews, room upgrades, server-side search."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from .accounts.guests import GuestService
 from .legacy.event_stream import EventStreamService
 from .legacy.initial_sync import InitialSyncService
 from .rooms.upgrade import RoomUpgradeService, refuse_self_tombstone
+from .search import SearchService
 
 if TYPE_CHECKING:
     from .container import Services
@@ -35,3 +36,4 @@ def install_conformance(services: Services) -> None:
     )
     services.room_events.committed_listeners.append(services.upgrades.on_committed)
     services.room_events.event_checks.append(refuse_self_tombstone)
+    services.search = SearchService(storage, services.serializer, services.visibility)

@@ -1,8 +1,8 @@
 -- Server-side search (client-server API: server side search), SQLite: an FTS5 index whose rowid is the
 -- event's stream position; `key` is what was indexed (content.body, content.name or content.topic).
--- unicode61 without stemming: institutions write in many languages, and the same words must match on
--- both engines (PostgreSQL uses the 'simple' configuration).
-CREATE VIRTUAL TABLE event_search USING fts5(text, key UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');
+-- unicode61 without stemming or folding accents: institutions write in many languages, and the same words
+-- must match on both engines (PostgreSQL's 'simple' configuration does neither).
+CREATE VIRTUAL TABLE event_search USING fts5(text, key UNINDEXED, tokenize = 'unicode61 remove_diacritics 0');
 
 INSERT INTO event_search (rowid, text, key)
 SELECT stream_pos, json_extract(json, '$.content.body'), 'content.body' FROM events
