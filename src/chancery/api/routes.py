@@ -17,6 +17,7 @@ from .client import (
     room_upgrades,
     rooms,
     search,
+    spaces,
     sync,
     to_device,
     user_data,
@@ -176,6 +177,18 @@ def client_routes() -> list[Route]:
         Route("POST", C + "/knock/{room_id_or_alias}", rooms.post_knock),
         Route("POST", R + "/upgrade", room_upgrades.post_upgrade, bucket="message"),
         Route("POST", C + "/search", search.post_search, bucket="default"),
+        Route("GET", V1 + "/rooms/{room_id}/hierarchy", spaces.get_hierarchy),
+        Route("GET", V1 + "/rooms/{room_id}/timestamp_to_event", spaces.get_timestamp_to_event),
+        Route(
+            "GET", V1 + "/room_summary/{room_id_or_alias}", spaces.get_room_summary, auth="optional", bucket="default"
+        ),
+        Route(
+            "GET",
+            "/_matrix/client/unstable/im.nheko.summary/summary/{room_id_or_alias}",
+            spaces.get_room_summary,
+            auth="optional",
+            bucket="default",
+        ),
         # administration
         Route(
             "POST",

@@ -28,9 +28,12 @@ from .rooms.reads import RoomReadService
 from .rooms.room_directory import DirectoryService
 from .rooms.serialize import EventSerializer
 from .rooms.service import RoomService
+from .rooms.timestamps import TimestampService
 from .rooms.upgrade import RoomUpgradeService
 from .rooms.visibility import VisibilityService
 from .search import SearchService
+from .spaces.hierarchy import HierarchyService
+from .spaces.summary import RoomSummaryService
 from .sync.service import SyncService
 
 
@@ -68,3 +71,6 @@ class Services:
     initial_sync: InitialSyncService = field(init=False)
     upgrades: RoomUpgradeService = field(init=False)
     search: SearchService = field(init=False)
+    hierarchy: HierarchyService = field(init=False)
+    summaries: RoomSummaryService = field(init=False)
+    timestamps: TimestampService = field(init=False)

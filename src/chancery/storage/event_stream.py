@@ -1,4 +1,5 @@
-"""Reads for the legacy event stream and room previews: events of several rooms in stream order."""
+"""Event reads beyond the core ones: several rooms in stream order (the legacy event stream) and a room's
+events by timestamp (`timestamp_to_event`)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,21 @@ class EventStreamStore:
             found += [row_to_event(row) for row in rows]
         found.sort(key=lambda s: s.pos)
         return found[:limit]
+
+    async def events_by_timestamp(
+        self, room_id: str, ts: int, pos: int, *, forwards: bool, limit: int
+    ) -> list[StoredEvent]:
+        """Up to `limit` events of the room after (ts, pos) in (origin_server_ts, stream position) order, earliest
+        first (forwards), or before it, latest first (backwards)."""
+        sign, order = (">", "ASC") if forwards else ("<", "DESC")
+        rows = await self.db.fetchall(
+            "SELECT stream_pos, json, redacted FROM events WHERE room_id = ?"
+            f" AND (origin_server_ts {sign} ? OR (origin_server_ts = ? AND stream_pos {sign} ?))"
+            f" ORDER BY origin_server_ts {order}, stream_pos {order} LIMIT ?",
+            room_id,
+            ts,
+            ts,
+            pos,
+            limit,
+        )
+        return [row_to_event(row) for row in rows]
