@@ -9,17 +9,16 @@ from typing import Any
 import pytest
 
 from tests.client import Api, C, User, q
-from tests.conftest import ENGINES, cleanup_server, make_server
+from tests.conftest import ENGINES, cleanup_server, start_configured_server
 from tests.serverproc import ServerProcess
 
 
 @pytest.fixture(scope="module", params=ENGINES)
 def open_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     tmp = tmp_path_factory.mktemp(f"guests-{request.param}")
-    (tmp / "data").mkdir()
-    (tmp / "data" / "chancery.toml").write_text("[access]\nguest_access = true\npublic_rooms_without_token = true\n")
-    proc = make_server(tmp, request.param, "--open-registration", "--no-rate-limits")
-    proc.start()
+    proc = start_configured_server(
+        tmp, request.param, "[access]\nguest_access = true\npublic_rooms_without_token = true\n"
+    )
     yield proc
     cleanup_server(proc)
 

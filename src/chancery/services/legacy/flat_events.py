@@ -7,7 +7,7 @@ from typing import Any
 from ...clock import Clock
 from ...storage import Storage
 from ...storage.ephemeral import Receipt
-from ..ephemeral import presence_content
+from ..ephemeral import presence_content, receipt_contents
 
 
 async def presence_events(
@@ -27,13 +27,7 @@ async def presence_events(
 
 def receipt_events(receipts: list[Receipt], viewer: str) -> list[dict[str, Any]]:
     """One `m.receipt` per room; private receipts only the viewer's own."""
-    by_room: dict[str, dict[str, Any]] = {}
-    for receipt in receipts:
-        if receipt.receipt_type == "m.read.private" and receipt.user_id != viewer:
-            continue
-        data: dict[str, Any] = {"ts": receipt.ts}
-        if receipt.thread_id:
-            data["thread_id"] = receipt.thread_id
-        content = by_room.setdefault(receipt.room_id, {})
-        content.setdefault(receipt.event_id, {}).setdefault(receipt.receipt_type, {})[receipt.user_id] = data
-    return [{"type": "m.receipt", "room_id": room, "content": content} for room, content in by_room.items()]
+    return [
+        {"type": "m.receipt", "room_id": room, "content": content}
+        for room, content in receipt_contents(receipts, viewer).items()
+    ]
