@@ -47,6 +47,7 @@ async def test_upgrade_creates_a_replacement_with_the_rooms_state(api: Api, vers
     levels = await api.ok("GET", f"{C}/rooms/{q(room)}/state/m.room.power_levels/", owner)
     levels["users"][member.user_id] = 42
     levels["events"]["org.example.custom"] = 77
+    levels["users"]["@test:elsewhere.example"] = 40
     await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.power_levels/", owner, json=levels)
     await api.ok("POST", f"{C}/rooms/{q(room)}/ban", owner, json={"user_id": banned.user_id, "reason": "spam"})
     old_state = await state_of(api, owner, room)
@@ -56,7 +57,11 @@ async def test_upgrade_creates_a_replacement_with_the_rooms_state(api: Api, vers
     new_state = await state_of(api, owner, new_room)
     create = new_state[("m.room.create", "")]["content"]
     assert create["room_version"] == new_version
-    assert create["predecessor"]["room_id"] == room and create["predecessor"]["event_id"].startswith("$")
+    tombstone = (await state_of(api, owner, room))[("m.room.tombstone", "")]
+    if new_version == "12":
+        assert create["predecessor"] == {"room_id": room}, "a v12 room ID derives from its create event"
+    else:
+        assert create["predecessor"] == {"room_id": room, "event_id": tombstone["event_id"]}
     assert create["type"] == "org.example.kind"
     for key in (
         ("m.room.name", ""),
@@ -70,6 +75,8 @@ async def test_upgrade_creates_a_replacement_with_the_rooms_state(api: Api, vers
     ):
         assert new_state[key]["content"] == old_state[key]["content"], key
     new_levels = new_state[("m.room.power_levels", "")]["content"]
+    if old_version != "12" and new_version != "12":
+        assert new_levels == levels, "the old room's levels, exactly"
     assert new_levels["users"][member.user_id] == 42 and new_levels["events"]["org.example.custom"] == 77
     if new_version == "12":
         assert owner.user_id not in new_levels["users"], "v12 creators are not listed"
@@ -133,3 +140,40 @@ async def test_a_members_tags_direct_mark_and_push_rules_follow_them(api: Api) -
         assert direct == {"@x:localhost": [room, new_room]}
         rule = await api.ok("GET", f"{C}/pushrules/global/room/{q(new_room)}", user)
         assert rule["actions"] == ["notify"]
+
+
+async def test_upgrade_keeps_state_the_upgrader_can_no_longer_set_and_is_one_step_in_sync(api: Api) -> None:
+    owner = await api.register()
+    room = await api.create_room(owner, room_version="10", name="Restricted", topic="Locked down")
+    levels = await api.ok("GET", f"{C}/rooms/{q(room)}/state/m.room.power_levels/", owner)
+    for event_type in ("m.room.name", "m.room.topic", "m.room.join_rules", "m.room.history_visibility"):
+        levels["events"][event_type] = 80
+    levels["users"][owner.user_id] = 90
+    levels["events"]["m.room.tombstone"] = 90
+    await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.power_levels/", owner, json=levels)
+    since = (await api.sync(owner))["next_batch"]
+
+    new_room = await upgrade(api, owner, room, "10")
+    sync = await api.sync(owner, since=since)
+    timeline = sync["rooms"]["join"][new_room]["timeline"]["events"]
+    assert timeline[0]["type"] == "m.room.create" and timeline[0]["content"]["room_version"] == "10"
+    assert [e["type"] for e in timeline].count("m.room.power_levels") == 2
+    assert timeline[-1]["type"] == "m.room.power_levels" and timeline[-1]["content"] == levels
+    copied = {e["type"]: e["content"] for e in timeline}
+    assert copied["m.room.name"] == {"name": "Restricted"} and copied["m.room.topic"] == {"topic": "Locked down"}
+    old_timeline = sync["rooms"]["join"][room]["timeline"]["events"]
+    assert old_timeline[0]["type"] == "m.room.tombstone"
+    assert timeline[0]["content"]["predecessor"]["event_id"] == old_timeline[0]["event_id"]
+    retired = await api.ok("GET", f"{C}/rooms/{q(room)}/state/m.room.power_levels/", owner)
+    assert retired == levels, "below the level to change them, the old room's levels stay as they were"
+
+
+async def test_unusual_old_levels_are_quietened_above_the_default_user(api: Api) -> None:
+    owner = await api.register()
+    room = await api.create_room(owner, room_version="10")
+    levels = await api.ok("GET", f"{C}/rooms/{q(room)}/state/m.room.power_levels/", owner)
+    levels["users_default"] = 80
+    await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.power_levels/", owner, json=levels)
+    await upgrade(api, owner, room, "10")
+    retired = await api.ok("GET", f"{C}/rooms/{q(room)}/state/m.room.power_levels/", owner)
+    assert (retired["events_default"], retired["invite"]) == (81, 81)
