@@ -229,3 +229,45 @@ async def test_get_event_by_id_only_when_visible(api: Api) -> None:
     for eid in (event_id, "$doesnotexist"):
         reply = await api.request("GET", f"{C}/events/{q(eid)}", bob)
         assert (reply.status, reply.errcode) == (404, "M_NOT_FOUND")
+
+
+async def test_peek_stream_carries_the_rooms_typing_receipts_and_members_presence(api: Api) -> None:
+    alice, lurker, stranger = await api.register(), await api.register(), await api.register()
+    room = await _public_room(api, alice, world_readable=True)
+    event_id = await api.send(alice, room, "hello")
+    token = (await api.ok("GET", f"{C}/rooms/{q(room)}/initialSync", lurker))["messages"]["end"]
+    await api.ok("PUT", f"{C}/rooms/{q(room)}/typing/{q(alice.user_id)}", alice, json={"typing": True, "timeout": 5000})
+    await api.ok("POST", f"{C}/rooms/{q(room)}/receipt/m.read/{q(event_id)}", alice, json={})
+    await api.ok("PUT", f"{C}/presence/{q(alice.user_id)}/status", alice, json={"presence": "online"})
+    await api.ok("PUT", f"{C}/presence/{q(stranger.user_id)}/status", stranger, json={"presence": "online"})
+    seen: list[dict[str, Any]] = []
+    for _ in range(10):
+        body = await _events(api, lurker, room_id=room, timeout="2000", **{"from": token})
+        seen += body["chunk"]
+        token = body["end"]
+        if {"m.typing", "m.receipt", "m.presence"} <= {e["type"] for e in seen}:
+            break
+    typing = next(e for e in seen if e["type"] == "m.typing")
+    assert typing["room_id"] == room and typing["content"]["user_ids"] == [alice.user_id]
+    receipt = next(e for e in seen if e["type"] == "m.receipt")
+    assert alice.user_id in receipt["content"][event_id]["m.read"]
+    presence_of = {e["content"]["user_id"] for e in seen if e["type"] == "m.presence"}
+    assert alice.user_id in presence_of and stranger.user_id not in presence_of
+
+
+async def test_backwards_stream_of_a_peeked_room_shows_only_what_was_world_readable(api: Api) -> None:
+    alice, lurker = await api.register(), await api.register()
+    room = await _public_room(api, alice, world_readable=False)
+    await api.send(alice, room, "private")
+    await api.ok(
+        "PUT",
+        f"{C}/rooms/{q(room)}/state/m.room.history_visibility/",
+        alice,
+        json={"history_visibility": "world_readable"},
+    )
+    public = await api.send(alice, room, "public")
+    body = await _events(api, lurker, room_id=room, dir="b", limit="3")
+    chunk = body["chunk"]
+    assert [e["type"] for e in chunk] == ["m.room.message", "m.room.history_visibility"]
+    assert chunk[0]["event_id"] == public and chunk[0]["user_id"] == alice.user_id
+    assert "private" not in [e["content"].get("body") for e in chunk]

@@ -42,6 +42,7 @@ async def test_search_finds_message_bodies_names_and_topics(api: Api) -> None:
     assert ids(only_bodies) == [hit]
     result = only_bodies["results"][0]["result"]
     assert result["room_id"] == room and result["content"]["body"] == f"the {key} report is ready"
+    assert result["user_id"] == result["sender"] == alice.user_id, "the legacy user_id too"
     # Every word must match; each may be the start of a longer word; case does not matter.
     assert ids(await search(api, alice, {"search_term": f"{key.upper()} REP", "keys": ["content.body"]})) == [hit]
     assert ids(await search(api, alice, {"search_term": f"{key} absent", "keys": ["content.body"]})) == []
@@ -59,9 +60,20 @@ async def test_search_orders_by_rank_or_recency_and_pages(api: Api) -> None:
         recent = await search(
             api, alice, {"search_term": key, "order_by": "recent", "filter": {"limit": 3}}, recent["next_batch"]
         )
+        assert recent["count"] == 7, "the count is of all results, on every page"
         pages.append(ids(recent))
     assert [event_id for page in pages for event_id in page] == list(reversed(sent))
     assert [len(p) for p in pages] == [3, 3, 1]
+    # A full last page still offers a next batch, which is then empty and offers none (as Synapse does).
+    pages = []
+    token = None
+    for _ in range(4):
+        page = await search(api, alice, {"search_term": key, "order_by": "recent", "filter": {"limit": 7}}, token)
+        pages.append(len(page["results"]))
+        token = page.get("next_batch")
+        if token is None:
+            break
+    assert pages == [7, 0]
 
     ranked = await search(api, alice, {"search_term": key, "order_by": "rank", "filter": {"limit": 4}})
     ranks = [r["rank"] for r in ranked["results"]]

@@ -3,7 +3,8 @@
 It searches the rooms the user is or was joined to, except encrypted ones, and shows only what history
 visibility lets the user see there, exactly as /messages would: a former member finds nothing sent after
 they left. Each page re-runs the query; `recent` pages continue below the last position shown, `rank` pages
-by offset into the (capped) visible result list.
+by offset into the (capped) visible result list. Result events carry the legacy `user_id` too (clients and the
+reference test suite read it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..storage import Storage
 from ..storage.events import StoredEvent
 from ..storage.search import Order, SearchStore
 from .accounts.requester import Requester
+from .legacy.flat_events import v1_format
 from .rooms.serialize import EventSerializer
 from .rooms.visibility import VisibilityService
 from .sync.request import make_token
@@ -66,27 +68,27 @@ class SearchService:
         order = criteria.order
         before, offset = _parse_batch(next_batch, order)
         rooms = await self._searchable_rooms(requester.user_id, criteria.event_filter)
-        found = await self.index.search(criteria.words, rooms, criteria.keys, order, before=before, limit=MAX_SCAN)
-        visible = await self._visible(requester.user_id, [stored for stored, _ in found], criteria.event_filter)
-        ranked = [(stored, rank) for stored, rank in found if stored.pos in visible]
+        # The top of the result list: enough for `count` and the first pages.
+        ranked, complete = await self._ranked(requester, criteria, rooms, None)
+        count = len(ranked)
+        if before is not None:
+            if not complete and ranked and ranked[-1][0].pos >= before:
+                ranked, _ = await self._ranked(requester, criteria, rooms, before)  # a page past the top
+            ranked = [item for item in ranked if item[0].pos < before]
         page = ranked[offset : offset + criteria.limit]
-        more = len(ranked) > offset + criteria.limit or (order == "recent" and len(found) == MAX_SCAN and page)
         token = None
-        if more and page:
+        if criteria.limit and len(page) == criteria.limit:
+            # A full page says there may be more (the next one may be empty), as Synapse does.
             token = f"b{page[-1][0].pos}" if order == "recent" else f"o{offset + criteria.limit}"
         events = [stored for stored, _ in page]
-        serialized = await self.serializer.serialize(events, requester)
+        serialized = v1_format(await self.serializer.serialize(events, requester))
         results: list[dict[str, Any]] = []
         for (stored, rank), event in zip(page, serialized, strict=True):
             entry: dict[str, Any] = {"rank": rank, "result": event}
             if criteria.include_context:
                 entry["context"] = await self._context(requester, stored, criteria)
             results.append(entry)
-        response: dict[str, Any] = {
-            "results": results,
-            "count": len(ranked),
-            "highlights": criteria.words,
-        }
+        response: dict[str, Any] = {"results": results, "count": count, "highlights": criteria.words}
         if token is not None:
             response["next_batch"] = token
         if criteria.group_by:
@@ -94,6 +96,16 @@ class SearchService:
         if criteria.include_state:
             response["state"] = await self._states(requester, sorted({s.event["room_id"] for s in events}))
         return response
+
+    async def _ranked(
+        self, requester: Requester, criteria: _Criteria, rooms: list[str], before: int | None
+    ) -> tuple[list[tuple[StoredEvent, float]], bool]:
+        """Visible matches in result order (from below `before`), and whether that is all of them."""
+        found = await self.index.search(
+            criteria.words, rooms, criteria.keys, criteria.order, before=before, limit=MAX_SCAN
+        )
+        visible = await self._visible(requester.user_id, [stored for stored, _ in found], criteria.event_filter)
+        return [(stored, rank) for stored, rank in found if stored.pos in visible], len(found) < MAX_SCAN
 
     async def _searchable_rooms(self, user_id: str, event_filter: EventFilter) -> list[str]:
         """Rooms the user has ever been joined to that the filter allows, without the encrypted ones."""
@@ -128,8 +140,8 @@ class SearchService:
         before = await self.visibility.filter_visible(requester.user_id, room_id, before)
         after = await self.visibility.filter_visible(requester.user_id, room_id, after)
         context: dict[str, Any] = {
-            "events_before": await self.serializer.serialize(before, requester),
-            "events_after": await self.serializer.serialize(after, requester),
+            "events_before": v1_format(await self.serializer.serialize(before, requester)),
+            "events_after": v1_format(await self.serializer.serialize(after, requester)),
             "start": make_token(before[-1].pos - 1 if before else stored.pos - 1),
             "end": make_token(after[-1].pos if after else stored.pos),
         }

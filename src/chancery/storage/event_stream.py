@@ -11,23 +11,25 @@ class EventStreamStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def events_in_rooms(self, room_ids: list[str], *, after: int, upto: int, limit: int) -> list[StoredEvent]:
-        """The oldest `limit` events with `after < pos <= upto` in any of `room_ids`, oldest first."""
+    async def events_in_rooms(
+        self, room_ids: list[str], *, after: int, upto: int, limit: int, newest_first: bool = False
+    ) -> list[StoredEvent]:
+        """The first `limit` events with `after < pos <= upto` in any of `room_ids`, oldest (or newest) first."""
+        order = "DESC" if newest_first else "ASC"
         found: list[StoredEvent] = []
         for start in range(0, len(room_ids), IN_LIST_CHUNK):
             chunk = room_ids[start : start + IN_LIST_CHUNK]
+            marks = ",".join("?" * len(chunk))
             rows = await self.db.fetchall(
-                "SELECT stream_pos, json, redacted FROM events WHERE room_id IN ({marks})"
-                " AND stream_pos > ? AND stream_pos <= ? ORDER BY stream_pos LIMIT ?".format(
-                    marks=",".join("?" * len(chunk))
-                ),
+                f"SELECT stream_pos, json, redacted FROM events WHERE room_id IN ({marks})"
+                f" AND stream_pos > ? AND stream_pos <= ? ORDER BY stream_pos {order} LIMIT ?",
                 *chunk,
                 after,
                 upto,
                 limit,
             )
             found += [row_to_event(row) for row in rows]
-        found.sort(key=lambda s: s.pos)
+        found.sort(key=lambda s: s.pos, reverse=newest_first)
         return found[:limit]
 
     async def events_by_timestamp(

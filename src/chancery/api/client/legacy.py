@@ -25,6 +25,7 @@ async def get_events(request: web.Request) -> web.Response:
         query_int(request, "timeout", 0, maximum=2**31),
         room_id,
         query_int(request, "limit", DEFAULT_LIMIT, maximum=2**31),
+        request.query.get("dir", "f"),
     )
     return json_response(result)
 

@@ -22,7 +22,7 @@ from ..notifier import Notifier, room_scope, user_scope
 from ..rooms.serialize import EventSerializer
 from ..rooms.visibility import VisibilityService
 from ..sync.request import make_token, parse_token
-from .flat_events import presence_events, receipt_events
+from .flat_events import presence_events, receipt_events, v1_format
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
@@ -51,10 +51,19 @@ class EventStreamService:
         self.store = EventStreamStore(storage.db)
 
     async def events(
-        self, requester: Requester, from_token: str | None, timeout_ms: int, room_id: str | None, limit: int
+        self,
+        requester: Requester,
+        from_token: str | None,
+        timeout_ms: int,
+        room_id: str | None,
+        limit: int,
+        direction: str = "f",
     ) -> dict[str, Any]:
-        """Wait up to `timeout_ms` for something after `from_token` (default: now) and return it."""
+        """Wait up to `timeout_ms` for something after `from_token` (default: now) and return it; with
+        direction "b", the latest events up to the token instead, newest first, without waiting."""
         user_id = requester.user_id
+        if direction not in ("f", "b"):
+            raise invalid_param("dir must be 'f' or 'b'")
         if room_id is None and requester.is_guest:
             raise invalid_param("Guests must name the room_id they are peeking into")
         if room_id is not None:
@@ -63,6 +72,8 @@ class EventStreamService:
         parsed = parse_token(from_token)
         since = parsed if parsed is not None else await current_position(self.storage.db)
         start = make_token(since)
+        if direction == "b":
+            return await self._backwards(requester, room_id, since, limit)
         deadline = time.monotonic() + max(0, min(timeout_ms, MAX_TIMEOUT_MS)) / 1000
         while True:
             upto = await current_position(self.storage.db)
@@ -75,6 +86,13 @@ class EventStreamService:
             scopes = [room_scope(r) for r in rooms] + ([user_scope(user_id)] if room_id is None else [])
             await self.notifier.wait(scopes, upto, remaining)
             since = end
+
+    async def _backwards(self, requester: Requester, room_id: str | None, upto: int, limit: int) -> dict[str, Any]:
+        rooms = await self._rooms(requester.user_id, room_id, upto, upto)
+        found = await self.store.events_in_rooms(rooms, after=0, upto=upto, limit=limit, newest_first=True)
+        chunk = v1_format(await self.serializer.serialize(await self._visible(requester.user_id, found), requester))
+        end = found[-1].pos - 1 if found else upto
+        return {"start": make_token(upto), "end": make_token(end), "chunk": chunk}
 
     async def _check_may_peek(self, user_id: str, room_id: str) -> None:
         """A joined user reads the room's stream; anyone else only a world-readable room's."""
@@ -99,11 +117,11 @@ class EventStreamService:
             found = found[:limit]
             upto = found[-1].pos
         events = await self._visible(requester.user_id, found)
-        chunk = await self.serializer.serialize(events, requester)
+        chunk = v1_format(await self.serializer.serialize(events, requester))
         joined = rooms if room_id is not None else await self.storage.rooms.rooms_for_user(requester.user_id)
         chunk += await self._ephemeral(requester.user_id, joined, since, upto)
+        chunk += await self._presence(requester.user_id, room_id, since, upto)
         if room_id is None:
-            chunk += await self._presence(requester.user_id, since, upto)
             chunk += await self._account_data(requester.user_id, since, upto)
         return chunk, upto
 
@@ -133,8 +151,12 @@ class EventStreamService:
         out += receipt_events(await ephemeral.receipts_since(room_ids, since, upto), user_id)
         return out
 
-    async def _presence(self, user_id: str, since: int, upto: int) -> list[dict[str, Any]]:
-        users = sorted(await self.storage.rooms.users_sharing_rooms(user_id) | {user_id})
+    async def _presence(self, user_id: str, room_id: str | None, since: int, upto: int) -> list[dict[str, Any]]:
+        """Of everyone sharing a room with the user, or (peeking) of the room's members."""
+        if room_id is not None:
+            users = await self.storage.rooms.members(room_id)
+        else:
+            users = sorted(await self.storage.rooms.users_sharing_rooms(user_id) | {user_id})
         return await presence_events(self.storage, self.clock, users, since, upto)
 
     async def _account_data(self, user_id: str, since: int, upto: int) -> list[dict[str, Any]]:
@@ -154,4 +176,4 @@ class EventStreamService:
             requester.user_id, stored.event["room_id"], [stored]
         ):
             raise not_found("Event not found")
-        return (await self.serializer.serialize([stored], requester))[0]
+        return v1_format(await self.serializer.serialize([stored], requester))[0]

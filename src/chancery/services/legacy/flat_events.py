@@ -1,4 +1,5 @@
-"""Presence and receipts as the legacy APIs show them: flat events carrying their room or user."""
+"""Events as the legacy (r0-era "v1") APIs show them: presence and receipts as flat events carrying their room
+or user, and room events with the old top-level fields."""
 
 from __future__ import annotations
 
@@ -31,3 +32,19 @@ def receipt_events(receipts: list[Receipt], viewer: str) -> list[dict[str, Any]]
         {"type": "m.receipt", "room_id": room, "content": content}
         for room, content in receipt_contents(receipts, viewer).items()
     ]
+
+
+_V1_UNSIGNED_KEYS = ("age", "redacted_because", "replaces_state", "prev_content", "invite_room_state")
+
+
+def v1_format(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Client events with what clients of the old APIs read: `user_id` (the sender) and the per-viewer
+    `unsigned` data repeated at the top level."""
+    for event in events:
+        if "sender" in event:
+            event["user_id"] = event["sender"]
+        unsigned = event.get("unsigned", {})
+        for key in _V1_UNSIGNED_KEYS:
+            if key in unsigned:
+                event[key] = unsigned[key]
+    return events

@@ -18,7 +18,7 @@ from ..accounts.requester import Requester
 from ..rooms.serialize import EventSerializer
 from ..rooms.visibility import VisibilityService
 from ..sync.request import make_token
-from .flat_events import presence_events, receipt_events
+from .flat_events import presence_events, receipt_events, v1_format
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
@@ -48,7 +48,7 @@ class InitialSyncService:
                 invite = await self.storage.events.get_event(event_id)
                 entry: dict[str, Any] = {"room_id": room_id, "membership": membership}
                 if invite is not None:
-                    entry["invite"] = (await self.serializer.serialize([invite], requester))[0]
+                    entry["invite"] = v1_format(await self.serializer.serialize([invite], requester))[0]
                 rooms.append(entry)
             elif membership in ("leave", "ban") and archived:
                 rooms.append(await self._snapshot(requester, room_id, membership, pos, pos, limit, room_data))
@@ -97,11 +97,11 @@ class InitialSyncService:
         result: dict[str, Any] = {
             "room_id": room_id,
             "messages": {
-                "chunk": await self.serializer.serialize(visible, requester),
+                "chunk": v1_format(await self.serializer.serialize(visible, requester)),
                 "start": make_token(newest[-1].pos - 1 if newest else upto),
                 "end": make_token(upto),
             },
-            "state": await self.serializer.serialize(state, requester),
+            "state": v1_format(await self.serializer.serialize(state, requester)),
             "visibility": "public" if room is not None and room.is_public else "private",
             "account_data": account_data,
         }
