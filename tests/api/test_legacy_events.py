@@ -198,11 +198,17 @@ async def test_global_initial_sync_lists_rooms_invites_and_archived_rooms(api: A
     await api.ok("POST", f"{C}/rooms/{q(left)}/leave", bob, json={})
     await api.ok("PUT", f"{C}/user/{q(bob.user_id)}/account_data/org.example.x", bob, json={"a": 1})
 
+    read = await api.send(bob, joined, "read this")
+    await api.ok("POST", f"{C}/rooms/{q(joined)}/receipt/m.read/{q(read)}", bob, json={})
     body = await api.ok("GET", C + "/initialSync", bob, params={"limit": "5"})
-    assert set(body) >= {"end", "rooms", "presence", "account_data"}
+    assert set(body) >= {"end", "rooms", "presence", "account_data", "receipts"}
+    receipt = next(r for r in body["receipts"] if r["room_id"] == joined)
+    assert receipt["type"] == "m.receipt" and bob.user_id in receipt["content"][read]["m.read"]
     rooms = {r["room_id"]: r for r in body["rooms"]}
     assert rooms[joined]["membership"] == "join"
     assert any(e["type"] == "m.room.name" for e in rooms[joined]["state"])
+    members = [e for e in rooms[joined]["state"] if e["type"] == "m.room.member"]
+    assert members[0]["user_id"] == bob.user_id, "events carry the legacy user_id"
     assert len(rooms[joined]["messages"]["chunk"]) <= 5
     assert rooms[invited]["membership"] == "invite"
     assert rooms[invited]["invite"]["state_key"] == bob.user_id

@@ -53,10 +53,13 @@ class InitialSyncService:
             elif membership in ("leave", "ban") and archived:
                 rooms.append(await self._snapshot(requester, room_id, membership, pos, pos, limit, room_data))
         users = sorted(await self.storage.rooms.users_sharing_rooms(user_id) | {user_id})
+        joined = [r for r, (membership, _, _) in memberships.items() if membership == "join"]
+        receipts = await self.storage.ephemeral.receipts_since(joined, 0, upto) if joined else []
         return {
             "end": make_token(upto),
             "rooms": rooms,
             "presence": await self._presence(users, upto),
+            "receipts": receipt_events(receipts, user_id),
             "account_data": [{"type": t, "content": c} for t, c in account_data.get(GLOBAL, {}).items()],
         }
 
