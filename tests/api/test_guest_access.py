@@ -3,7 +3,9 @@ token when the operator allows it ([access] guest_access, public_rooms_without_t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -164,3 +166,24 @@ async def test_a_guest_token_upgrades_only_its_own_account(guests: Api) -> None:
         reply = await guests.request("POST", C + "/register", json=body)
         assert (reply.status, reply.errcode) == (403, "M_FORBIDDEN"), reply
     assert (await guests.ok("GET", C + "/account/whoami", first))["is_guest"] is True
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_turning_guest_access_off_ends_guest_sessions(tmp_path: Path, engine: str) -> None:
+    # Server processes and databases are set up from a thread: their helpers run an event loop of their own.
+    first = await asyncio.to_thread(start_configured_server, tmp_path, engine, "[access]\nguest_access = true\n")
+    try:
+        api = Api(first.base_url)
+        guest = await register_guest(api)
+        await api.close()
+    finally:
+        first.stop()
+    (tmp_path / "data" / "chancery.toml").write_text("[access]\nguest_access = false\n", encoding="utf-8")
+    second = ServerProcess(first.data_dir, engine, ["--no-rate-limits"], database=first.database).start()
+    try:
+        api = Api(second.base_url)
+        reply = await api.request("GET", C + "/account/whoami", guest)
+        assert (reply.status, reply.errcode) == (403, "M_GUEST_ACCESS_FORBIDDEN")
+        await api.close()
+    finally:
+        await asyncio.to_thread(cleanup_server, second)

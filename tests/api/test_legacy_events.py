@@ -277,3 +277,17 @@ async def test_backwards_stream_of_a_peeked_room_shows_only_what_was_world_reada
     assert [e["type"] for e in chunk] == ["m.room.message", "m.room.history_visibility"]
     assert chunk[0]["event_id"] == public and chunk[0]["user_id"] == alice.user_id
     assert "private" not in [e["content"].get("body") for e in chunk]
+
+
+async def test_event_stream_reads_past_a_full_window_of_hidden_events(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    room = await api.create_room(alice)
+    await api.ok(
+        "PUT", f"{C}/rooms/{q(room)}/state/m.room.history_visibility/", alice, json={"history_visibility": "joined"}
+    )
+    start = (await _events(api, bob, timeout="0"))["end"]
+    for i in range(15):
+        await api.send(alice, room, f"before bob {i}")
+    await api.ok("POST", f"{C}/rooms/{q(room)}/invite", alice, json={"user_id": bob.user_id})
+    body = await _events(api, bob, timeout="3000", limit="5", **{"from": start})
+    assert [(e["type"], e["content"].get("membership")) for e in body["chunk"]] == [("m.room.member", "invite")]

@@ -70,7 +70,8 @@ def wrap(route: Route) -> Handler:
                 raise MatrixError(401, "M_UNKNOWN_TOKEN", "Unknown or revoked access token", soft_logout=False)
             if route.auth == "admin" and not requester.is_admin:
                 raise forbidden("You are not a server administrator")
-            if requester.is_guest and not route.guest:
+            if requester.is_guest and not (route.guest and services.config.access.guest_access):
+                # Turning guest access off ends existing guest sessions too.
                 raise MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest accounts may not use this endpoint")
             request[REQUESTER_KEY] = requester
             if route.bucket is not None:

@@ -83,8 +83,9 @@ class EventStreamService:
             remaining = deadline - time.monotonic()
             if chunk or remaining <= 0:
                 return {"start": start, "end": make_token(end), "chunk": chunk}
-            scopes = [room_scope(r) for r in rooms] + ([user_scope(user_id)] if room_id is None else [])
-            await self.notifier.wait(scopes, upto, remaining)
+            if end == upto:  # caught up: wait for something new (else read on past what was hidden)
+                scopes = [room_scope(r) for r in rooms] + ([user_scope(user_id)] if room_id is None else [])
+                await self.notifier.wait(scopes, upto, remaining)
             since = end
 
     async def _backwards(self, requester: Requester, room_id: str | None, upto: int, limit: int) -> dict[str, Any]:
