@@ -291,3 +291,11 @@ async def test_event_stream_reads_past_a_full_window_of_hidden_events(api: Api) 
     await api.ok("POST", f"{C}/rooms/{q(room)}/invite", alice, json={"user_id": bob.user_id})
     body = await _events(api, bob, timeout="3000", limit="5", **{"from": start})
     assert [(e["type"], e["content"].get("membership")) for e in body["chunk"]] == [("m.room.member", "invite")]
+
+
+async def test_event_stream_tokens_from_the_future_read_from_now(api: Api) -> None:
+    alice = await api.register()
+    await api.create_room(alice)
+    for direction in ("f", "b"):
+        body = await _events(api, alice, timeout="0", dir=direction, **{"from": "s9999999999999999999"})
+        assert body["start"] != "s9999999999999999999" and isinstance(body["chunk"], list)

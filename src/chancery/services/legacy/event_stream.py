@@ -70,7 +70,8 @@ class EventStreamService:
             await self._check_may_peek(user_id, room_id)
         limit = max(1, min(limit, MAX_LIMIT))
         parsed = parse_token(from_token)
-        since = parsed if parsed is not None else await current_position(self.storage.db)
+        now = await current_position(self.storage.db)
+        since = now if parsed is None else min(parsed, now)  # a token from the future reads from now
         start = make_token(since)
         if direction == "b":
             return await self._backwards(requester, room_id, since, limit)
