@@ -65,15 +65,15 @@ async def test_search_orders_by_rank_or_recency_and_pages(api: Api) -> None:
     assert [event_id for page in pages for event_id in page] == list(reversed(sent))
     assert [len(p) for p in pages] == [3, 3, 1]
     # A full last page still offers a next batch, which is then empty and offers none (as Synapse does).
-    pages = []
+    sizes: list[int] = []
     token = None
     for _ in range(4):
         page = await search(api, alice, {"search_term": key, "order_by": "recent", "filter": {"limit": 7}}, token)
-        pages.append(len(page["results"]))
+        sizes.append(len(page["results"]))
         token = page.get("next_batch")
         if token is None:
             break
-    assert pages == [7, 0]
+    assert sizes == [7, 0]
 
     ranked = await search(api, alice, {"search_term": key, "order_by": "rank", "filter": {"limit": 4}})
     ranks = [r["rank"] for r in ranked["results"]]
