@@ -224,6 +224,8 @@ GUEST_ROUTES = {
     ("PUT", R + "/state/{event_type}/"),
     ("PUT", R + "/state/{event_type}/{state_key}"),
     ("PUT", C + "/sendToDevice/{event_type}/{txn_id}"),
+    ("GET", C + "/profile/{user_id}"),
+    ("GET", C + "/profile/{user_id}/{field}"),
     ("PUT", C + "/profile/{user_id}/{field}"),  # the display name only (ProfileService refuses the rest)
     ("GET", C + "/devices"),
     ("GET", C + "/devices/{device_id}"),
