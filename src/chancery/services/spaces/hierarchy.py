@@ -22,6 +22,8 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 MAX_DEPTH = 50
 MAX_ORDER_LENGTH = 50
+# Rooms looked at per request, shown or not (past it the walk ends there): bounds the work of one request.
+MAX_WALKED = 2000
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class HierarchyService:
         seen: set[str] = set()
         shown = 0
         pending: list[tuple[str, int]] = [(query.room_id, 0)]
-        while pending and len(rooms) < limit:
+        while pending and len(rooms) < limit and len(seen) < MAX_WALKED:
             room_id, depth = pending.pop()
             if room_id in seen:
                 continue
@@ -69,7 +71,7 @@ class HierarchyService:
             if depth < max_depth:
                 pending += [(child.event["state_key"], depth + 1) for child in reversed(children)]
         result: dict[str, Any] = {"rooms": rooms}
-        if any(room_id not in seen for room_id, _ in pending):
+        if len(seen) < MAX_WALKED and any(room_id not in seen for room_id, _ in pending):
             result["next_batch"] = f"{shown}.{max_depth}.{int(query.suggested_only)}"
         return result
 
