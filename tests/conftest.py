@@ -25,6 +25,13 @@ def make_server(tmp: Path, engine: str, *extra: str) -> ServerProcess:
     return ServerProcess(data_dir, engine, list(extra), database=database)
 
 
+def start_configured_server(tmp: Path, engine: str, config_toml: str, *extra: str) -> ServerProcess:
+    """A dedicated server whose chancery.toml holds `config_toml` (open registration, no rate limits)."""
+    (tmp / "data").mkdir(parents=True, exist_ok=True)
+    (tmp / "data" / "chancery.toml").write_text(config_toml, encoding="utf-8")
+    return make_server(tmp, engine, "--open-registration", "--no-rate-limits", *extra).start()
+
+
 def cleanup_server(server: ServerProcess) -> None:
     server.stop()
     if server.engine == "postgres":

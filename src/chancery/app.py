@@ -24,6 +24,7 @@ from .services.accounts.uia import UiaService
 from .services.container import Services
 from .services.e2e.install import install_e2e
 from .services.ephemeral import EphemeralService
+from .services.install_conformance import install_conformance
 from .services.media import install_media
 from .services.notifier import Notifier
 from .services.push.rules import PushRuleService
@@ -127,6 +128,7 @@ def build_services(
     install_media(services)
     install_e2e(services)
     services.room_events.event_checks.append(check_aliases_sender_joined)
+    install_conformance(services)
     return services
 
 

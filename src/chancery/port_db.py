@@ -23,10 +23,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .storage.database import PostgresDatabase, SqliteDatabase
 from .storage.migrations import apply_migrations
+from .storage.search import SearchStore
 
 DEFAULT_BATCH_ROWS = 1000
 # Our own bookkeeping: the target's migrations write it; versions are compared instead of copied.
 _NOT_COPIED = {"schema_version"}
+# The full-text search index is engine-specific (SQLite FTS5 and its shadow tables): rebuilt on the target.
+_SEARCH_INDEX = "event_search"
 
 
 class PortError(Exception):
@@ -114,7 +117,7 @@ async def _copy_all(reader: sqlite3.Connection, target: PostgresDatabase, batch_
         for r in reader.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
-        if str(r[0]) not in _NOT_COPIED
+        if str(r[0]) not in _NOT_COPIED and not str(r[0]).startswith(_SEARCH_INDEX)
     ]
     target_columns = await _target_columns(target)
     seeded = _tables_seeded_by_migrations()
@@ -141,6 +144,7 @@ async def _copy_all(reader: sqlite3.Connection, target: PostgresDatabase, batch_
             if copied != expected:
                 raise PortError(f"table {table}: {copied} rows on the target, {expected} in SQLite; nothing was moved")
             reports.append(TableReport(table, copied))
+    reports.append(TableReport(f"{_SEARCH_INDEX} (rebuilt)", await SearchStore(target).rebuild()))
     await target.execute("ANALYZE")
     return reports
 

@@ -6,58 +6,7 @@
 // backup that her client fills, and a new device of hers restores an old message's key from that backup.
 // Prints "OK" and exits 0 when everything held; any failure exits non-zero with the reason.
 
-// matrix-js-sdk uses Promise.withResolvers (Node >= 22); Node 20 needs it provided before the SDK loads.
-if (typeof Promise.withResolvers !== "function") {
-    Promise.withResolvers = function withResolvers() {
-        let resolve;
-        let reject;
-        const promise = new Promise((res, rej) => {
-            resolve = res;
-            reject = rej;
-        });
-        return { promise, resolve, reject };
-    };
-}
-await import("fake-indexeddb/auto");
-const sdk = await import("matrix-js-sdk");
-// The SDK logs every request at debug level; keep the output to our steps unless JS_SDK_DEBUG is set.
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild: () => quiet };
-const clientLogger = process.env.JS_SDK_DEBUG ? undefined : quiet;
-
-const base = process.argv[2];
-if (!base) throw new Error("usage: node e2ee.mjs <server base URL>");
-const PASSWORD = "correct horse battery";
-const C = `${base}/_matrix/client/v3`;
-const started = Date.now();
-
-function step(text) {
-    console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${text}`);
-}
-
-function check(condition, message) {
-    if (!condition) throw new Error(`check failed: ${message}`);
-}
-
-async function http(method, path, token, body) {
-    const response = await fetch(`${C}${path}`, {
-        method,
-        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await response.json();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-    return json;
-}
-
-async function waitFor(what, condition, timeoutMs = 30000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await condition();
-        if (value) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-}
+import { PASSWORD, base, check, clientLogger, http, sdk, step, waitFor } from "./harness.mjs";
 
 async function startClient(session, name) {
     const client = sdk.createClient({

@@ -96,6 +96,10 @@ async def test_a_sqlite_pilot_moves_to_postgresql_and_serves_the_same_data(tmp_p
         assert name == {"name": "Budget 2027"}
         settings = await api.ok("GET", f"{C}/user/{q(alice.user_id)}/account_data/org.example.settings", alice)
         assert settings == {"a": 1}
+        # The search index is each engine's own: rebuilt on PostgreSQL from the moved events.
+        criteria = {"search_term": "line", "keys": ["content.body"]}
+        found = await api.ok("POST", C + "/search", alice, json={"search_categories": {"room_events": criteria}})
+        assert found["search_categories"]["room_events"]["count"] == 30
         # The stream counter moved too: a sync token from the pilot sees exactly what came after it.
         new_event = await api.send(bob, room, "first message on PostgreSQL")
         body = await api.sync(alice, alice_since)

@@ -68,5 +68,11 @@ async def _every_kind_of_write(api: Api) -> None:
     session = await uia_session(api, "POST", C + "/delete_devices", bob, body)
     await api.ok("POST", C + "/delete_devices", bob, json={**body, "auth": password_auth(bob, session=session)})
     await api.ok("POST", f"{C}/rooms/{q(room)}/leave", bob, json={})
+    # Knocks, and an upgrade: two rooms written in one transaction, and alice's tags, m.direct and push
+    # rules carried over to the new room.
+    await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.join_rules", alice, json={"join_rule": "knock"})
+    await api.ok("POST", f"{C}/knock/{q(room)}", bob, json={})
+    await api.ok("PUT", f"{C}/pushrules/global/room/{q(room)}", alice, json={"actions": ["notify"]})
+    await api.ok("POST", f"{C}/rooms/{q(room)}/upgrade", alice, json={"new_version": "10"})
     await api.sync(alice)
     await api.ok("POST", C + "/logout", alice, json={})

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..http.routing import Route
 from .admin import media as admin_media
-from .client import account, discovery, key_backup, keys, media, room_events, rooms, sync, to_device, user_data
+from .client import (
+    account,
+    discovery,
+    key_backup,
+    keys,
+    legacy,
+    media,
+    room_events,
+    room_upgrades,
+    rooms,
+    search,
+    spaces,
+    sync,
+    to_device,
+    user_data,
+)
 
 C = "/_matrix/client/v3"
 V1 = "/_matrix/client/v1"
@@ -82,8 +99,8 @@ def client_routes() -> list[Route]:
         Route("GET", R + "/aliases", rooms.get_room_aliases),
         Route("GET", C + "/directory/list/room/{room_id}", rooms.get_directory_visibility),
         Route("PUT", C + "/directory/list/room/{room_id}", rooms.put_directory_visibility),
-        Route("GET", C + "/publicRooms", rooms.get_public_rooms),
-        Route("POST", C + "/publicRooms", rooms.post_public_rooms),
+        Route("GET", C + "/publicRooms", rooms.get_public_rooms, auth="optional", bucket="default"),
+        Route("POST", C + "/publicRooms", rooms.post_public_rooms, auth="optional", bucket="default"),
         # room events
         Route("PUT", R + "/send/{event_type}/{txn_id}", room_events.put_send, bucket="message"),
         Route("PUT", R + "/redact/{event_id}/{txn_id}", room_events.put_redact, bucket="message"),
@@ -152,6 +169,26 @@ def client_routes() -> list[Route]:
             auth="none",
         ),
         Route("GET", "/_matrix/media/v3/thumbnail/{server_name}/{media_id}", media.get_legacy_thumbnail, auth="none"),
+        # legacy endpoints, room previews, guests (issue 16 conformance, part A)
+        Route("GET", C + "/events", legacy.get_events),
+        Route("GET", C + "/events/{event_id}", legacy.get_event),
+        Route("GET", C + "/initialSync", legacy.get_initial_sync),
+        Route("GET", R + "/initialSync", legacy.get_room_initial_sync),
+        Route("POST", C + "/knock/{room_id_or_alias}", rooms.post_knock),
+        Route("POST", R + "/upgrade", room_upgrades.post_upgrade, bucket="message"),
+        Route("POST", C + "/search", search.post_search, bucket="default"),
+        Route("GET", V1 + "/rooms/{room_id}/hierarchy", spaces.get_hierarchy),
+        Route("GET", V1 + "/rooms/{room_id}/timestamp_to_event", spaces.get_timestamp_to_event),
+        Route(
+            "GET", V1 + "/room_summary/{room_id_or_alias}", spaces.get_room_summary, auth="optional", bucket="default"
+        ),
+        Route(
+            "GET",
+            "/_matrix/client/unstable/im.nheko.summary/summary/{room_id_or_alias}",
+            spaces.get_room_summary,
+            auth="optional",
+            bucket="default",
+        ),
         # administration
         Route(
             "POST",
@@ -162,4 +199,56 @@ def client_routes() -> list[Route]:
     ]
 
 
-ALL_ROUTES = client_routes
+# What guest accounts may call (client-server API: guest access), plus what a client needs to start a
+# session at all (capabilities, push rules, filters) and receipts, read markers and typing in joined rooms.
+GUEST_ROUTES = {
+    ("GET", R + "/state"),
+    ("GET", R + "/state/{event_type}"),
+    ("GET", R + "/state/{event_type}/"),
+    ("GET", R + "/state/{event_type}/{state_key}"),
+    ("GET", R + "/context/{event_id}"),
+    ("GET", R + "/event/{event_id}"),
+    ("GET", R + "/messages"),
+    ("GET", R + "/members"),
+    ("GET", R + "/initialSync"),
+    ("GET", C + "/sync"),
+    ("GET", C + "/events"),
+    ("GET", V1 + "/media/download/{server_name}/{media_id}"),
+    ("GET", V1 + "/media/download/{server_name}/{media_id}/{file_name:[^/]*}"),
+    ("GET", V1 + "/media/thumbnail/{server_name}/{media_id}"),
+    ("POST", R + "/join"),
+    ("POST", C + "/join/{room_id_or_alias}"),
+    ("POST", R + "/leave"),
+    ("PUT", R + "/send/{event_type}/{txn_id}"),
+    ("PUT", R + "/state/{event_type}"),
+    ("PUT", R + "/state/{event_type}/"),
+    ("PUT", R + "/state/{event_type}/{state_key}"),
+    ("PUT", C + "/sendToDevice/{event_type}/{txn_id}"),
+    ("GET", C + "/profile/{user_id}"),
+    ("GET", C + "/profile/{user_id}/{field}"),
+    ("PUT", C + "/profile/{user_id}/{field}"),  # the display name only (ProfileService refuses the rest)
+    ("GET", C + "/devices"),
+    ("GET", C + "/devices/{device_id}"),
+    ("PUT", C + "/devices/{device_id}"),
+    ("GET", C + "/account/whoami"),
+    ("POST", C + "/keys/upload"),
+    ("POST", C + "/keys/query"),
+    ("POST", C + "/keys/claim"),
+    ("GET", C + "/capabilities"),
+    ("GET", C + "/pushrules/"),
+    ("POST", U + "/filter"),
+    ("GET", U + "/filter/{filter_id}"),
+    ("PUT", R + "/typing/{user_id}"),
+    ("POST", R + "/receipt/{receipt_type}/{event_id}"),
+    ("POST", R + "/read_markers"),
+    ("GET", C + "/publicRooms"),
+    ("POST", C + "/publicRooms"),
+}
+
+
+def all_routes() -> list[Route]:
+    """Every route, those in GUEST_ROUTES open to guest accounts."""
+    return [replace(r, guest=True) if (r.method, r.path) in GUEST_ROUTES else r for r in client_routes()]
+
+
+ALL_ROUTES = all_routes

@@ -21,3 +21,9 @@ def services_of(request: web.Request) -> Services:
 def requester_of(request: web.Request) -> Requester:
     requester: Requester = request[REQUESTER_KEY]
     return requester
+
+
+def optional_requester_of(request: web.Request) -> Requester | None:
+    """The caller of an endpoint with optional authentication, None when no token was sent."""
+    requester: Requester | None = request.get(REQUESTER_KEY)
+    return requester

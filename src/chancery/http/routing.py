@@ -14,7 +14,8 @@ from ..policy.roles import SECURITY_OFFICER
 from .context import REQUESTER_KEY, services_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-AuthKind = Literal["none", "user", "admin", "security_officer"]
+# "optional": a token is checked when one is sent; the handler decides what an anonymous caller may do.
+AuthKind = Literal["none", "optional", "user", "admin", "security_officer"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class Route:
     handler: Handler
     auth: AuthKind = "user"
     bucket: str | None = None
+    # Whether guest accounts may call it (client-server API: guest access lists what they may).
+    guest: bool = False
 
 
 def _access_token(request: web.Request) -> str | None:
@@ -51,8 +54,12 @@ def wrap(route: Route) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         services = services_of(request)
         _reject_nul(request)
+        token = _access_token(request) if route.auth != "none" else None
+        if route.auth == "optional" and token is None and "access_token" not in request.query:
+            if route.bucket is not None:
+                services.rate_limiter.check(route.bucket, client_address(request))
+            return await route.handler(request)
         if route.auth != "none":
-            token = _access_token(request)
             if token is None:
                 if "access_token" in request.query:
                     raise MatrixError(
@@ -68,6 +75,9 @@ def wrap(route: Route) -> Handler:
                 requester.user_id
             ):
                 raise forbidden("You are not a security officer")
+            if requester.is_guest and not (route.guest and services.config.access.guest_access):
+                # Turning guest access off ends existing guest sessions too.
+                raise MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest accounts may not use this endpoint")
             request[REQUESTER_KEY] = requester
             if route.bucket is not None:
                 services.rate_limiter.check(route.bucket, requester.user_id)

@@ -12,12 +12,15 @@ from ..config import Config
 from ..http.ratelimit import RateLimiter
 from ..storage import Storage
 from .accounts.auth import AuthService
+from .accounts.guests import GuestService
 from .accounts.profile import ProfileService
 from .accounts.roles import RoleService
 from .accounts.service import AccountService
 from .accounts.uia import UiaService
 from .e2e.install import E2eServices
 from .ephemeral import EphemeralService
+from .legacy.event_stream import EventStreamService
+from .legacy.initial_sync import InitialSyncService
 from .media import MediaService
 from .notifier import Notifier
 from .push.rules import PushRuleService
@@ -26,7 +29,12 @@ from .rooms.reads import RoomReadService
 from .rooms.room_directory import DirectoryService
 from .rooms.serialize import EventSerializer
 from .rooms.service import RoomService
+from .rooms.timestamps import TimestampService
+from .rooms.upgrade import RoomUpgradeService
 from .rooms.visibility import VisibilityService
+from .search import SearchService
+from .spaces.hierarchy import HierarchyService
+from .spaces.summary import RoomSummaryService
 from .sync.service import SyncService
 
 
@@ -59,3 +67,12 @@ class Services:
     media: MediaService = field(init=False)
     # End-to-end encryption (issue 3), set by e2e.install_e2e.
     e2e: E2eServices = field(init=False)
+    # Issue 16 conformance (guests, legacy endpoints, previews ...), set by install_conformance.
+    guests: GuestService = field(init=False)
+    event_stream: EventStreamService = field(init=False)
+    initial_sync: InitialSyncService = field(init=False)
+    upgrades: RoomUpgradeService = field(init=False)
+    search: SearchService = field(init=False)
+    hierarchy: HierarchyService = field(init=False)
+    summaries: RoomSummaryService = field(init=False)
+    timestamps: TimestampService = field(init=False)

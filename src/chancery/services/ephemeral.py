@@ -185,3 +185,18 @@ def presence_content(state: str, status_msg: str | None, last_active_ts: int, no
     if status_msg is not None:
         content["status_msg"] = status_msg
     return content
+
+
+def receipt_contents(receipts: list[Receipt], viewer: str) -> dict[str, dict[str, Any]]:
+    """room -> `m.receipt` content ({event_id: {type: {user: {ts[, thread_id]}}}}); private receipts only the
+    viewer's own."""
+    found: dict[str, dict[str, Any]] = {}
+    for receipt in receipts:
+        if receipt.receipt_type == "m.read.private" and receipt.user_id != viewer:
+            continue
+        data: dict[str, Any] = {"ts": receipt.ts}
+        if receipt.thread_id:
+            data["thread_id"] = receipt.thread_id
+        content = found.setdefault(receipt.room_id, {})
+        content.setdefault(receipt.event_id, {}).setdefault(receipt.receipt_type, {})[receipt.user_id] = data
+    return found

@@ -10,6 +10,7 @@ import orjson
 
 from ..events.notifications import Notification
 from .database import IN_LIST_CHUNK, Connection, Database, fetch_in, is_unique_violation
+from .search_index import PG_INDEX_STEP, index_event, pg_index_args, unindex_event
 from .stream import next_position
 
 StateKey = tuple[str, str]
@@ -31,6 +32,9 @@ _COLUMNS = "stream_pos, json, redacted"
 
 def _row_to_event(row: Any) -> StoredEvent:
     return StoredEvent(int(row[0]), orjson.loads(row[1]), bool(row[2]))
+
+
+row_to_event = _row_to_event  # for the other stores that read `stream_pos, json, redacted` rows
 
 
 def _relation(event: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -91,6 +95,7 @@ class EventStore:
                 "INSERT INTO event_mentions (room_id, user_id, stream_pos) VALUES (?, ?, ?)",
                 [(event["room_id"], user_id, pos) for user_id in sorted(notification.mentions)],
             )
+        await index_event(txn, pos, event)
         if "state_key" in event:
             membership = event["content"].get("membership") if event["type"] == "m.room.member" else None
             await txn.execute(
@@ -147,7 +152,8 @@ class EventStore:
             " txn AS (INSERT INTO event_txns (user_id, device_id, txn_id, event_id, created_ts)"
             " SELECT ?, ?, ?, ?, ? FROM event WHERE CAST(? AS TEXT) IS NOT NULL),"
             " mentions AS (INSERT INTO event_mentions (room_id, user_id, stream_pos)"
-            " SELECT ?, mentioned, event.stream_pos FROM event, unnest(CAST(? AS TEXT[])) AS mentioned)"
+            " SELECT ?, mentioned, event.stream_pos FROM event, unnest(CAST(? AS TEXT[])) AS mentioned),"
+            f"{PG_INDEX_STEP}"
             " SELECT stream_pos FROM event"
         )
         args = (
@@ -156,6 +162,7 @@ class EventStore:
             *(relates_to, rel_type, orjson.dumps(event).decode(), int(notification.notifies)),
             *(user_id, device_id, txn_id, event["event_id"], now, user_id),
             *(event["room_id"], sorted(notification.mentions)),
+            *pg_index_args(event),
         )
         try:
             pos = await self.db.fetchval(sql, *args)
@@ -180,6 +187,7 @@ class EventStore:
     async def replace_with_redacted(
         self, txn: Connection, event_id: str, pruned: dict[str, Any], redaction_id: str
     ) -> None:
+        await unindex_event(txn, event_id)
         await txn.execute(
             "UPDATE events SET json = ?, redacted = 1 WHERE event_id = ?",
             orjson.dumps(pruned).decode(),

@@ -10,13 +10,27 @@ from .database import Database
 log = logging.getLogger(__name__)
 
 
-def _migration_files() -> list[tuple[int, str, str]]:
+_DIALECT_SUFFIXES = {"sqlite": ".sqlite.sql", "postgres": ".postgres.sql"}
+
+
+def _migration_files(dialect: str) -> list[tuple[int, str, str]]:
+    """Every migration for this engine: `NNN_name.sql` runs on both, `NNN_name.<dialect>.sql` on one engine
+    only (where the engines' facilities differ, e.g. full-text search). Same-numbered files run together."""
     schema_dir = resources.files("chancery.storage") / "schema"
-    found = []
+    scripts: dict[int, list[tuple[str, str]]] = {}
     for entry in schema_dir.iterdir():
-        if entry.name.endswith(".sql"):
-            number = int(entry.name.split("_", 1)[0])
-            found.append((number, entry.name, entry.read_text(encoding="utf-8")))
+        name = entry.name
+        if not name.endswith(".sql"):
+            continue
+        other_dialects = [s for d, s in _DIALECT_SUFFIXES.items() if d != dialect]
+        if any(name.endswith(suffix) for suffix in other_dialects):
+            continue
+        number = int(name.split("_", 1)[0])
+        scripts.setdefault(number, []).append((name, entry.read_text(encoding="utf-8")))
+    found = []
+    for number, parts in scripts.items():
+        parts.sort(key=lambda part: (part[0].endswith(_DIALECT_SUFFIXES[dialect]), part[0]))
+        found.append((number, parts[0][0], "\n".join(text for _, text in parts)))
     return sorted(found)
 
 
@@ -34,7 +48,7 @@ async def apply_migrations(db: Database) -> int:
             await txn.execute("SELECT pg_advisory_xact_lock(7205761193)")
         await txn.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, name TEXT NOT NULL)")
     current = await db.fetchval("SELECT MAX(version) FROM schema_version") or 0
-    for number, name, script in _migration_files():
+    for number, name, script in _migration_files(db.dialect):
         if number <= current:
             continue
         async with db.transaction() as txn:

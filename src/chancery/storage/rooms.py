@@ -189,3 +189,10 @@ class RoomStore:
     async def aliases_of(self, room_id: str) -> list[str]:
         rows = await self.db.fetchall("SELECT alias FROM room_aliases WHERE room_id = ? ORDER BY alias", room_id)
         return [str(r[0]) for r in rows]
+
+    async def move_aliases(self, txn: Connection, old_room_id: str, new_room_id: str) -> list[str]:
+        """Point every local alias of a room at its replacement (room upgrades); return them."""
+        rows = await txn.fetchall(
+            "UPDATE room_aliases SET room_id = ? WHERE room_id = ? RETURNING alias", new_room_id, old_room_id
+        )
+        return sorted(str(r[0]) for r in rows)

@@ -33,16 +33,47 @@ class UserStore:
         self.db = db
 
     async def create_user(
-        self, txn: Connection, user_id: str, password_hash: str | None, is_admin: bool, now: int
+        self,
+        txn: Connection,
+        user_id: str,
+        password_hash: str | None,
+        is_admin: bool,
+        now: int,
+        *,
+        is_guest: bool = False,
     ) -> None:
         await txn.execute(
-            "INSERT INTO users (user_id, password_hash, is_admin, created_ts, displayname) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO users (user_id, password_hash, is_admin, created_ts, displayname, is_guest)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             user_id,
             password_hash,
             int(is_admin),
             now,
-            user_id[1:].split(":", 1)[0],
+            None if is_guest else user_id[1:].split(":", 1)[0],  # guests choose a name, if ever
+            int(is_guest),
         )
+
+    async def is_guest(self, user_id: str, conn: Connection | None = None) -> bool:
+        return bool(await (conn or self.db).fetchval("SELECT is_guest FROM users WHERE user_id = ?", user_id))
+
+    async def guests_in_room(self, room_id: str) -> list[str]:
+        """The guest accounts joined to a room."""
+        rows = await self.db.fetchall(
+            "SELECT c.state_key FROM current_state c JOIN users u ON u.user_id = c.state_key WHERE c.room_id = ?"
+            " AND c.type = 'm.room.member' AND c.membership = 'join' AND u.is_guest = 1",
+            room_id,
+        )
+        return [str(r[0]) for r in rows]
+
+    async def upgrade_guest(self, txn: Connection, user_id: str, password_hash: str | None) -> bool:
+        """Make a guest account a full one; False when it is not (or no longer) a guest."""
+        upgraded = await txn.fetchval(
+            "UPDATE users SET is_guest = 0, password_hash = ? WHERE user_id = ? AND is_guest = 1 AND deactivated = 0"
+            " RETURNING user_id",
+            password_hash,
+            user_id,
+        )
+        return upgraded is not None
 
     async def get_user(self, user_id: str) -> UserRow | None:
         row = await self.db.fetchone(
@@ -110,14 +141,14 @@ class UserStore:
             now,
         )
 
-    async def lookup_token(self, token_hash: str) -> tuple[str, str, bool] | None:
-        """(user_id, device_id, is_admin) for a live token of an active account."""
+    async def lookup_token(self, token_hash: str) -> tuple[str, str, bool, bool] | None:
+        """(user_id, device_id, is_admin, is_guest) for a live token of an active account."""
         row = await self.db.fetchone(
-            "SELECT t.user_id, t.device_id, u.is_admin FROM access_tokens t JOIN users u ON u.user_id = t.user_id"
-            " WHERE t.token_hash = ? AND u.deactivated = 0",
+            "SELECT t.user_id, t.device_id, u.is_admin, u.is_guest FROM access_tokens t"
+            " JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = ? AND u.deactivated = 0",
             token_hash,
         )
-        return None if row is None else (str(row[0]), str(row[1]), bool(row[2]))
+        return None if row is None else (str(row[0]), str(row[1]), bool(row[2]), bool(row[3]))
 
     async def delete_token(self, txn: Connection, token_hash: str) -> None:
         await txn.execute("DELETE FROM access_tokens WHERE token_hash = ?", token_hash)

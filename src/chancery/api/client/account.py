@@ -21,23 +21,35 @@ def _registration_flows(open_registration: bool) -> list[list[str]]:
 async def post_register(request: web.Request) -> web.Response:
     """POST /_matrix/client/v3/register (client-server API: account registration)."""
     services = services_of(request)
-    if request.query.get("kind", "user") != "user":
-        raise MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest access is disabled")
-    body = await read_json(request)
+    kind = request.query.get("kind", "user")
+    if kind not in ("user", "guest"):
+        raise invalid_param("kind must be 'user' or 'guest'")
+    body = await read_json(request, allow_empty=kind == "guest")
     username = get_str(body, "username", max_length=255)
     password = get_str(body, "password", max_length=512)
     device_id = get_str(body, "device_id", max_length=255)
     display_name = get_str(body, "initial_device_display_name", max_length=512)
     inhibit_login = get_bool(body, "inhibit_login", False)
-    if username is not None:
+    if kind == "guest":
+        user_id, token, device_id = await services.guests.register_guest(device_id, display_name)
+        return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
+    guest_token = get_str(body, "guest_access_token", max_length=1024)
+    # Upgrading a guest (client-server API: guest access): the same flows, under the guest's own user ID.
+    guest_id = await services.guests.guest_to_upgrade(guest_token, username) if guest_token is not None else None
+    if username is not None and guest_id is None:
         await services.accounts.check_username_available(username)
     result = await services.uia.authenticate(
         body, _registration_flows(services.config.open_registration), "register", None
     )
-    if username is None:
-        username = services.randomness.letters(12).lower()
-    user_id = await services.accounts.check_username_available(username)
-    await services.accounts.create_account(user_id, password, registration_token=result.registration_token)
+    if guest_id is not None:
+        user_id = guest_id
+    else:
+        if username is None:
+            username = services.randomness.letters(12).lower()
+        user_id = await services.accounts.check_username_available(username)
+    await services.accounts.create_account(
+        user_id, password, registration_token=result.registration_token, upgrading_guest=guest_id is not None
+    )
     if inhibit_login:
         return json_response({"user_id": user_id})
     token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name)
@@ -123,7 +135,9 @@ async def post_logout_all(request: web.Request) -> web.Response:
 async def get_whoami(request: web.Request) -> web.Response:
     """GET /_matrix/client/v3/account/whoami."""
     requester = requester_of(request)
-    return json_response({"user_id": requester.user_id, "device_id": requester.device_id, "is_guest": False})
+    return json_response(
+        {"user_id": requester.user_id, "device_id": requester.device_id, "is_guest": requester.is_guest}
+    )
 
 
 async def post_password(request: web.Request) -> web.Response:

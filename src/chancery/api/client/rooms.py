@@ -7,9 +7,9 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from ...errors import bad_json, invalid_param
+from ...errors import MatrixError, bad_json, invalid_param
 from ...events.identifiers import is_valid_user_id
-from ...http.context import requester_of, services_of
+from ...http.context import optional_requester_of, requester_of, services_of
 from ...http.json_body import get_str, json_response, query_int, read_json
 
 
@@ -33,6 +33,15 @@ async def post_join(request: web.Request) -> web.Response:
     body = await read_json(request, allow_empty=True)
     reason = get_str(body, "reason", max_length=2048)
     room_id = await services_of(request).rooms.join(requester_of(request), target, reason)
+    return json_response({"room_id": room_id})
+
+
+async def post_knock(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/knock/{roomIdOrAlias} (client-server API: knocking on rooms)."""
+    target = unquote(request.match_info["room_id_or_alias"])
+    body = await read_json(request, allow_empty=True)
+    reason = get_str(body, "reason", max_length=2048)
+    room_id = await services_of(request).rooms.knock(requester_of(request), target, reason)
     return json_response({"room_id": room_id})
 
 
@@ -143,8 +152,15 @@ async def put_directory_visibility(request: web.Request) -> web.Response:
     return json_response({})
 
 
+def _check_public_rooms_access(request: web.Request) -> None:
+    """Without a token only when the operator allows it (`[access] public_rooms_without_token`)."""
+    if optional_requester_of(request) is None and not services_of(request).config.access.public_rooms_without_token:
+        raise MatrixError(401, "M_MISSING_TOKEN", "Missing access token")
+
+
 async def get_public_rooms(request: web.Request) -> web.Response:
     """GET /_matrix/client/v3/publicRooms (client-server API: listing rooms)."""
+    _check_public_rooms_access(request)
     limit = query_int(request, "limit", 0, maximum=1000) or None
     server = request.query.get("server")
     if server is not None and server != services_of(request).config.server_name:
@@ -154,6 +170,7 @@ async def get_public_rooms(request: web.Request) -> web.Response:
 
 async def post_public_rooms(request: web.Request) -> web.Response:
     """POST /_matrix/client/v3/publicRooms."""
+    _check_public_rooms_access(request)
     body = await read_json(request, allow_empty=True)
     limit = body.get("limit")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):

@@ -92,8 +92,8 @@ class AuthService:
         found = await self.storage.users.lookup_token(token_hash)
         if found is None:
             return None
-        user_id, device_id, is_admin = found
-        requester = Requester(user_id, device_id, is_admin, token_hash)
+        user_id, device_id, is_admin, is_guest = found
+        requester = Requester(user_id, device_id, is_admin, token_hash, is_guest)
         if notifier.tracking:
             self._tokens.put(token_hash, (requester, as_of))
         return requester

@@ -50,6 +50,8 @@ class ProfileService:
     async def set_field(self, requester: Requester, user_id: str, field: str, value: Any) -> None:
         if user_id != requester.user_id and not requester.is_admin:
             raise forbidden("You may only change your own profile")
+        if requester.is_guest and field != "displayname":
+            raise MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guests may only change their display name")
         if field not in PROFILE_FIELDS:
             raise MatrixError(400, "M_UNRECOGNIZED", "Unknown profile field")
         if value is not None and (not isinstance(value, str) or len(value) > MAX_PROFILE_VALUE):

@@ -11,3 +11,4 @@ class Requester:
     device_id: str
     is_admin: bool
     token_hash: str
+    is_guest: bool = False

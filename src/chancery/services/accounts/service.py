@@ -71,10 +71,19 @@ class AccountService:
         *,
         is_admin: bool = False,
         registration_token: str | None = None,
+        upgrading_guest: bool = False,
     ) -> None:
+        """Create the account, or with `upgrading_guest` make the existing guest account `user_id` a full one
+        (client-server API: guest access; its rooms, devices and tokens stay)."""
         password_hash = await hash_password(password) if password is not None else None
+        revoked: int | None = None
         async with self.storage.db.transaction() as txn:
-            if await self.storage.users.user_exists(user_id, txn):
+            if upgrading_guest:
+                if not await self.storage.users.upgrade_guest(txn, user_id, password_hash):
+                    raise forbidden("This account is not a guest account")
+                # Its tokens are cached as a guest's: have every process look them up again.
+                revoked = await self.auth.revoke_in(txn)
+            elif await self.storage.users.user_exists(user_id, txn):
                 raise MatrixError(400, "M_USER_IN_USE", "User ID already taken")
             if registration_token is not None:
                 found = await self.storage.users.registration_token(txn, registration_token)
@@ -84,8 +93,11 @@ class AccountService:
                 if uses_allowed is not None and pending + completed >= uses_allowed:
                     raise forbidden("Registration token has been used up")
                 await self.storage.users.count_registration_token_use(txn, registration_token)
-            await self.storage.users.create_user(txn, user_id, password_hash, is_admin, self.clock.now_ms())
-        log.info("account created", extra={"user_id": user_id, "admin": is_admin})
+            if not upgrading_guest:
+                await self.storage.users.create_user(txn, user_id, password_hash, is_admin, self.clock.now_ms())
+        if revoked is not None:
+            await self.auth.announce_revoked(revoked, user_id)
+        log.info("account created", extra={"user_id": user_id, "admin": is_admin, "from_guest": upgrading_guest})
 
     # -- passwords and deactivation -------------------------------------------------------------
 

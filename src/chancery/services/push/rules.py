@@ -157,3 +157,39 @@ class PushRuleService:
             raise not_found("Push rule not found")
         edits["defaults"].setdefault(f"{kind}/{rule_id}", {})[attr] = value
         await self._save(user_id, edits)
+
+    async def copy_room_rules(self, user_id: str, old_room_id: str, new_room_id: str) -> None:
+        """A room was upgraded: the user's rules for the old room apply to its replacement too (client-server
+        API: room upgrades). Room rules and rules conditioned on the room's ID are copied."""
+        edits = await self._edits(user_id)
+        changed = False
+        for kind, rules in edits["custom"].items():
+            copies = [
+                _rule_for_room(rule, old_room_id, new_room_id) for rule in rules if _names_room(rule, old_room_id)
+            ]
+            known = {r["rule_id"] for r in rules}
+            copies = [c for c in copies if c["rule_id"] not in known]
+            if copies:
+                edits["custom"][kind] = [*copies, *rules]
+                changed = True
+        if changed:
+            await self._save(user_id, edits)
+
+
+def _names_room(rule: dict[str, Any], room_id: str) -> bool:
+    return rule.get("rule_id") == room_id or any(
+        isinstance(c, dict) and c.get("key") == "room_id" and c.get("pattern") == room_id
+        for c in rule.get("conditions", [])
+    )
+
+
+def _rule_for_room(rule: dict[str, Any], old_room_id: str, new_room_id: str) -> dict[str, Any]:
+    copy = {**rule, "rule_id": str(rule["rule_id"]).replace(old_room_id, new_room_id)}
+    if "conditions" in rule:
+        copy["conditions"] = [
+            {**c, "pattern": new_room_id}
+            if isinstance(c, dict) and c.get("key") == "room_id" and c.get("pattern") == old_room_id
+            else c
+            for c in rule["conditions"]
+        ]
+    return copy

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -37,6 +37,7 @@ from .state_cache import StateCache, StateMap
 log = logging.getLogger(__name__)
 
 EventCheck = Callable[[dict[str, Any], StateMap, RoomVersion], None]
+CommittedListener = Callable[[list[StoredEvent]], Awaitable[None]]
 REDACTION = "m.room.redaction"
 _MAX_ROOM_ROWS_REMEMBERED = 10_000
 _OPAQUE_EVENT_ID_LETTERS = 24  # room versions 1 and 2: `$<random>:<server>`, 137 random bits
@@ -69,8 +70,11 @@ class RoomWriter:
 
     async def append(self, draft: EventDraft, txn_key: TxnKey | None = None) -> StoredEvent:
         """Build, authorise and persist one event; `txn_key` records the client's transaction ID with it."""
+        return await self.store(await self.prepare(draft), txn_key)
+
+    async def store(self, event: dict[str, Any], txn_key: TxnKey | None = None) -> StoredEvent:
+        """Persist an event `prepare` built for this writer, with nothing appended to the room in between."""
         svc = self.service
-        event = await self.prepare(draft)
         if event["type"] == "m.room.redaction":
             await self._apply_redaction(event)
         await svc.storage.rooms.set_last_event(self.txn, event["room_id"], event["event_id"], event["depth"])
@@ -175,9 +179,10 @@ class RoomWriter:
         """A create event whose room ID is new on this server; the room row is claimed here."""
         svc = self.service
         now = svc.clock.now_ms()
+        reserved = self.room_id  # chosen by the caller (a room upgrade names the new room before creating it)
         for offset in range(1000):
             if not self.version.create_event_defines_room_id:
-                self.room_id = f"!{svc.randomness.letters(18)}:{svc.server_name}"
+                self.room_id = reserved or f"!{svc.randomness.letters(18)}:{svc.server_name}"
             # v12 derives the room ID from the event, so two identical creates in one millisecond would
             # collide: step the timestamp until the ID is unused.
             event = self._build(draft, [], now + offset, {})
@@ -186,6 +191,8 @@ class RoomWriter:
             ):
                 self.room_id = event["room_id"]
                 return event
+            if reserved is not None and not self.version.create_event_defines_room_id:
+                break
         raise MatrixError(500, "M_UNKNOWN", "Could not allocate a room ID")
 
     async def _apply_redaction(self, redaction: dict[str, Any]) -> None:
@@ -246,6 +253,9 @@ class RoomEventService:
         self.signing_key = signing_key
         self.max_event_bytes = max_event_bytes
         self.event_checks: list[EventCheck] = []
+        # Told of every committed batch of events, after the announcement (e.g. guests leaving a room whose
+        # guest access was revoked).
+        self.committed_listeners: list[CommittedListener] = []
         self._room_locks: dict[str, asyncio.Lock] = {}
         # PostgreSQL one-statement sends: each room's row as of this process's latest write to it. A row made
         # stale by another process only costs one refused append (then the locked path reads it afresh).
@@ -274,6 +284,21 @@ class RoomEventService:
             writer = RoomWriter(self, txn, None, version, {}, None, 0)
             yield writer
         await self._after_commit(writer)
+
+    @asynccontextmanager
+    async def replacing(
+        self, room_id: str, version: RoomVersion, new_room_id: str | None
+    ) -> AsyncIterator[tuple[RoomWriter, RoomWriter]]:
+        """Writers for an existing room and for its replacement (a room upgrade), in one transaction: either
+        both rooms change or neither does. Append to the new room first, then to the old one (each writer's
+        positions must be one unbroken run for its announcement). `new_room_id` reserves the new room's ID in
+        versions where the create event does not define it."""
+        async with self._room_lock(room_id), self.storage.db.transaction() as txn:
+            old = await self._writer_for(txn, room_id)
+            new = RoomWriter(self, txn, new_room_id, version, {}, None, 0)
+            yield old, new
+        await self._after_commit(new)
+        await self._after_commit(old)
 
     @asynccontextmanager
     async def writing(self, room_id: str) -> AsyncIterator[RoomWriter]:
@@ -377,6 +402,8 @@ class RoomEventService:
                 keys.add(room_key(writer.room_id, Change.MEMBERSHIP))
                 keys.add(user_key(stored.event["state_key"], Change.MEMBERSHIP))
         await self.notifier.notify(writer.written[-1].pos, keys, first=writer.written[0].pos)
+        for listener in self.committed_listeners:
+            await listener(writer.written)
 
     async def current_state(self, room_id: str) -> StateMap:
         room = await self.storage.rooms.get_room(room_id)

@@ -108,6 +108,10 @@ class DirectoryService:
             result["prev_batch"] = f"p{max(0, start - (limit or 0))}"
         return result
 
+    async def room_chunk(self, room_id: str) -> dict[str, Any]:
+        """A room as the directory describes it (also the base of room summaries and space hierarchies)."""
+        return await self._public_entry(room_id)
+
     async def _public_entry(self, room_id: str) -> dict[str, Any]:
         state = await self.room_events.current_state(room_id)
 

@@ -47,7 +47,7 @@ class RoomService:
 
     async def _member_content(self, user_id: str, membership: str, **extra: Any) -> dict[str, Any]:
         content: dict[str, Any] = {"membership": membership}
-        if membership in ("join", "invite"):
+        if membership in ("join", "invite", "knock"):
             user = await self.storage.users.get_user(user_id)
             if user is not None and user.displayname:
                 content["displayname"] = user.displayname
@@ -55,6 +55,10 @@ class RoomService:
                 content["avatar_url"] = user.avatar_url
         content.update({k: v for k, v in extra.items() if v is not None})
         return content
+
+    async def member_content(self, user_id: str, membership: str) -> dict[str, Any]:
+        """A local user's membership content, with their display name and avatar where the spec wants them."""
+        return await self._member_content(user_id, membership)
 
     # -- creation ---------------------------------------------------------------------------------
 
@@ -225,7 +229,24 @@ class RoomService:
             raise not_found("Room not found")
         if await self.storage.rooms.membership(room_id, requester.user_id) == "join":
             return room_id  # joining twice is a no-op, as clients retry joins
+        if requester.is_guest:
+            await self._check_guests_may_join(room_id)
         content = await self._member_content(requester.user_id, "join", reason=reason)
+        await self._set_membership(room_id, requester.user_id, requester.user_id, content)
+        return room_id
+
+    async def _check_guests_may_join(self, room_id: str) -> None:
+        """Guests join only rooms whose guest access is `can_join` (client-server API: guest access)."""
+        event = await self.storage.events.current_state_event(room_id, "m.room.guest_access", "")
+        if event is None or event.event["content"].get("guest_access") != "can_join":
+            raise forbidden("Guests may not join this room")
+
+    async def knock(self, requester: Requester, room_id_or_alias: str, reason: str | None) -> str:
+        """Ask to join a room whose join rule is `knock` (client-server API: knocking on rooms)."""
+        room_id = await self.resolve_room(room_id_or_alias)
+        if await self.storage.rooms.get_room(room_id) is None:
+            raise not_found("Room not found")
+        content = await self._member_content(requester.user_id, "knock", reason=reason)
         await self._set_membership(room_id, requester.user_id, requester.user_id, content)
         return room_id
 

@@ -16,6 +16,7 @@ from ...clock import Clock
 from ...events.filters import DEFAULT_TIMELINE_LIMIT, EventFilter
 from ...storage import Storage
 from ...storage.events import StateKey, StoredEvent
+from ..ephemeral import receipt_contents
 from ..notifier import Change, room_key, user_key
 from ..push.unread import UnreadCounter
 from ..rooms.recent_events import RecentEvents
@@ -408,14 +409,8 @@ class JoinedRooms:
                     room_ids = [r for r in room_ids if r in known]
             if not room_ids:
                 continue
-            for receipt in await self.storage.ephemeral.receipts_since(room_ids, after, request.upto):
-                if receipt.receipt_type == "m.read.private" and receipt.user_id != request.requester.user_id:
-                    continue
-                data: dict[str, Any] = {"ts": receipt.ts}
-                if receipt.thread_id:
-                    data["thread_id"] = receipt.thread_id
-                content = found.setdefault(receipt.room_id, {})
-                content.setdefault(receipt.event_id, {}).setdefault(receipt.receipt_type, {})[receipt.user_id] = data
+            receipts = await self.storage.ephemeral.receipts_since(room_ids, after, request.upto)
+            found |= receipt_contents(receipts, request.requester.user_id)
         return found
 
     async def _room_account_data(self, request: SyncRequest, plans: list[_Room]) -> dict[str, list[dict[str, Any]]]:

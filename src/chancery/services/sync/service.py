@@ -62,6 +62,7 @@ class _Rooms:
     join: dict[str, Any] = field(default_factory=dict)
     invite: dict[str, Any] = field(default_factory=dict)
     leave: dict[str, Any] = field(default_factory=dict)
+    knock: dict[str, Any] = field(default_factory=dict)
 
 
 class SyncService:
@@ -147,8 +148,9 @@ class SyncService:
     async def _build(self, request: SyncRequest) -> SyncResult:
         rooms = await self._rooms(request)
         body: dict[str, Any] = {"next_batch": make_token(request.upto)}
-        empty = not (rooms.join or rooms.invite or rooms.leave)
-        room_section = {k: v for k, v in (("join", rooms.join), ("invite", rooms.invite), ("leave", rooms.leave)) if v}
+        sections = (("join", rooms.join), ("invite", rooms.invite), ("leave", rooms.leave), ("knock", rooms.knock))
+        room_section = {k: v for k, v in sections if v}
+        empty = not room_section
         if room_section:
             body["rooms"] = room_section
         account_data = await self._global_account_data(request)
@@ -194,7 +196,7 @@ class SyncService:
                     if room_id not in forgotten:
                         rooms.leave[room_id] = await self._left_room(request, room_id, member_pos)
             elif membership == "knock" and newly:
-                continue
+                rooms.knock[room_id] = {"knock_state": {"events": await self._stripped_state(room_id, user_id)}}
         rooms.join = await self.joined_rooms.build(request, to_build)
         return rooms
 
@@ -215,18 +217,22 @@ class SyncService:
         return changed
 
     async def _invited_room(self, room_id: str, user_id: str) -> dict[str, Any]:
+        return {"invite_state": {"events": await self._stripped_state(room_id, user_id)}}
+
+    async def _stripped_state(self, room_id: str, user_id: str) -> list[dict[str, Any]]:
+        """What an invitee or knocker sees of a room: stripped state, their own membership and its sender's."""
         state = await self.storage.events.current_state(room_id)
         stripped = [stripped_state_event(s.event) for key, s in state.items() if key[0] in INVITE_STATE_TYPES]
-        invite = state.get(("m.room.member", user_id))
-        if invite is not None:
-            member = stripped_state_event(invite.event)
-            member["event_id"] = invite.event["event_id"]
-            member["origin_server_ts"] = invite.event["origin_server_ts"]
+        own = state.get(("m.room.member", user_id))
+        if own is not None:
+            member = stripped_state_event(own.event)
+            member["event_id"] = own.event["event_id"]
+            member["origin_server_ts"] = own.event["origin_server_ts"]
             stripped.append(member)
-        inviter = invite.event["sender"] if invite else None
-        if inviter is not None and ("m.room.member", inviter) in state:
-            stripped.append(stripped_state_event(state[("m.room.member", inviter)].event))
-        return {"invite_state": {"events": stripped}}
+        sender = own.event["sender"] if own else None
+        if sender is not None and sender != user_id and ("m.room.member", sender) in state:
+            stripped.append(stripped_state_event(state[("m.room.member", sender)].event))
+        return stripped
 
     async def _left_room(self, request: SyncRequest, room_id: str, leave_pos: int) -> dict[str, Any]:
         since = request.since or 0
