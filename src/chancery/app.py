@@ -95,7 +95,7 @@ def build_services(
     )
     auth = AuthService(storage, clock, randomness, notifier)
     visibility = VisibilityService(storage)
-    serializer = EventSerializer(storage, clock, recent_events)
+    serializer = EventSerializer(storage, clock, visibility, recent_events)
     ephemeral = EphemeralService(storage, clock, notifier, visibility)
     services = Services(
         config=config,
