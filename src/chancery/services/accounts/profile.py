@@ -8,6 +8,7 @@ from ...errors import MatrixError, bad_json, forbidden, invalid_param, not_found
 from ...events.canonical import check_canonical_values
 from ...events.filters import validate_filter_definition
 from ...events.identifiers import is_valid_user_id
+from ...numbers import parse_decimal
 from ...storage import Storage
 from ...storage.account import GLOBAL
 from ..notifier import Change, Notifier, user_key
@@ -128,9 +129,10 @@ class ProfileService:
     async def get_filter(self, requester: Requester, user_id: str, filter_id: str) -> dict[str, Any]:
         if user_id != requester.user_id:
             raise forbidden("You may only read your own filters")
-        if not filter_id.isdigit() or len(filter_id) > 18:
+        number = parse_decimal(filter_id)
+        if number is None:
             raise not_found("Filter not found")
-        definition = await self.storage.account.get_filter(user_id, int(filter_id))
+        definition = await self.storage.account.get_filter(user_id, number)
         if definition is None:
             raise not_found("Filter not found")
         return definition

@@ -7,6 +7,7 @@ from typing import Any
 from ...errors import MatrixError, forbidden, invalid_param, not_found
 from ...events.identifiers import is_valid_room_alias, server_of
 from ...events.power_levels import required_event_level, user_power_level
+from ...numbers import parse_decimal
 from ...storage import Storage
 from ..accounts.requester import Requester
 from .events import RoomEventService
@@ -97,9 +98,10 @@ class DirectoryService:
         entries.sort(key=lambda e: (-int(e["num_joined_members"]), e["room_id"]))
         start = 0
         if since is not None:
-            if not since.startswith("p") or not since[1:].isdigit():
+            parsed = parse_decimal(since[1:]) if since.startswith("p") else None
+            if parsed is None:
                 raise invalid_param("Invalid pagination token")
-            start = int(since[1:])
+            start = parsed
         end = len(entries) if limit is None else start + max(0, limit)
         result: dict[str, Any] = {"chunk": entries[start:end], "total_room_count_estimate": len(entries)}
         if end < len(entries):

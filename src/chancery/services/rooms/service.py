@@ -12,6 +12,7 @@ from ...events.room_versions import RoomVersion, get_room_version
 from ...storage import Storage
 from ...storage.events import StoredEvent
 from ..accounts.requester import Requester
+from .create_body import check_create_room_types
 from .events import RoomEventService
 
 _PRESETS: dict[str, dict[str, str]] = {
@@ -60,6 +61,7 @@ class RoomService:
 
     async def create_room(self, requester: Requester, body: dict[str, Any]) -> tuple[str, str | None]:
         """Create a room from a /createRoom body; everything commits in one transaction."""
+        check_create_room_types(body)
         version = get_room_version(str(body.get("room_version", self.default_version)))
         if version is None:
             raise MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION", "Unsupported room version")
