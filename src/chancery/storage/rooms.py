@@ -179,8 +179,9 @@ class RoomStore:
         )
         return True
 
-    async def alias_room(self, alias: str) -> tuple[str, str] | None:
-        row = await self.db.fetchone("SELECT room_id, creator FROM room_aliases WHERE alias = ?", alias)
+    async def alias_room(self, alias: str, conn: Connection | None = None) -> tuple[str, str] | None:
+        """(room ID, creator) of an alias."""
+        row = await (conn or self.db).fetchone("SELECT room_id, creator FROM room_aliases WHERE alias = ?", alias)
         return None if row is None else (str(row[0]), str(row[1]))
 
     async def delete_alias(self, alias: str) -> None:

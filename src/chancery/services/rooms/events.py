@@ -31,6 +31,7 @@ from ...storage.database import Connection
 from ...storage.events import StoredEvent
 from ...storage.rooms import RoomRow
 from ..notifier import Change, Notifier, room_key, user_key
+from .canonical_alias import CANONICAL_ALIAS, check_canonical_alias
 from .recent_events import RecentEvents
 from .state_cache import StateCache, StateMap
 
@@ -113,6 +114,9 @@ class RoomWriter:
         for check in svc.event_checks:
             check(event, self.state, self.version)
         await self._check_relation(event)
+        if event["type"] == CANONICAL_ALIAS and "state_key" in event:
+            replaced = self.state.get((CANONICAL_ALIAS, event["state_key"]))
+            await check_canonical_alias(svc.storage.rooms, self.txn, event, replaced)
         # `@room` highlights everyone only from a sender whose power level reaches notifications.room.
         may_notify_room = user_power_level(event["sender"], self.state, self.version) >= notification_level(
             "room", self.state
