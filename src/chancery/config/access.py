@@ -4,9 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .sections import Section
+from .sections import ConfigError, Section
+
+USER_DIRECTORY_SCOPES = ("shared_rooms", "all")
 
 
 @dataclass(frozen=True)
 class AccessConfig(Section):
     TABLE = "access"
+    TEMPLATE = """\
+[access]
+# Whom the user directory search finds: "shared_rooms" (users who share a room with the searcher or are
+# joined to a public room, the Matrix default) or "all" (every active account on this server).
+user_directory_scope = "shared_rooms"
+# Profiles (display name, avatar) only for requests with an access token.
+require_auth_for_profile_requests = true
+# true: a user's profile only for users who share a room with them (their own always).
+limit_profile_requests_to_users_who_share_rooms = false
+"""
+    user_directory_scope: str = "shared_rooms"
+    require_auth_for_profile_requests: bool = True
+    limit_profile_requests_to_users_who_share_rooms: bool = False
+
+    def __post_init__(self) -> None:
+        if self.user_directory_scope not in USER_DIRECTORY_SCOPES:
+            raise ConfigError(f"access.user_directory_scope must be one of {', '.join(USER_DIRECTORY_SCOPES)}")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import unquote
 
 from aiohttp import web
 
 from ..errors import MatrixError, forbidden, invalid_param
-from .context import REQUESTER_KEY, services_of
+from .context import CLIENT_ADDRESSES, REQUESTER_KEY, services_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-AuthKind = Literal["none", "user", "admin"]
+# "optional": a token is checked when sent (and refused when invalid); without one the handler decides.
+AuthKind = Literal["none", "optional", "user", "admin"]
 
 
 @dataclass(frozen=True)
@@ -43,31 +44,35 @@ def _reject_nul(request: web.Request) -> None:
 
 
 def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's address (behind a trusted reverse proxy, the one it forwarded)."""
+    return request.app[CLIENT_ADDRESSES].of(request)
+
+
+def missing_token(request: web.Request) -> MatrixError:
+    if "access_token" in request.query:
+        return MatrixError(401, "M_MISSING_TOKEN", "Access tokens are only accepted in the Authorization header")
+    return MatrixError(401, "M_MISSING_TOKEN", "Missing access token")
 
 
 def wrap(route: Route) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         services = services_of(request)
         _reject_nul(request)
-        if route.auth != "none":
-            token = _access_token(request)
-            if token is None:
-                if "access_token" in request.query:
-                    raise MatrixError(
-                        401, "M_MISSING_TOKEN", "Access tokens are only accepted in the Authorization header"
-                    )
-                raise MatrixError(401, "M_MISSING_TOKEN", "Missing access token")
+        ip = client_address(request)
+        token = _access_token(request) if route.auth != "none" else None
+        if token is not None:
             requester = await services.auth.requester_for_token(token)
             if requester is None:
                 raise MatrixError(401, "M_UNKNOWN_TOKEN", "Unknown or revoked access token", soft_logout=False)
             if route.auth == "admin" and not requester.is_admin:
                 raise forbidden("You are not a server administrator")
-            request[REQUESTER_KEY] = requester
+            request[REQUESTER_KEY] = replace(requester, ip=ip)
             if route.bucket is not None:
                 services.rate_limiter.check(route.bucket, requester.user_id)
+        elif route.auth in ("user", "admin"):
+            raise missing_token(request)
         elif route.bucket is not None:
-            services.rate_limiter.check(route.bucket, client_address(request))
+            services.rate_limiter.check(route.bucket, ip)
         return await route.handler(request)
 
     handle.__name__ = getattr(route.handler, "__name__", "handler")

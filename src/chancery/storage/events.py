@@ -28,6 +28,8 @@ class StoredEvent:
 
 
 _COLUMNS = "stream_pos, json, redacted"
+# State events whose value the room's row carries too (event type -> content key, which is the column).
+_ROOM_RULE_COLUMNS = {"m.room.join_rules": "join_rule", "m.room.history_visibility": "history_visibility"}
 
 
 def _row_to_event(row: Any) -> StoredEvent:
@@ -93,6 +95,13 @@ class EventStore:
                 pos,
                 membership,
             )
+            if event["type"] in _ROOM_RULE_COLUMNS and event["state_key"] == "":
+                value = event["content"].get(_ROOM_RULE_COLUMNS[event["type"]])
+                await txn.execute(
+                    f"UPDATE rooms SET {_ROOM_RULE_COLUMNS[event['type']]} = ? WHERE room_id = ?",
+                    value if isinstance(value, str) else None,
+                    event["room_id"],
+                )
             if membership is not None:
                 await txn.execute(
                     "INSERT INTO membership_changes (stream_pos, room_id, user_id, membership, event_id)"

@@ -1,4 +1,4 @@
-"""Who is making a request: the user and device behind a valid access token."""
+"""Who is making a request: the user and device behind a valid access token, and from which address."""
 
 from __future__ import annotations
 
@@ -11,3 +11,5 @@ class Requester:
     device_id: str
     is_admin: bool
     token_hash: str
+    # The client's address for this request (behind a trusted proxy, the one it forwarded).
+    ip: str | None = None
