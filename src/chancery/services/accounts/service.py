@@ -98,21 +98,27 @@ class AccountService:
             await self.delete_devices(requester.user_id, [d for d in others if d != requester.device_id])
 
     async def deactivate(self, user_id: str) -> None:
-        """Remove the person everywhere: rooms, devices, tokens, profile, directory."""
+        """Remove the person everywhere: tokens, rooms, devices, profile, directory.
+
+        The account is closed first (tokens revoked, marked deactivated, in one transaction), so that nothing
+        can be done in its name while it leaves its rooms, however many they are."""
         user = await self.storage.users.get_user(user_id)
         if user is None:
             raise not_found("Unknown user")
+        async with self.storage.db.transaction() as txn:
+            await self.storage.users.delete_tokens(txn, user_id)
+            await self.storage.users.mark_deactivated(txn, user_id)
+            revoked = await self.auth.revoke_in(txn)
+        await self.auth.announce_revoked(revoked, user_id)
         await self.rooms.leave_all(user_id)
         devices = [d.device_id for d in await self.storage.users.list_devices(user_id)]
         await self.delete_devices(user_id, devices)
         async with self.storage.db.transaction() as txn:
-            await self.storage.users.delete_tokens(txn, user_id)
-            await self.storage.users.mark_deactivated(txn, user_id)
             await self.storage.account.delete_all_for_user(txn, user_id)
             for hook in self.deactivation_hooks:
                 await hook(txn, user_id)
-            revoked = await self.auth.revoke_in(txn)
-        await self.auth.announce_revoked(revoked, user_id)
+        # Once more, for a join that was already past its token check when the tokens were revoked.
+        await self.rooms.leave_all(user_id)
         log.info("account deactivated", extra={"user_id": user_id})
 
     # -- devices ------------------------------------------------------------------------------------
