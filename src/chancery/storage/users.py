@@ -213,8 +213,19 @@ class UserStore:
         )
         return None if row is None else (row[0], int(row[1]), int(row[2]), row[3])
 
-    async def count_registration_token_use(self, txn: Connection, token: str) -> None:
-        await txn.execute("UPDATE registration_tokens SET completed = completed + 1 WHERE token = ?", token)
+    async def use_registration_token(self, txn: Connection, token: str, now: int) -> bool:
+        """Count one use of a token that is still valid (known, not used up, not expired at `now`); False
+        when it is not. One conditional UPDATE: on PostgreSQL a concurrent use waits for this row's lock and
+        then re-checks the condition, so however many processes register at once, no more than the allowed
+        uses succeed."""
+        counted = await txn.fetchval(
+            "UPDATE registration_tokens SET completed = completed + 1 WHERE token = ?"
+            " AND (uses_allowed IS NULL OR pending + completed < uses_allowed)"
+            " AND (expiry_ts IS NULL OR expiry_ts > ?) RETURNING token",
+            token,
+            now,
+        )
+        return counted is not None
 
     # -- user-interactive auth sessions ---------------------------------------------------------
 

@@ -76,14 +76,12 @@ class AccountService:
         async with self.storage.db.transaction() as txn:
             if await self.storage.users.user_exists(user_id, txn):
                 raise MatrixError(400, "M_USER_IN_USE", "User ID already taken")
-            if registration_token is not None:
-                found = await self.storage.users.registration_token(txn, registration_token)
-                if found is None:
-                    raise forbidden("Registration token is not valid")
-                uses_allowed, pending, completed, _expiry = found
-                if uses_allowed is not None and pending + completed >= uses_allowed:
-                    raise forbidden("Registration token has been used up")
-                await self.storage.users.count_registration_token_use(txn, registration_token)
+            # Checked again as the account is created (the auth stage may have been long ago): still known,
+            # not expired, and a use left, counted atomically with the account.
+            if registration_token is not None and not await self.storage.users.use_registration_token(
+                txn, registration_token, self.clock.now_ms()
+            ):
+                raise forbidden("The registration token is no longer valid (used up or expired)")
             await self.storage.users.create_user(txn, user_id, password_hash, is_admin, self.clock.now_ms())
         log.info("account created", extra={"user_id": user_id, "admin": is_admin})
 
