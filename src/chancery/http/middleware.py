@@ -10,12 +10,12 @@ import time
 from aiohttp import web
 
 from ..errors import MatrixError
+from .access_log import log_request
 from .context import ACCESS_LOG
 from .json_body import json_response
 from .routing import Handler
 
 log = logging.getLogger("chancery.http")
-access_log = logging.getLogger("chancery.access")
 # Request IDs: this process's tag and a counter (cheap, unique across the processes of one deployment).
 _PROCESS_TAG = secrets.token_hex(3)
 _request_numbers = itertools.count(1)
@@ -65,14 +65,8 @@ async def matrix_errors(request: web.Request, handler: Handler) -> web.StreamRes
     if not response.prepared:
         for name, value in CORS_HEADERS.items():
             response.headers.setdefault(name, value)
-    if request.app[ACCESS_LOG] and access_log.isEnabledFor(logging.INFO):
-        # The path without its query string (which may carry a registration token); never a header.
-        status, duration_ms = response.status, round((time.monotonic() - started) * 1000, 1)
-        access_log.info(
-            "%s %s %d",
-            request.method,
-            request.path,
-            status,
-            extra={"request_id": f"{_PROCESS_TAG}-{number}", "status": status, "duration_ms": duration_ms},
-        )
+    if request.app[ACCESS_LOG]:
+        # The path without its query string (which may carry a registration token).
+        duration_ms = round((time.monotonic() - started) * 1000, 1)
+        log_request(request.method, request.path, response.status, duration_ms, f"{_PROCESS_TAG}-{number}")
     return response

@@ -34,9 +34,7 @@ _OVERFLOW = "\x00overflow"  # never a real key (client addresses and user IDs ha
 
 
 class RateLimiter:
-    def __init__(
-        self, enabled: bool, max_keys: int | None = None, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, enabled: bool, max_keys: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.enabled = enabled
         self.max_keys = max_keys or _MAX_KEYS
         self._clock = clock
