@@ -1,8 +1,8 @@
 """The access log: one JSON line per request, through the logging setup like every other line.
 
-A standard LogRecord works out the caller's source line, thread and process names for every record (most
-of the cost of a JSON line: measured, 33 us per line instead of 19 us); an access line shows none of them and
-there is one per request, so its record copies those from one made at start and sets only its own fields.
+A standard LogRecord works out the caller's source line, thread and process names for every record; an
+access line shows none of them and there is one per request, so its record copies those from one made at
+start and sets only its own fields (measured: 19 us per JSON line instead of 33 us).
 """
 
 from __future__ import annotations
