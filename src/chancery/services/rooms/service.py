@@ -246,7 +246,14 @@ class RoomService:
         content = await self._member_content(requester.user_id, "leave", reason=reason)
         await self._set_membership(room_id, requester.user_id, requester.user_id, content)
 
+    async def _require_joined(self, requester: Requester, room_id: str) -> None:
+        """Before anything is said about other members: someone outside the room must not learn from the
+        answer who is in it (or banned from it)."""
+        if await self.storage.rooms.membership(room_id, requester.user_id) != "join":
+            raise forbidden("You are not joined to this room")
+
     async def kick(self, requester: Requester, room_id: str, target: str, reason: str | None) -> None:
+        await self._require_joined(requester, room_id)
         current = await self.storage.rooms.membership(room_id, target)
         if current not in ("join", "invite", "knock"):
             raise forbidden("The user is not in the room")
@@ -258,6 +265,7 @@ class RoomService:
         await self._set_membership(room_id, requester.user_id, target, {"membership": "ban", **_reason(reason)})
 
     async def unban(self, requester: Requester, room_id: str, target: str, reason: str | None) -> None:
+        await self._require_joined(requester, room_id)
         if await self.storage.rooms.membership(room_id, target) != "ban":
             raise forbidden("The user is not banned")
         await self._set_membership(room_id, requester.user_id, target, {"membership": "leave", **_reason(reason)})
