@@ -155,6 +155,9 @@ async def test_a_member_who_left_sees_no_later_replies_edits_or_redactions(api: 
     thread = event["unsigned"]["m.relations"]["m.thread"]
     assert (thread["count"], thread["latest_event"]["event_id"]) == (2, late)
     assert event["unsigned"]["m.relations"]["m.replace"]["event_id"] == late_edit
+    synced = (await views_of_room(api, alice, room, root))["sync"]["timeline"]["events"]
+    bundled = next(e for e in synced if e["event_id"] == root)["unsigned"]["m.relations"]
+    assert (bundled["m.thread"]["count"], bundled["m.replace"]["event_id"]) == (2, late_edit)
     redacted = await api.ok("GET", f"{C}/rooms/{q(room)}/event/{q(doomed)}", alice)
     assert redacted["unsigned"]["redacted_because"]["content"]["reason"] == "reason bob must not read"
     seen_by_bob = await api.ok("GET", f"{C}/rooms/{q(room)}/event/{q(doomed)}", bob)

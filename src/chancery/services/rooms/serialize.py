@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,10 +69,13 @@ class EventSerializer:
         *,
         include_room_id: bool = True,
         relations_for: Collection[str] | None = None,
+        joined_during: Mapping[str, tuple[int, int]] | None = None,
     ) -> list[list[orjson.Fragment]]:
         """serialize_groups() as JSON fragments for orjson to embed in a response. The part of an event that
-        is the same for every viewer is encoded once and reused (a busy room's event goes to every member)."""
-        data = await self._unsigned_data(groups, requester, True, relations_for)
+        is the same for every viewer is encoded once and reused (a busy room's event goes to every member).
+        `joined_during`: room -> (first, last) positions between which the viewer was joined there without a
+        break; bundled events of the room sent meanwhile need no visibility lookup."""
+        data = await self._unsigned_data(groups, requester, True, relations_for, joined_during)
         return [[self._fragment(stored, data, include_room_id) for stored in group] for group in groups]
 
     def _fragment(self, stored: StoredEvent, data: _UnsignedData, include_room_id: bool) -> orjson.Fragment:
@@ -90,6 +93,7 @@ class EventSerializer:
         requester: Requester | None,
         with_relations: bool,
         relations_for: Collection[str] | None,
+        joined_during: Mapping[str, tuple[int, int]] | None = None,
     ) -> _UnsignedData:
         events = [stored for group in groups for stored in group]
         if not events:
@@ -102,7 +106,8 @@ class EventSerializer:
         redactions = await self._redactions([s for s in events if s.redacted])
         # Bundled events are shown only to a viewer who may see them: a member who left learns nothing of
         # the replies, edits and redactions made after leaving through events they may still see.
-        visible = await self._visible_ids(requester, [*(r[2] for r in relating), *redactions.values()])
+        bundled = [*(r[2] for r in relating), *redactions.values()]
+        visible = await self._visible_ids(requester, bundled, joined_during or {})
         redacted_by = {
             event_id: client_event(redaction.event)
             for event_id, redaction in redactions.items()
@@ -112,16 +117,25 @@ class EventSerializer:
         relations = _aggregate(targets, [r for r in relating if r[2].event_id in visible], viewer)
         return _UnsignedData(txn_ids, redacted_by, relations, self.clock.now_ms())
 
-    async def _visible_ids(self, requester: Requester | None, events: list[StoredEvent]) -> set[str]:
-        if not events:
-            return set()
+    async def _visible_ids(
+        self, requester: Requester | None, events: list[StoredEvent], joined_during: Mapping[str, tuple[int, int]]
+    ) -> set[str]:
+        """The IDs of the events the viewer may see (history visibility)."""
+        visible: set[str] = set()
         by_room: dict[str, list[StoredEvent]] = {}
         for stored in events:
-            by_room.setdefault(stored.event["room_id"], []).append(stored)
+            room_id = stored.event["room_id"]
+            first, last = joined_during.get(room_id, (0, -1))
+            if first <= stored.pos <= last:
+                visible.add(stored.event_id)  # sent while the viewer was a member: visible
+            else:
+                by_room.setdefault(room_id, []).append(stored)
+        if not by_room:
+            return visible
         # Without a requester, only what anyone may see (world-readable history).
         viewer = requester.user_id if requester else ""
-        visible = await self.visibility.filter_visible_in_rooms(viewer, by_room)
-        return {stored.event_id for room_events in visible.values() for stored in room_events}
+        checked = await self.visibility.filter_visible_in_rooms(viewer, by_room)
+        return visible | {stored.event_id for room_events in checked.values() for stored in room_events}
 
     async def _transaction_ids(self, events: list[StoredEvent], requester: Requester | None) -> dict[str, str]:
         """event ID -> transaction ID, for the requester's own events sent from this device."""
