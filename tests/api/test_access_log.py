@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from tests.client import Api, C, q
-from tests.conftest import ENGINES, cleanup_server, make_server
+from tests.conftest import ENGINES
+from tests.own_server import RELAXED, own_server
 from tests.serverproc import ServerProcess
 
 
@@ -60,13 +61,7 @@ async def test_each_request_is_logged_without_query_or_token(api: Api, server: S
 
 @pytest.fixture(scope="module", params=ENGINES)
 def quiet_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    tmp = tmp_path_factory.mktemp(f"quiet-{request.param}")
-    (tmp / "data").mkdir()
-    (tmp / "data" / "chancery.toml").write_text("[http]\naccess_log = false\n")
-    proc = make_server(tmp, request.param, "--open-registration", "--no-rate-limits")
-    proc.start()
-    yield proc
-    cleanup_server(proc)
+    yield from own_server(request, tmp_path_factory, "quiet", "[http]\naccess_log = false\n", *RELAXED)
 
 
 async def test_the_access_log_can_be_turned_off(quiet_server: ServerProcess) -> None:

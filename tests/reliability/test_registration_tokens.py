@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.client import Api, C, Reply
-from tests.conftest import ENGINES, cleanup_server, make_server
+from tests.conftest import ENGINES
+from tests.own_server import client_of, own_server
 from tests.reliability.test_multiprocess import Pair, start_pair
 from tests.serverproc import ServerProcess
 from tests.sql import sql
@@ -69,17 +70,13 @@ async def test_token_uses_hold_across_processes_under_concurrent_registrations(c
 
 @pytest.fixture(scope="module", params=ENGINES)
 def closed_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = make_server(tmp_path_factory.mktemp(f"closed-{request.param}"), request.param, "--no-rate-limits")
-    proc.start()
-    yield proc
-    cleanup_server(proc)
+    yield from own_server(request, tmp_path_factory, "closed", "", "--no-rate-limits")
 
 
 @pytest.fixture
 async def closed(closed_server: ServerProcess) -> AsyncIterator[Api]:
-    client = Api(closed_server.base_url)
-    yield client
-    await client.close()
+    async for client in client_of(closed_server):
+        yield client
 
 
 async def test_a_token_that_expires_during_registration_creates_no_account(

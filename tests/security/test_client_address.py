@@ -11,7 +11,8 @@ import aiohttp
 import pytest
 
 from tests.client import C
-from tests.conftest import ENGINES, cleanup_server, make_server
+from tests.conftest import ENGINES
+from tests.own_server import own_server
 from tests.serverproc import ServerProcess
 
 BURST = 5  # the "register" bucket: 5 requests, then one every 10 s
@@ -19,13 +20,8 @@ BURST = 5  # the "register" bucket: 5 requests, then one every 10 s
 
 @pytest.fixture(scope="module", params=ENGINES)
 def proxied_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    tmp = tmp_path_factory.mktemp(f"proxied-{request.param}")
-    (tmp / "data").mkdir()
-    (tmp / "data" / "chancery.toml").write_text('[http]\ntrusted_proxies = ["127.0.0.1", "10.0.0.0/8"]\n')
-    proc = make_server(tmp, request.param)  # rate limits on
-    proc.start()
-    yield proc
-    cleanup_server(proc)
+    toml = '[http]\ntrusted_proxies = ["127.0.0.1", "10.0.0.0/8"]\n'
+    yield from own_server(request, tmp_path_factory, "proxied", toml)  # rate limits on
 
 
 @pytest.fixture

@@ -10,37 +10,22 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.client import Api, C, User, q
-from tests.conftest import ENGINES, cleanup_server, make_server
+from tests.conftest import ENGINES
+from tests.own_server import RELAXED, client_of, own_server
 from tests.serverproc import ServerProcess
 
-
-def configured(tmp_path_factory: pytest.TempPathFactory, engine: str, name: str, toml: str) -> ServerProcess:
-    tmp = tmp_path_factory.mktemp(f"{name}-{engine}")
-    (tmp / "data").mkdir()
-    (tmp / "data" / "chancery.toml").write_text(toml)
-    return make_server(tmp, engine, "--open-registration", "--no-rate-limits").start()
+OPEN = '[access]\nuser_directory_scope = "all"\nrequire_auth_for_profile_requests = false\n'
+SHARING = "[access]\nlimit_profile_requests_to_users_who_share_rooms = true\n"
 
 
 @pytest.fixture(scope="module", params=ENGINES)
 def open_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    toml = '[access]\nuser_directory_scope = "all"\nrequire_auth_for_profile_requests = false\n'
-    proc = configured(tmp_path_factory, request.param, "open-directory", toml)
-    yield proc
-    cleanup_server(proc)
+    yield from own_server(request, tmp_path_factory, "open-directory", OPEN, *RELAXED)
 
 
 @pytest.fixture(scope="module", params=ENGINES)
 def sharing_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    toml = "[access]\nlimit_profile_requests_to_users_who_share_rooms = true\n"
-    proc = configured(tmp_path_factory, request.param, "sharing-profiles", toml)
-    yield proc
-    cleanup_server(proc)
-
-
-async def client_of(server: ServerProcess) -> AsyncIterator[Api]:
-    client = Api(server.base_url)
-    yield client
-    await client.close()
+    yield from own_server(request, tmp_path_factory, "sharing-profiles", SHARING, *RELAXED)
 
 
 @pytest.fixture

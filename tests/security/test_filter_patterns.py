@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.client import Api, C, q
-from tests.conftest import ENGINES, cleanup_server, make_server
+from tests.conftest import ENGINES
+from tests.own_server import client_of, own_server
 from tests.serverproc import ServerProcess
 
 LONG_TYPE = "a" * 255  # the longest event type a client may send
@@ -24,18 +25,14 @@ ANSWER_WITHIN_S = 30  # generous for a loaded machine; a correct server answers 
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def own_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = make_server(tmp_path_factory.mktemp(f"filters-{request.param}"), request.param, "--open-registration")
-    proc.start()
-    yield proc
-    cleanup_server(proc)
+def filter_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from own_server(request, tmp_path_factory, "filters", "", "--open-registration")
 
 
 @pytest.fixture
-async def own(own_server: ServerProcess) -> AsyncIterator[Api]:
-    client = Api(own_server.base_url)
-    yield client
-    await client.close()
+async def own(filter_server: ServerProcess) -> AsyncIterator[Api]:
+    async for client in client_of(filter_server):
+        yield client
 
 
 async def test_crafted_type_patterns_answer_at_once_and_correctly(own: Api) -> None:

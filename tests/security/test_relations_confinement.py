@@ -67,12 +67,18 @@ async def views_of_room(api: Api, user: User, room: str, event_id: str) -> dict[
     return found
 
 
-async def test_a_relation_to_an_event_of_another_room_is_refused_like_one_to_an_unknown_event(api: Api) -> None:
+async def two_rooms(api: Api) -> tuple[User, User, str, str, str]:
+    """Alice's room with a secret message, Mallory is not in it; Mallory's public room, Alice is in it."""
     alice, mallory = await api.register(), await api.register()
     secret_room = await api.create_room(alice)
     secret = await api.send(alice, secret_room, "the secret plan")
     other_room = await api.create_room(mallory, preset="public_chat")
     await api.join(alice, other_room)
+    return alice, mallory, secret_room, secret, other_room
+
+
+async def test_a_relation_to_an_event_of_another_room_is_refused_like_one_to_an_unknown_event(api: Api) -> None:
+    _alice, mallory, _secret_room, secret, other_room = await two_rooms(api)
     unknown = "$" + secrets.token_urlsafe(32)
     answers = []
     for target in (secret, unknown):
@@ -88,11 +94,7 @@ async def test_a_relation_to_an_event_of_another_room_is_refused_like_one_to_an_
 
 
 async def test_a_thread_into_another_room_does_not_reveal_its_root(api: Api) -> None:
-    alice, mallory = await api.register(), await api.register()
-    secret_room = await api.create_room(alice)
-    secret = await api.send(alice, secret_room, "the secret plan")
-    other_room = await api.create_room(mallory, preset="public_chat")
-    await api.join(alice, other_room)
+    alice, mallory, secret_room, secret, other_room = await two_rooms(api)
     await send_raw(api, mallory, other_room, thread_reply(secret, "tell me more"))
     await send_raw(api, mallory, other_room, edit(secret, "rewritten"))
     # Mallory, who never was in the secret room, sees nothing of it through her own room.
@@ -107,11 +109,7 @@ async def test_a_thread_into_another_room_does_not_reveal_its_root(api: Api) -> 
 
 async def test_relations_stored_across_rooms_are_never_served(api: Api, server: ServerProcess) -> None:
     """Rows an older version may have stored (a relation whose parent is in another room) stay invisible."""
-    alice, mallory = await api.register(), await api.register()
-    secret_room = await api.create_room(alice)
-    secret = await api.send(alice, secret_room, "the secret plan")
-    other_room = await api.create_room(mallory, preset="public_chat")
-    await api.join(alice, other_room)
+    alice, mallory, secret_room, secret, other_room = await two_rooms(api)
     decoy = await api.send(mallory, other_room, "decoy root")
     reply = await api.send(mallory, other_room, content=thread_reply(decoy, "leaked reply"))
     replaced = await api.send(mallory, other_room, content=edit(decoy, "leaked edit"))

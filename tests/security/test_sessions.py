@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.api.test_accounts import password_auth, uia_session
 from tests.client import Api, C, User, q
 from tests.conftest import ENGINES
-from tests.reliability.test_multiprocess import Pair, start_pair
+from tests.reliability.test_multiprocess import Pair
 from tests.security.test_token_revocation import REVOCATION_DEADLINE_S, _refused_within
+from tests.security.test_token_revocation import pair as pair  # the fixture: two processes, one database
 
 
 async def whoami(api: Api, user: User) -> tuple[int, str | None]:
@@ -37,13 +36,6 @@ async def test_logging_in_again_as_a_device_ends_its_earlier_session(api: Api) -
     # The device itself (and what hangs on it, like its keys) stays.
     devices = await api.ok("GET", C + "/devices", second)
     assert "PHONE" in {d["device_id"] for d in devices["devices"]}
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[Pair]:
-    started = start_pair(tmp_path)
-    yield started
-    started.stop()
 
 
 @pytest.mark.skipif("postgres" not in ENGINES, reason="several processes need PostgreSQL")
