@@ -48,7 +48,7 @@ def client_address(request: web.Request) -> str:
     return request.app[CLIENT_ADDRESSES].of(request)
 
 
-def missing_token(request: web.Request) -> MatrixError:
+def _missing_token(request: web.Request) -> MatrixError:
     if "access_token" in request.query:
         return MatrixError(401, "M_MISSING_TOKEN", "Access tokens are only accepted in the Authorization header")
     return MatrixError(401, "M_MISSING_TOKEN", "Missing access token")
@@ -70,7 +70,7 @@ def wrap(route: Route) -> Handler:
             if route.bucket is not None:
                 services.rate_limiter.check(route.bucket, requester.user_id)
         elif route.auth in ("user", "admin"):
-            raise missing_token(request)
+            raise _missing_token(request)
         elif route.bucket is not None:
             services.rate_limiter.check(route.bucket, ip)
         return await route.handler(request)
