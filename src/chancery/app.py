@@ -12,7 +12,8 @@ from .api.routes import ALL_ROUTES
 from .clock import Clock, Randomness, SystemClock, SystemRandomness
 from .config import Config
 from .events.signing import new_signing_key, signing_key_from_text, signing_key_to_text
-from .http.context import SERVICES
+from .http.client_address import ClientAddresses
+from .http.context import ACCESS_LOG, CLIENT_ADDRESSES, SERVICES
 from .http.middleware import matrix_errors
 from .http.ratelimit import RateLimiter
 from .http.routing import Route, wrap
@@ -98,7 +99,7 @@ def build_services(
     )
     auth = AuthService(storage, clock, randomness, notifier)
     visibility = VisibilityService(storage)
-    serializer = EventSerializer(storage, clock, recent_events)
+    serializer = EventSerializer(storage, clock, visibility, recent_events)
     ephemeral = EphemeralService(storage, clock, notifier, visibility)
     services = Services(
         config=config,
@@ -116,7 +117,7 @@ def build_services(
         reads=RoomReadService(storage, visibility, serializer),
         sync=SyncService(storage, clock, notifier, serializer, visibility, recent_events),
         ephemeral=ephemeral,
-        profile=ProfileService(storage, notifier, rooms),
+        profile=ProfileService(storage, notifier, rooms, config.access),
         push_rules=PushRuleService(storage, notifier),
         serializer=serializer,
         visibility=visibility,
@@ -135,6 +136,8 @@ def build_services(
 def build_web_app(services: Services, routes: list[Route] | None = None) -> web.Application:
     app = web.Application(middlewares=[matrix_errors], client_max_size=services.config.max_request_bytes)
     app[SERVICES] = services
+    app[CLIENT_ADDRESSES] = ClientAddresses(services.config.http.trusted_proxies)
+    app[ACCESS_LOG] = services.config.http.access_log
     for route in routes if routes is not None else ALL_ROUTES():
         handler = wrap(route)
         app.router.add_route(route.method, route.path, handler)

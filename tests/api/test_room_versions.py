@@ -207,11 +207,18 @@ async def test_room_version_flow(api: Api, version: str) -> None:
     assert await membership(api, alice, room, bob) == "leave"
 
 
-@pytest.mark.parametrize("requested", ["13", "1.0", "", "v1", 1, 12, None, ["1"]])
+@pytest.mark.parametrize("requested", ["13", "1.0", "", "v1", None])
 async def test_unknown_room_version_is_refused(api: Api, requested: Any) -> None:
     alice = await api.register()
     reply = await api.request("POST", f"{C}/createRoom", alice, json={"room_version": requested})
     assert (reply.status, reply.errcode) == (400, "M_UNSUPPORTED_ROOM_VERSION"), reply
+
+
+@pytest.mark.parametrize("requested", [1, 12, ["1"], {"v": "1"}])
+async def test_a_room_version_that_is_not_a_string_is_malformed(api: Api, requested: Any) -> None:
+    alice = await api.register()
+    reply = await api.request("POST", f"{C}/createRoom", alice, json={"room_version": requested})
+    assert (reply.status, reply.errcode) == (400, "M_BAD_JSON"), reply
 
 
 async def test_capabilities_list_every_stable_version(api: Api) -> None:

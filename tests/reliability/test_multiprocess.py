@@ -55,7 +55,7 @@ class Pair:
         drop_pg_database(self.dsn)
 
 
-def start_pair(tmp: Path) -> Pair:
+def start_pair(tmp: Path, flags: tuple[str, ...] = ("--open-registration", "--no-rate-limits")) -> Pair:
     """Two processes on one fresh database, started at the same moment (they race on the migrations)."""
     dsn = create_pg_database()
     dir_a, dir_b = tmp / "a" / "data", tmp / "b" / "data"
@@ -63,9 +63,8 @@ def start_pair(tmp: Path) -> Pair:
     load_or_create_signing_key(Config(data_dir=dir_a))
     shutil.copy(dir_a / "signing.key", dir_b / "signing.key")  # every machine carries the same key
     (dir_b / "chancery.toml").write_text(f'server_name = "localhost"\ndatabase = "{dsn}"\n', encoding="utf-8")
-    flags = ["--open-registration", "--no-rate-limits"]
-    a = ServerProcess(dir_a, "postgres", flags, database=dsn)
-    b = ConfigFileServer(dir_b, "postgres", flags, database=dsn)
+    a = ServerProcess(dir_a, "postgres", list(flags), database=dsn)
+    b = ConfigFileServer(dir_b, "postgres", list(flags), database=dsn)
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda server: server.start(), (a, b)))
     return Pair(a, b, dsn)

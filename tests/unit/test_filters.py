@@ -232,3 +232,61 @@ def test_room_filter_allows_room() -> None:
     assert not room.allows_room("!c:hs.example")
     assert SyncFilter().room.allows_room("!c:hs.example")
     assert not SyncFilter.parse({"room": {"not_rooms": [ROOM_A]}}).room.allows_room(ROOM_A)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Type patterns: a linear-time glob, and bounded lists
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_glob_agrees_with_a_reference_matcher_on_random_inputs() -> None:
+    import random
+    import re
+
+    from chancery.events.filters import compile_glob, glob_matches
+
+    rng = random.Random(1216)
+    for _ in range(20_000):
+        pattern = "".join(rng.choice("ab*.") for _ in range(rng.randint(0, 7)))
+        text = "".join(rng.choice("ab.") for _ in range(rng.randint(0, 9)))
+        # The reference: the regular expression the spec's wording describes (safe on inputs this small).
+        reference = re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), text, re.DOTALL)
+        assert glob_matches(compile_glob(pattern), text) is (reference is not None), (pattern, text)
+
+
+def test_a_crafted_pattern_against_a_long_type_answers_at_once() -> None:
+    import time
+
+    crafted = EventFilter.parse({"types": ["a*" * 127 + "b"], "not_types": ["*a*" * 84 + "c"]})
+    long_type = event("a" * 255)
+    started = time.perf_counter()
+    for _ in range(100):
+        assert crafted.matches(long_type) is False
+    # A backtracking regex needs astronomically long for one match; the glob a fraction of a millisecond.
+    assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param({"types": ["m.room.message"] * 101}, id="too-many-types"),
+        pytest.param({"not_types": ["x"] * 101}, id="too-many-not_types"),
+        pytest.param({"types": ["a" * 256]}, id="type-too-long"),
+        pytest.param({"senders": [ALICE] * 1001}, id="too-many-senders"),
+        pytest.param({"not_senders": ["@" + "a" * 255]}, id="sender-too-long"),
+        pytest.param({"rooms": [ROOM_A] * 1001}, id="too-many-rooms"),
+    ],
+)
+def test_filter_lists_are_bounded(raw: dict[str, Any]) -> None:
+    with pytest.raises(MatrixError) as raised:
+        EventFilter.parse(raw)
+    assert (raised.value.status, raised.value.errcode) == (400, "M_BAD_JSON")
+    with pytest.raises(MatrixError):
+        validate_filter_definition({"room": {"timeline": raw}})
+
+
+def test_filters_real_clients_send_fit_the_bounds() -> None:
+    types = ["m.room.message", "m.room.encrypted", "m.sticker", "m.call.*", "org.matrix.msc3401.call.member"]
+    parsed = EventFilter.parse({"types": types * 20, "not_types": ["m.room.member"], "senders": [ALICE] * 1000})
+    assert parsed.matches(event("m.call.invite"))
+    assert not parsed.matches(event("m.room.member"))

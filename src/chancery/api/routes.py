@@ -60,8 +60,8 @@ def client_routes() -> list[Route]:
         Route("DELETE", C + "/devices/{device_id}", account.delete_device, bucket="login"),
         Route("POST", C + "/delete_devices", account.post_delete_devices, bucket="login"),
         # profile, account data, filters, presence, directory, push rules
-        Route("GET", C + "/profile/{user_id}", user_data.get_profile, auth="none"),
-        Route("GET", C + "/profile/{user_id}/{field}", user_data.get_profile_field, auth="none"),
+        Route("GET", C + "/profile/{user_id}", user_data.get_profile, auth="optional"),
+        Route("GET", C + "/profile/{user_id}/{field}", user_data.get_profile_field, auth="optional"),
         Route("PUT", C + "/profile/{user_id}/{field}", user_data.put_profile_field),
         Route("GET", U + "/account_data/{type}", user_data.get_account_data),
         Route("PUT", U + "/account_data/{type}", user_data.put_account_data),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .sections import Section
+from .sections import ConfigError, Section
+
+USER_DIRECTORY_SCOPES = ("shared_rooms", "all")
 
 
 @dataclass(frozen=True)
@@ -12,6 +14,13 @@ class AccessConfig(Section):
     TABLE = "access"
     TEMPLATE = """\
 [access]
+# Whom the user directory search finds: "shared_rooms" (users who share a room with the searcher or are
+# joined to a public room, the Matrix default) or "all" (every active account on this server).
+user_directory_scope = "shared_rooms"
+# Profiles (display name, avatar) only for requests with an access token.
+require_auth_for_profile_requests = true
+# true: a user's profile only for users who share a room with them (their own always).
+limit_profile_requests_to_users_who_share_rooms = false
 # Guest accounts (POST /register?kind=guest): anyone may get a short-lived identity that can read
 # world-readable rooms and join rooms whose guest access is "can_join". Off: only real accounts.
 # guest_access = false
@@ -19,6 +28,13 @@ class AccessConfig(Section):
 # may list the rooms published in the directory.
 # public_rooms_without_token = false
 """
+    user_directory_scope: str = "shared_rooms"
+    require_auth_for_profile_requests: bool = True
+    limit_profile_requests_to_users_who_share_rooms: bool = False
 
     guest_access: bool = False
     public_rooms_without_token: bool = False
+
+    def __post_init__(self) -> None:
+        if self.user_directory_scope not in USER_DIRECTORY_SCOPES:
+            raise ConfigError(f"access.user_directory_scope must be one of {', '.join(USER_DIRECTORY_SCOPES)}")

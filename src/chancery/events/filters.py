@@ -1,24 +1,41 @@
-"""Event filters (client-server API: filtering). Pure matching, no I/O."""
+"""Event filters (client-server API: filtering). Pure matching, no I/O.
+
+Type patterns are matched by a glob in linear time, never by a regular expression built from user
+input: a crafted pattern ("a*a*a*...b") cannot make the server backtrack. Every list in a filter is
+bounded in entries and in the length of each entry.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from ..errors import bad_json
 
 DEFAULT_TIMELINE_LIMIT = 10
 MAX_TIMELINE_LIMIT = 1000
+# Real clients send a handful of type patterns (Element: a few event types); sender and room lists name
+# identifiers, which are matched by set lookup, so they may be longer. Identifiers and types are at most
+# 255 characters in Matrix.
+MAX_PATTERNS = 100
+MAX_IDENTIFIERS = 1000
+MAX_ENTRY_LENGTH = 255
 
 
-def _strings(value: Any, name: str) -> list[str] | None:
+def _strings(value: Any, name: str, max_items: int = MAX_IDENTIFIERS) -> list[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise bad_json(f"filter {name} must be a list of strings")
+    if len(value) > max_items:
+        raise bad_json(f"filter {name} may have at most {max_items} entries")
+    if any(len(v) > MAX_ENTRY_LENGTH for v in value):
+        raise bad_json(f"filter {name} entries may be at most {MAX_ENTRY_LENGTH} characters long")
     return list(value)
+
+
+def _patterns(value: Any, name: str) -> list[str] | None:
+    return _strings(value, name, MAX_PATTERNS)
 
 
 def _flag(raw: dict[str, Any], key: str, name: str) -> bool:
@@ -30,14 +47,44 @@ def _flag(raw: dict[str, Any], key: str, name: str) -> bool:
     return value
 
 
-@lru_cache(maxsize=1024)
-def _type_pattern(pattern: str) -> re.Pattern[str]:
-    # Only `*` is a wildcard (any sequence of characters); `?`, `[` and the rest match themselves.
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+Glob = tuple[str, ...]  # a pattern split at its `*`s
 
 
-def _matches_type(pattern_list: list[str], event_type: str) -> bool:
-    return any(_type_pattern(pattern).fullmatch(event_type) for pattern in pattern_list)
+def compile_glob(pattern: str) -> Glob:
+    return tuple(pattern.split("*"))
+
+
+def glob_matches(glob: Glob, text: str) -> bool:
+    """Whether `text` matches the pattern, where `*` is any run of characters (possibly empty) and every
+    other character matches itself. Each literal piece is looked for once, left to right (taking the
+    earliest occurrence is always safe for `*`-only patterns), so the time is linear in the text for each
+    piece: no backtracking."""
+    if len(glob) == 1:
+        return text == glob[0]
+    first, last = glob[0], glob[-1]
+    if len(glob) == 2:  # the usual "m.room.*" or "*"
+        return len(text) >= len(first) + len(last) and text.startswith(first) and text.endswith(last)
+    start, end = len(first), len(text) - len(last)
+    if end < start or not text.startswith(first) or not text.endswith(last):
+        return False
+    for piece in glob[1:-1]:
+        if piece:
+            found = text.find(piece, start, end)
+            if found < 0:
+                return False
+            start = found + len(piece)
+    return True
+
+
+def _globs(patterns: list[str] | None) -> tuple[Glob, ...] | None:
+    return None if patterns is None else tuple(compile_glob(p) for p in patterns)
+
+
+def _matches_any(globs: tuple[Glob, ...], text: str) -> bool:
+    for glob in globs:  # noqa: SIM110 - a loop, not any(generator): this runs for every event filtered
+        if glob_matches(glob, text):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -52,6 +99,25 @@ class EventFilter:
     limit: int | None = None
     lazy_load_members: bool = False
     include_redundant_members: bool = False
+    # Derived from the lists above for matching: compiled type patterns, identifier sets.
+    _types: tuple[Glob, ...] | None = field(init=False, repr=False, compare=False)
+    _not_types: tuple[Glob, ...] = field(init=False, repr=False, compare=False)
+    _senders: frozenset[str] | None = field(init=False, repr=False, compare=False)
+    _not_senders: frozenset[str] = field(init=False, repr=False, compare=False)
+    _rooms: frozenset[str] | None = field(init=False, repr=False, compare=False)
+    _not_rooms: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        derived = {
+            "_types": _globs(self.types),
+            "_not_types": _globs(self.not_types) or (),
+            "_senders": None if self.senders is None else frozenset(self.senders),
+            "_not_senders": frozenset(self.not_senders),
+            "_rooms": None if self.rooms is None else frozenset(self.rooms),
+            "_not_rooms": frozenset(self.not_rooms),
+        }
+        for key, value in derived.items():
+            object.__setattr__(self, key, value)
 
     @classmethod
     def parse(cls, raw: Any, name: str = "filter") -> EventFilter:
@@ -66,8 +132,8 @@ class EventFilter:
         if contains_url is not None and not isinstance(contains_url, bool):
             raise bad_json(f"{name}.contains_url must be a boolean")
         return cls(
-            types=_strings(raw.get("types"), "types"),
-            not_types=_strings(raw.get("not_types"), "not_types") or [],
+            types=_patterns(raw.get("types"), "types"),
+            not_types=_patterns(raw.get("not_types"), "not_types") or [],
             senders=_strings(raw.get("senders"), "senders"),
             not_senders=_strings(raw.get("not_senders"), "not_senders") or [],
             rooms=_strings(raw.get("rooms"), "rooms"),
@@ -79,20 +145,20 @@ class EventFilter:
         )
 
     def allows_room(self, room_id: str) -> bool:
-        if room_id in self.not_rooms:
+        if room_id in self._not_rooms:
             return False
-        return self.rooms is None or room_id in self.rooms
+        return self._rooms is None or room_id in self._rooms
 
     def matches(self, event: dict[str, Any]) -> bool:
         event_type = str(event.get("type", ""))
-        if self.not_types and _matches_type(self.not_types, event_type):
+        if self._not_types and _matches_any(self._not_types, event_type):
             return False
-        if self.types is not None and not _matches_type(self.types, event_type):
+        if self._types is not None and not _matches_any(self._types, event_type):
             return False
         sender = event.get("sender")
-        if sender in self.not_senders:
+        if sender in self._not_senders:
             return False
-        if self.senders is not None and sender not in self.senders:
+        if self._senders is not None and sender not in self._senders:
             return False
         room_id = event.get("room_id")
         if isinstance(room_id, str) and not self.allows_room(room_id):

@@ -6,11 +6,15 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from .client_address import ClientAddresses
+
 if TYPE_CHECKING:
     from ..services.accounts.requester import Requester
     from ..services.container import Services
 
 SERVICES: web.AppKey[Services] = web.AppKey("services")
+CLIENT_ADDRESSES: web.AppKey[ClientAddresses] = web.AppKey("client_addresses")
+ACCESS_LOG: web.AppKey[bool] = web.AppKey("access_log")
 REQUESTER_KEY = "chancery.requester"
 
 

@@ -8,6 +8,7 @@ import orjson
 from aiohttp import web
 
 from ..errors import MatrixError, bad_json, invalid_param, missing_param, too_large
+from ..numbers import parse_decimal
 
 MAX_JSON_DEPTH = 100
 
@@ -81,13 +82,13 @@ def get_int(body: dict[str, Any], key: str, default: int) -> int:
 
 
 def query_int(request: web.Request, key: str, default: int, *, minimum: int = 0, maximum: int = 2**53) -> int:
+    """A non-negative decimal query parameter (ASCII digits only) within [minimum, maximum], else M_INVALID_PARAM."""
     raw = request.query.get(key)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise invalid_param(f"{key} must be an integer") from exc
+    value = parse_decimal(raw)
+    if value is None:
+        raise invalid_param(f"{key} must be a non-negative integer in decimal digits")
     if not minimum <= value <= maximum:
         raise invalid_param(f"{key} is out of range")
     return value

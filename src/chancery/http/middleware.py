@@ -1,7 +1,8 @@
-"""Middleware: Matrix errors for every failure, CORS for browser clients, request IDs in logs."""
+"""Middleware: Matrix errors for every failure, CORS for browser clients, the access log with request IDs."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import time
@@ -9,10 +10,15 @@ import time
 from aiohttp import web
 
 from ..errors import MatrixError
+from .access_log import log_request
+from .context import ACCESS_LOG
 from .json_body import json_response
 from .routing import Handler
 
 log = logging.getLogger("chancery.http")
+# Request IDs: this process's tag and a counter (cheap, unique across the processes of one deployment).
+_PROCESS_TAG = secrets.token_hex(3)
+_request_numbers = itertools.count(1)
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -32,6 +38,7 @@ def _error(exc: MatrixError) -> web.Response:
 @web.middleware
 async def matrix_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.monotonic()
+    number = next(_request_numbers)
     try:
         if request.method == "OPTIONS":
             response: web.StreamResponse = web.Response(status=204)
@@ -52,12 +59,14 @@ async def matrix_errors(request: web.Request, handler: Handler) -> web.StreamRes
             raise
     except Exception:
         # Never echo internals to the client; the request ID ties the log line to the report.
-        request_id = secrets.token_hex(6)
+        request_id = f"{_PROCESS_TAG}-{number}"
         log.exception("request failed", extra={"request_id": request_id, "path": request.path})
         response = _error(MatrixError(500, "M_UNKNOWN", f"Internal server error (request {request_id})"))
     if not response.prepared:
         for name, value in CORS_HEADERS.items():
             response.headers.setdefault(name, value)
-    if log.isEnabledFor(logging.DEBUG):
-        log.debug("%s %s %s %.1fms", request.method, request.path, response.status, (time.monotonic() - started) * 1000)
+    if request.app[ACCESS_LOG]:
+        # The path without its query string (which may carry a registration token).
+        duration_ms = round((time.monotonic() - started) * 1000, 1)
+        log_request(request.method, request.path, response.status, duration_ms, f"{_PROCESS_TAG}-{number}")
     return response

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import unquote
 
@@ -11,10 +11,10 @@ from aiohttp import web
 
 from ..errors import MatrixError, forbidden, invalid_param
 from ..policy.roles import SECURITY_OFFICER
-from .context import REQUESTER_KEY, services_of
+from .context import CLIENT_ADDRESSES, REQUESTER_KEY, services_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# "optional": a token is checked when one is sent; the handler decides what an anonymous caller may do.
+# "optional": a token is checked when sent (and refused when invalid); without one the handler decides.
 AuthKind = Literal["none", "optional", "user", "admin", "security_officer"]
 
 
@@ -47,25 +47,25 @@ def _reject_nul(request: web.Request) -> None:
 
 
 def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's address (behind a trusted reverse proxy, the one it forwarded)."""
+    return request.app[CLIENT_ADDRESSES].of(request)
+
+
+def _missing_token(request: web.Request) -> MatrixError:
+    if "access_token" in request.query:
+        return MatrixError(401, "M_MISSING_TOKEN", "Access tokens are only accepted in the Authorization header")
+    return MatrixError(401, "M_MISSING_TOKEN", "Missing access token")
 
 
 def wrap(route: Route) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         services = services_of(request)
         _reject_nul(request)
+        ip = client_address(request)
         token = _access_token(request) if route.auth != "none" else None
-        if route.auth == "optional" and token is None and "access_token" not in request.query:
-            if route.bucket is not None:
-                services.rate_limiter.check(route.bucket, client_address(request))
-            return await route.handler(request)
-        if route.auth != "none":
-            if token is None:
-                if "access_token" in request.query:
-                    raise MatrixError(
-                        401, "M_MISSING_TOKEN", "Access tokens are only accepted in the Authorization header"
-                    )
-                raise MatrixError(401, "M_MISSING_TOKEN", "Missing access token")
+        if token is None and route.auth != "none" and (route.auth != "optional" or "access_token" in request.query):
+            raise _missing_token(request)
+        if token is not None:
             requester = await services.auth.requester_for_token(token)
             if requester is None:
                 raise MatrixError(401, "M_UNKNOWN_TOKEN", "Unknown or revoked access token", soft_logout=False)
@@ -78,11 +78,11 @@ def wrap(route: Route) -> Handler:
             if requester.is_guest and not (route.guest and services.config.access.guest_access):
                 # Turning guest access off ends existing guest sessions too.
                 raise MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest accounts may not use this endpoint")
-            request[REQUESTER_KEY] = requester
+            request[REQUESTER_KEY] = replace(requester, ip=ip)
             if route.bucket is not None:
                 services.rate_limiter.check(route.bucket, requester.user_id)
         elif route.bucket is not None:
-            services.rate_limiter.check(route.bucket, client_address(request))
+            services.rate_limiter.check(route.bucket, ip)
         return await route.handler(request)
 
     handle.__name__ = getattr(route.handler, "__name__", "handler")

@@ -110,6 +110,10 @@ class MediaService:
             if limit < self.max_upload_bytes:
                 raise forbidden("Your media storage quota is used up") from exc
             raise too_large(f"Uploads are limited to {self.max_upload_bytes} bytes") from exc
+        if await self.store.content_quarantined(stored.sha256):
+            # Quarantine applies to the bytes: they do not come back under a new media ID.
+            log.warning("upload of quarantined content refused", extra={"user_id": user_id})
+            raise forbidden("This content has been quarantined")
         return stored.sha256, stored.size
 
     async def do_upload(

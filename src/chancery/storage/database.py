@@ -129,6 +129,12 @@ class SqliteDatabase(SqliteConnection):
                 if self._writer.in_transaction:
                     self._writer.execute("ROLLBACK TO txn")
                     self._writer.execute("RELEASE txn")
+                    if not self._waiting:
+                        # Nothing of this group is waiting to commit: end it now. Left open, it would hold
+                        # the database's write lock until the next write (other programs, like the admin
+                        # CLI, would find the database locked).
+                        self._writer.execute("ROLLBACK")
+                        self._group_open = False
                 else:
                     self._group_open = False  # SQLite already rolled back the whole group (e.g. disk full)
                 raise

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from ..events.notifications import Notification
+from ..events.relations import relation_of
 from .database import IN_LIST_CHUNK, Connection, Database, fetch_in, is_unique_violation
 from .search_index import PG_INDEX_STEP, index_event, pg_index_args, unindex_event
 from .stream import next_position
@@ -28,6 +29,8 @@ class StoredEvent:
 
 
 _COLUMNS = "stream_pos, json, redacted"
+# State events whose value the room's row carries too (event type -> content key, which is the column).
+_ROOM_RULE_COLUMNS = {"m.room.join_rules": "join_rule", "m.room.history_visibility": "history_visibility"}
 
 
 def _row_to_event(row: Any) -> StoredEvent:
@@ -35,19 +38,6 @@ def _row_to_event(row: Any) -> StoredEvent:
 
 
 row_to_event = _row_to_event  # for the other stores that read `stream_pos, json, redacted` rows
-
-
-def _relation(event: dict[str, Any]) -> tuple[str | None, str | None]:
-    relates = event.get("content", {}).get("m.relates_to")
-    if isinstance(relates, dict):
-        event_id = relates.get("event_id")
-        rel_type = relates.get("rel_type")
-        if isinstance(event_id, str):
-            if isinstance(rel_type, str):
-                return event_id, rel_type
-            if isinstance(relates.get("m.in_reply_to"), dict):
-                return event_id, None
-    return None, None
 
 
 class EventStore:
@@ -62,7 +52,7 @@ class EventStore:
         Call it last in a transaction: from here to the commit the stream counter's row stays locked
         on PostgreSQL, so there it is one statement (take the position and insert, in one round trip).
         """
-        relates_to, rel_type = _relation(event)
+        relates_to, rel_type = relation_of(event)
         columns = (
             event["event_id"],
             event["room_id"],
@@ -110,6 +100,13 @@ class EventStore:
                 pos,
                 membership,
             )
+            if event["type"] in _ROOM_RULE_COLUMNS and event["state_key"] == "":
+                value = event["content"].get(_ROOM_RULE_COLUMNS[event["type"]])
+                await txn.execute(
+                    f"UPDATE rooms SET {_ROOM_RULE_COLUMNS[event['type']]} = ? WHERE room_id = ?",
+                    value if isinstance(value, str) else None,
+                    event["room_id"],
+                )
             if membership is not None:
                 await txn.execute(
                     "INSERT INTO membership_changes (stream_pos, room_id, user_id, membership, event_id)"
@@ -139,7 +136,7 @@ class EventStore:
         """
         if "state_key" in event:
             raise ValueError("state events go through insert_event in a transaction")
-        relates_to, rel_type = _relation(event)
+        relates_to, rel_type = relation_of(event)
         user_id, device_id, txn_id = txn_key or (None, None, None)
         sql = (
             "WITH room AS (UPDATE rooms SET last_event_id = ?, last_depth = ? WHERE room_id = ? AND last_event_id = ?"
@@ -222,6 +219,11 @@ class EventStore:
             found[stored.event_id] = stored
         return found
 
+    async def room_of(self, event_id: str, conn: Connection | None = None) -> str | None:
+        """The room an event belongs to; None for an unknown event."""
+        value = await (conn or self.db).fetchval("SELECT room_id FROM events WHERE event_id = ?", event_id)
+        return None if value is None else str(value)
+
     async def redaction_of(self, event_id: str) -> str | None:
         value = await self.db.fetchval("SELECT redaction_id FROM redactions WHERE event_id = ?", event_id)
         return None if value is None else str(value)
@@ -301,6 +303,7 @@ class EventStore:
 
     async def relations(
         self,
+        room_id: str,
         event_id: str,
         rel_type: str | None,
         event_type: str | None,
@@ -310,8 +313,9 @@ class EventStore:
         limit: int,
         newest_first: bool,
     ) -> list[StoredEvent]:
-        clauses = ["relates_to = ?", "stream_pos > ?", "stream_pos < ?"]
-        args: list[Any] = [event_id, after, before]
+        """Events of `room_id` relating to `event_id` (a relation from another room is never one)."""
+        clauses = ["relates_to = ?", "room_id = ?", "stream_pos > ?", "stream_pos < ?"]
+        args: list[Any] = [event_id, room_id, after, before]
         if rel_type is not None:
             clauses.append("rel_type = ?")
             args.append(rel_type)
@@ -327,10 +331,12 @@ class EventStore:
         return [_row_to_event(row) for row in rows]
 
     async def thread_roots(self, room_id: str, before: int, limit: int) -> list[tuple[str, int]]:
-        """(root event ID, position of its latest reply), most recently active first."""
+        """(root event ID, position of its latest reply), most recently active first; only roots in the room."""
         rows = await self.db.fetchall(
-            "SELECT relates_to, MAX(stream_pos) AS latest FROM events WHERE room_id = ? AND rel_type = 'm.thread'"
-            " GROUP BY relates_to HAVING MAX(stream_pos) < ? ORDER BY latest DESC LIMIT ?",
+            "SELECT r.relates_to, MAX(r.stream_pos) AS latest FROM events r"
+            " JOIN events root ON root.event_id = r.relates_to AND root.room_id = r.room_id"
+            " WHERE r.room_id = ? AND r.rel_type = 'm.thread'"
+            " GROUP BY r.relates_to HAVING MAX(r.stream_pos) < ? ORDER BY latest DESC LIMIT ?",
             room_id,
             before,
             limit,
@@ -349,7 +355,8 @@ class EventStore:
         return {str(r[0]): str(r[1]) for r in rows if r[2] == user_id and r[3] == device_id}
 
     async def aggregated_relations(self, event_ids: list[str]) -> list[tuple[str, str, StoredEvent]]:
-        """(target, rel_type, relating event) for unredacted edits and thread replies, oldest first."""
+        """(target, rel_type, relating event) for unredacted edits and thread replies, oldest first. The caller
+        checks that each relating event is in its target's room."""
         rows = await fetch_in(
             self.db,
             "SELECT relates_to, rel_type, stream_pos, json, redacted FROM events WHERE relates_to IN ({marks})"

@@ -6,8 +6,13 @@ from dataclasses import dataclass
 
 from .database import Database, Row
 
-_COLUMNS = (
-    "media_id, uploader, content_type, size, sha256, upload_name, created_ts, uploaded_ts, expires_ts, quarantined"
+_FIELDS = "media_id, uploader, content_type, size, sha256, upload_name, created_ts, uploaded_ts, expires_ts"
+_COLUMNS = _FIELDS + ", quarantined"
+# The same, with `quarantined` true when the bytes are quarantined under any media ID (quarantine applies
+# to the content: the same file uploaded again under a new ID is not served either).
+_COLUMNS_CONTENT_QUARANTINE = (
+    _FIELDS + ", CASE WHEN quarantined = 1 OR EXISTS (SELECT 1 FROM media q WHERE q.sha256 = media.sha256"
+    " AND q.quarantined = 1) THEN 1 ELSE 0 END"
 )
 
 
@@ -57,8 +62,14 @@ class MediaStore:
         self.db = db
 
     async def get(self, media_id: str) -> MediaRecord | None:
-        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM media WHERE media_id = ?", media_id)
+        """The media row; `quarantined` also when its content is quarantined under any other media ID."""
+        row = await self.db.fetchone(f"SELECT {_COLUMNS_CONTENT_QUARANTINE} FROM media WHERE media_id = ?", media_id)
         return None if row is None else _record(row)
+
+    async def content_quarantined(self, sha256: str) -> bool:
+        """Whether these bytes are quarantined under some media ID."""
+        found = await self.db.fetchval("SELECT 1 FROM media WHERE sha256 = ? AND quarantined = 1 LIMIT 1", sha256)
+        return found is not None
 
     async def usage_of(self, user_id: str) -> int:
         """Bytes a user's uploads take up, the quota's measure (deduplicated files still count per upload)."""

@@ -153,6 +153,17 @@ class RoomStore:
         )
         return {str(r[0]) for r in rows}
 
+    async def share_a_room(self, user_id: str, other_user_id: str) -> bool:
+        """Whether both users are joined to at least one common room."""
+        found = await self.db.fetchval(
+            "SELECT 1 FROM current_state mine JOIN current_state other ON other.room_id = mine.room_id"
+            " AND other.type = 'm.room.member' AND other.state_key = ? AND other.membership = 'join'"
+            " WHERE mine.type = 'm.room.member' AND mine.state_key = ? AND mine.membership = 'join' LIMIT 1",
+            other_user_id,
+            user_id,
+        )
+        return found is not None
+
     async def forget(self, user_id: str, room_id: str) -> None:
         await self.db.execute(
             "INSERT INTO forgotten_rooms (user_id, room_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -179,8 +190,9 @@ class RoomStore:
         )
         return True
 
-    async def alias_room(self, alias: str) -> tuple[str, str] | None:
-        row = await self.db.fetchone("SELECT room_id, creator FROM room_aliases WHERE alias = ?", alias)
+    async def alias_room(self, alias: str, conn: Connection | None = None) -> tuple[str, str] | None:
+        """(room ID, creator) of an alias."""
+        row = await (conn or self.db).fetchone("SELECT room_id, creator FROM room_aliases WHERE alias = ?", alias)
         return None if row is None else (str(row[0]), str(row[1]))
 
     async def delete_alias(self, alias: str) -> None:

@@ -28,6 +28,17 @@ class DeviceRow:
     last_seen_ip: str | None
 
 
+_SEARCH = (
+    "SELECT user_id, password_hash, is_admin, deactivated, displayname, avatar_url FROM users"
+    " WHERE deactivated = 0 AND (LOWER(user_id) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(displayname, ''))"
+    " LIKE ? ESCAPE '\\')"
+)
+
+
+def _like_pattern(term: str) -> str:
+    return "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 class UserStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -103,13 +114,26 @@ class UserStore:
         )
 
     async def search(self, term: str, limit: int) -> list[UserRow]:
-        pattern = "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        """Active users whose ID or display name contains `term` (case-insensitive)."""
+        pattern = _like_pattern(term)
+        rows = await self.db.fetchall(f"{_SEARCH} ORDER BY user_id LIMIT ?", pattern, pattern, limit)
+        return [UserRow(str(r[0]), r[1], bool(r[2]), bool(r[3]), r[4], r[5]) for r in rows]
+
+    async def search_visible_to(self, searcher: str, term: str, limit: int) -> list[UserRow]:
+        """search(), limited to users joined to a room the searcher is joined to, or to a public room (one
+        anyone may join or whose history is world-readable): the user directory's default scope."""
+        pattern = _like_pattern(term)
         rows = await self.db.fetchall(
-            "SELECT user_id, password_hash, is_admin, deactivated, displayname, avatar_url FROM users"
-            " WHERE deactivated = 0 AND (LOWER(user_id) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(displayname, ''))"
-            " LIKE ? ESCAPE '\\') ORDER BY user_id LIMIT ?",
+            f"{_SEARCH} AND EXISTS (SELECT 1 FROM current_state theirs WHERE theirs.type = 'm.room.member'"
+            " AND theirs.state_key = users.user_id AND theirs.membership = 'join' AND ("
+            " theirs.room_id IN (SELECT mine.room_id FROM current_state mine WHERE mine.type = 'm.room.member'"
+            " AND mine.state_key = ? AND mine.membership = 'join')"
+            " OR theirs.room_id IN (SELECT room_id FROM rooms WHERE join_rule = 'public'"
+            " OR history_visibility = 'world_readable')))"
+            " ORDER BY user_id LIMIT ?",
             pattern,
             pattern,
+            searcher,
             limit,
         )
         return [UserRow(str(r[0]), r[1], bool(r[2]), bool(r[3]), r[4], r[5]) for r in rows]
@@ -220,8 +244,19 @@ class UserStore:
         )
         return None if row is None else (row[0], int(row[1]), int(row[2]), row[3])
 
-    async def count_registration_token_use(self, txn: Connection, token: str) -> None:
-        await txn.execute("UPDATE registration_tokens SET completed = completed + 1 WHERE token = ?", token)
+    async def use_registration_token(self, txn: Connection, token: str, now: int) -> bool:
+        """Count one use of a token that is still valid (known, not used up, not expired at `now`); False
+        when it is not. One conditional UPDATE: on PostgreSQL a concurrent use waits for this row's lock and
+        then re-checks the condition, so however many processes register at once, no more than the allowed
+        uses succeed."""
+        counted = await txn.fetchval(
+            "UPDATE registration_tokens SET completed = completed + 1 WHERE token = ?"
+            " AND (uses_allowed IS NULL OR pending + completed < uses_allowed)"
+            " AND (expiry_ts IS NULL OR expiry_ts > ?) RETURNING token",
+            token,
+            now,
+        )
+        return counted is not None
 
     # -- user-interactive auth sessions ---------------------------------------------------------
 

@@ -5,19 +5,24 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...errors import bad_json, forbidden, invalid_param
-from ...http.context import requester_of, services_of
+from ...http.context import optional_requester_of, requester_of, services_of
 from ...http.json_body import get_int, get_str, json_response, read_json
 
 
 async def get_profile(request: web.Request) -> web.Response:
-    """GET /_matrix/client/v3/profile/{userId} (client-server API: profiles)."""
-    return json_response(await services_of(request).profile.get_profile(request.match_info["user_id"]))
+    """GET /_matrix/client/v3/profile/{userId} (client-server API: profiles); the token is optional."""
+    profile = services_of(request).profile
+    user_id = request.match_info["user_id"]
+    await profile.check_profile_access(optional_requester_of(request), user_id)
+    return json_response(await profile.get_profile(user_id))
 
 
 async def get_profile_field(request: web.Request) -> web.Response:
-    """GET /_matrix/client/v3/profile/{userId}/{keyName}."""
+    """GET /_matrix/client/v3/profile/{userId}/{keyName}; the token is optional."""
+    profile = services_of(request).profile
     info = request.match_info
-    return json_response(await services_of(request).profile.get_field(info["user_id"], info["field"]))
+    await profile.check_profile_access(optional_requester_of(request), info["user_id"])
+    return json_response(await profile.get_field(info["user_id"], info["field"]))
 
 
 async def put_profile_field(request: web.Request) -> web.Response:
@@ -98,7 +103,7 @@ async def post_user_directory_search(request: web.Request) -> web.Response:
     term = get_str(body, "search_term", required=True, max_length=255)
     limit = get_int(body, "limit", 10)
     assert term is not None
-    return json_response(await services_of(request).profile.search_users(term, limit))
+    return json_response(await services_of(request).profile.search_users(requester_of(request), term, limit))
 
 
 async def put_presence(request: web.Request) -> web.Response:

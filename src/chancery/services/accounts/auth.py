@@ -117,13 +117,22 @@ class AuthService:
         return await verify_password(user.password_hash, password)
 
     async def new_session(self, user_id: str, device_id: str | None, display_name: str | None) -> tuple[str, str, bool]:
-        """Create (or reuse) a device and a fresh access token; return (token, device_id, new_device)."""
+        """Create (or reuse) a device and a fresh access token; return (token, device_id, new_device).
+
+        Logging in again as an existing device ends that device's earlier sessions: their tokens stop working
+        at once, here and (announced like a logout) in every other process."""
         device_id = device_id or self.randomness.letters(10).upper()
         token = "chy_" + self.randomness.token(32)  # 256 random bits
         now = self.clock.now_ms()
+        revoked: int | None = None
         async with self.storage.db.transaction() as txn:
             created = await self.storage.users.upsert_device(txn, user_id, device_id, display_name, now)
+            if not created:
+                await self.storage.users.delete_tokens(txn, user_id, device_id)
+                revoked = await self.revoke_in(txn)
             await self.storage.users.add_access_token(txn, hash_token(token), user_id, device_id, now)
+        if revoked is not None:
+            await self.announce_revoked(revoked, user_id)
         return token, device_id, created
 
     async def logout(self, requester: Requester) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...config.access import AccessConfig
 from ...errors import MatrixError, bad_json, forbidden, invalid_param, not_found
 from ...events.canonical import check_canonical_values
 from ...events.filters import validate_filter_definition
 from ...events.identifiers import is_valid_user_id
+from ...numbers import parse_decimal
 from ...storage import Storage
 from ...storage.account import GLOBAL
 from ..notifier import Change, Notifier, user_key
@@ -21,10 +23,28 @@ SERVER_MANAGED_ACCOUNT_DATA = ("m.fully_read", "m.push_rules")
 
 
 class ProfileService:
-    def __init__(self, storage: Storage, notifier: Notifier, rooms: RoomService) -> None:
+    def __init__(
+        self, storage: Storage, notifier: Notifier, rooms: RoomService, access: AccessConfig | None = None
+    ) -> None:
         self.storage = storage
         self.notifier = notifier
         self.rooms = rooms
+        self.access = access or AccessConfig()
+
+    async def check_profile_access(self, requester: Requester | None, user_id: str) -> None:
+        """Who may read a profile ([access] require_auth_for_profile_requests and
+        limit_profile_requests_to_users_who_share_rooms, with Synapse's meaning): a token unless the operator
+        allows anonymous lookups; with the limit, only users who share a room (one's own profile always).
+        Checked before the profile is looked up, so a refusal says nothing about whether the user exists."""
+        access = self.access
+        if requester is None:
+            if access.require_auth_for_profile_requests or access.limit_profile_requests_to_users_who_share_rooms:
+                raise MatrixError(401, "M_MISSING_TOKEN", "An access token is required to read profiles")
+            return
+        if not access.limit_profile_requests_to_users_who_share_rooms or user_id == requester.user_id:
+            return
+        if not await self.storage.rooms.share_a_room(requester.user_id, user_id):
+            raise forbidden("You do not share a room with this user")
 
     async def get_profile(self, user_id: str) -> dict[str, Any]:
         if not is_valid_user_id(user_id):
@@ -130,18 +150,24 @@ class ProfileService:
     async def get_filter(self, requester: Requester, user_id: str, filter_id: str) -> dict[str, Any]:
         if user_id != requester.user_id:
             raise forbidden("You may only read your own filters")
-        if not filter_id.isdigit() or len(filter_id) > 18:
+        number = parse_decimal(filter_id)
+        if number is None:
             raise not_found("Filter not found")
-        definition = await self.storage.account.get_filter(user_id, int(filter_id))
+        definition = await self.storage.account.get_filter(user_id, number)
         if definition is None:
             raise not_found("Filter not found")
         return definition
 
     # -- user directory -------------------------------------------------------------------------
 
-    async def search_users(self, term: str, limit: int) -> dict[str, Any]:
+    async def search_users(self, requester: Requester, term: str, limit: int) -> dict[str, Any]:
+        """The user directory ([access] user_directory_scope): by default the users who share a room with the
+        searcher or are joined to a public room (the spec's suggestion); "all": every active account."""
         limit = max(1, min(limit, 50))
-        rows = await self.storage.users.search(term, limit + 1)
+        if self.access.user_directory_scope == "all":
+            rows = await self.storage.users.search(term, limit + 1)
+        else:
+            rows = await self.storage.users.search_visible_to(requester.user_id, term, limit + 1)
         results = [
             {
                 k: v

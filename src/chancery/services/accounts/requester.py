@@ -1,4 +1,4 @@
-"""Who is making a request: the user and device behind a valid access token."""
+"""Who is making a request: the user and device behind a valid access token, and from which address."""
 
 from __future__ import annotations
 
@@ -12,3 +12,5 @@ class Requester:
     is_admin: bool
     token_hash: str
     is_guest: bool = False
+    # The client's address for this request (behind a trusted proxy, the one it forwarded).
+    ip: str | None = None

@@ -85,14 +85,12 @@ class AccountService:
                 revoked = await self.auth.revoke_in(txn)
             elif await self.storage.users.user_exists(user_id, txn):
                 raise MatrixError(400, "M_USER_IN_USE", "User ID already taken")
-            if registration_token is not None:
-                found = await self.storage.users.registration_token(txn, registration_token)
-                if found is None:
-                    raise forbidden("Registration token is not valid")
-                uses_allowed, pending, completed, _expiry = found
-                if uses_allowed is not None and pending + completed >= uses_allowed:
-                    raise forbidden("Registration token has been used up")
-                await self.storage.users.count_registration_token_use(txn, registration_token)
+            # Checked again as the account is created (the auth stage may have been long ago): still known,
+            # not expired, and a use left, counted atomically with the account.
+            if registration_token is not None and not await self.storage.users.use_registration_token(
+                txn, registration_token, self.clock.now_ms()
+            ):
+                raise forbidden("The registration token is no longer valid (used up or expired)")
             if not upgrading_guest:
                 await self.storage.users.create_user(txn, user_id, password_hash, is_admin, self.clock.now_ms())
         if revoked is not None:
@@ -110,21 +108,27 @@ class AccountService:
             await self.delete_devices(requester.user_id, [d for d in others if d != requester.device_id])
 
     async def deactivate(self, user_id: str) -> None:
-        """Remove the person everywhere: rooms, devices, tokens, profile, directory."""
+        """Remove the person everywhere: tokens, rooms, devices, profile, directory.
+
+        The account is closed first (tokens revoked, marked deactivated, in one transaction), so that nothing
+        can be done in its name while it leaves its rooms, however many they are."""
         user = await self.storage.users.get_user(user_id)
         if user is None:
             raise not_found("Unknown user")
+        async with self.storage.db.transaction() as txn:
+            await self.storage.users.delete_tokens(txn, user_id)
+            await self.storage.users.mark_deactivated(txn, user_id)
+            revoked = await self.auth.revoke_in(txn)
+        await self.auth.announce_revoked(revoked, user_id)
         await self.rooms.leave_all(user_id)
         devices = [d.device_id for d in await self.storage.users.list_devices(user_id)]
         await self.delete_devices(user_id, devices)
         async with self.storage.db.transaction() as txn:
-            await self.storage.users.delete_tokens(txn, user_id)
-            await self.storage.users.mark_deactivated(txn, user_id)
             await self.storage.account.delete_all_for_user(txn, user_id)
             for hook in self.deactivation_hooks:
                 await hook(txn, user_id)
-            revoked = await self.auth.revoke_in(txn)
-        await self.auth.announce_revoked(revoked, user_id)
+        # Once more, for a join that was already past its token check when the tokens were revoked.
+        await self.rooms.leave_all(user_id)
         log.info("account deactivated", extra={"user_id": user_id})
 
     # -- devices ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 
 from ...errors import MatrixError, bad_json, invalid_param, missing_param, not_found
 from ...events.canonical import check_canonical_values
+from ...numbers import parse_decimal
 from ...storage import Storage
 from ...storage.e2e_backup import BackedUpKey, BackupVersion
 from ..accounts.requester import Requester
@@ -29,9 +30,7 @@ def unknown_version() -> MatrixError:
 
 def parse_version(raw: str | None) -> int | None:
     """A version string as we hand them out (a positive integer); None for anything else."""
-    if raw is None or not raw.isdigit() or len(raw) > 15:
-        return None
-    return int(raw)
+    return None if raw is None else parse_decimal(raw, MAX_SAFE)
 
 
 def is_better(new: BackedUpKey, old: BackedUpKey) -> bool:

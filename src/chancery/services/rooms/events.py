@@ -24,6 +24,7 @@ from ...events.hashing import reference_hash_base64
 from ...events.notifications import Notification, classify
 from ...events.power_levels import action_level, notification_level, user_power_level
 from ...events.redaction import prune_event
+from ...events.relations import relation_of
 from ...events.room_versions import EventIdFormat, RoomVersion, get_room_version
 from ...lru import Lru
 from ...storage import Storage
@@ -31,6 +32,7 @@ from ...storage.database import Connection
 from ...storage.events import StoredEvent
 from ...storage.rooms import RoomRow
 from ..notifier import Change, Notifier, room_key, user_key
+from .canonical_alias import CANONICAL_ALIAS, check_canonical_alias
 from .recent_events import RecentEvents
 from .state_cache import StateCache, StateMap
 
@@ -121,6 +123,10 @@ class RoomWriter:
             raise forbidden(str(exc)) from exc
         for check in svc.event_checks:
             check(event, self.state, self.version)
+        await self._check_relation(event)
+        if event["type"] == CANONICAL_ALIAS and "state_key" in event:
+            replaced = self.state.get((CANONICAL_ALIAS, event["state_key"]))
+            await check_canonical_alias(svc.storage.rooms, self.txn, event, replaced)
         # `@room` highlights everyone only from a sender whose power level reaches notifications.room.
         may_notify_room = user_power_level(event["sender"], self.state, self.version) >= notification_level(
             "room", self.state
@@ -135,6 +141,13 @@ class RoomWriter:
                     "prev_sender": replaced["sender"],
                 }
         return event
+
+    async def _check_relation(self, event: dict[str, Any]) -> None:
+        """An event may relate only to an event of its own room (spec: forming relationships between events;
+        Synapse refuses the others too). One answer for "elsewhere" and "unknown": it reveals nothing."""
+        parent_id, _ = relation_of(event)
+        if parent_id is not None and await self.service.storage.events.room_of(parent_id, self.txn) != event["room_id"]:
+            raise MatrixError(400, "M_UNKNOWN", "The event it relates to is not in this room")
 
     def _build(
         self,

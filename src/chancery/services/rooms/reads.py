@@ -216,7 +216,7 @@ class RoomReadService:
             after = from_pos if from_pos is not None else 0
             before = (to_pos + 1) if to_pos is not None else 2**62
         found = await self.storage.events.relations(
-            event_id, rel_type, event_type, before=before, after=after, limit=limit, newest_first=backwards
+            room_id, event_id, rel_type, event_type, before=before, after=after, limit=limit, newest_first=backwards
         )
         visible = await self.visibility.filter_visible(requester.user_id, room_id, found)
         result: dict[str, Any] = {"chunk": await self.serializer.serialize(visible, requester)}

@@ -7,6 +7,7 @@ from typing import Any
 from ...errors import MatrixError, forbidden, invalid_param, not_found
 from ...events.identifiers import is_valid_room_alias, server_of
 from ...events.power_levels import required_event_level, user_power_level
+from ...numbers import parse_decimal
 from ...storage import Storage
 from ..accounts.requester import Requester
 from .events import RoomEventService
@@ -49,13 +50,27 @@ class DirectoryService:
         if found is None:
             raise not_found("Room alias not found")
         room_id, creator = found
-        if creator != requester.user_id and not requester.is_admin:
+        # The alias's creator, or whoever may set the room's canonical alias; both only while joined.
+        await self._check_room_list_power(
+            requester, room_id, "delete this alias", power_needed=creator != requester.user_id
+        )
+        await self.storage.rooms.delete_alias(alias)
+
+    async def _check_room_list_power(
+        self, requester: Requester, room_id: str, action: str, *, power_needed: bool = True
+    ) -> None:
+        """Server administrators may always; anyone else must be joined to the room and, if `power_needed`,
+        have the power to send m.room.canonical_alias (as Synapse decides who may change the room list)."""
+        if requester.is_admin:
+            return
+        if await self.storage.rooms.membership(room_id, requester.user_id) != "join":
+            raise forbidden(f"You must be joined to the room to {action}")
+        if power_needed:
             state = await self.room_events.current_state(room_id)
             version = await self.room_events.room_version(room_id)
             needed = required_event_level("m.room.canonical_alias", True, state)
             if user_power_level(requester.user_id, state, version) < needed:
-                raise forbidden("You may not delete this alias")
-        await self.storage.rooms.delete_alias(alias)
+                raise forbidden(f"You do not have the power to {action}")
 
     async def room_aliases(self, requester: Requester, room_id: str) -> list[str]:
         if await self.storage.rooms.membership(room_id, requester.user_id) != "join":
@@ -75,12 +90,7 @@ class DirectoryService:
             raise invalid_param("visibility must be 'public' or 'private'")
         if await self.storage.rooms.get_room(room_id) is None:
             raise not_found("Room not found")
-        state = await self.room_events.current_state(room_id)
-        version = await self.room_events.room_version(room_id)
-        if not requester.is_admin and user_power_level(requester.user_id, state, version) < required_event_level(
-            "m.room.canonical_alias", True, state
-        ):
-            raise forbidden("You may not publish this room")
+        await self._check_room_list_power(requester, room_id, "change whether this room is published")
         await self.storage.rooms.set_public(room_id, visibility == "public")
 
     async def public_rooms(self, limit: int | None, since: str | None, search_term: str | None) -> dict[str, Any]:
@@ -97,9 +107,10 @@ class DirectoryService:
         entries.sort(key=lambda e: (-int(e["num_joined_members"]), e["room_id"]))
         start = 0
         if since is not None:
-            if not since.startswith("p") or not since[1:].isdigit():
+            parsed = parse_decimal(since[1:]) if since.startswith("p") else None
+            if parsed is None:
                 raise invalid_param("Invalid pagination token")
-            start = int(since[1:])
+            start = parsed
         end = len(entries) if limit is None else start + max(0, limit)
         result: dict[str, Any] = {"chunk": entries[start:end], "total_room_count_estimate": len(entries)}
         if end < len(entries):

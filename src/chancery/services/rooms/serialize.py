@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,14 +15,22 @@ from ...storage import Storage
 from ...storage.events import StoredEvent
 from ..accounts.requester import Requester
 from .recent_events import RecentEvents
+from .visibility import VisibilityService
 
 _MAX_ENCODED_EVENTS = 5_000
 
 
 class EventSerializer:
-    def __init__(self, storage: Storage, clock: Clock, recent_events: RecentEvents | None = None) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        visibility: VisibilityService,
+        recent_events: RecentEvents | None = None,
+    ) -> None:
         self.storage = storage
         self.clock = clock
+        self.visibility = visibility
         self.recent_events = recent_events
         # (event ID, redacted, with room ID) -> the viewer-independent part of the event's JSON
         self._encoded: Lru[tuple[str, bool, bool], bytes] = Lru(_MAX_ENCODED_EVENTS)
@@ -61,10 +69,13 @@ class EventSerializer:
         *,
         include_room_id: bool = True,
         relations_for: Collection[str] | None = None,
+        joined_during: Mapping[str, tuple[int, int]] | None = None,
     ) -> list[list[orjson.Fragment]]:
         """serialize_groups() as JSON fragments for orjson to embed in a response. The part of an event that
-        is the same for every viewer is encoded once and reused (a busy room's event goes to every member)."""
-        data = await self._unsigned_data(groups, requester, True, relations_for)
+        is the same for every viewer is encoded once and reused (a busy room's event goes to every member).
+        `joined_during`: room -> (first, last) positions between which the viewer was joined there without a
+        break; bundled events of the room sent meanwhile need no visibility lookup."""
+        data = await self._unsigned_data(groups, requester, True, relations_for, joined_during)
         return [[self._fragment(stored, data, include_room_id) for stored in group] for group in groups]
 
     def _fragment(self, stored: StoredEvent, data: _UnsignedData, include_room_id: bool) -> orjson.Fragment:
@@ -82,18 +93,49 @@ class EventSerializer:
         requester: Requester | None,
         with_relations: bool,
         relations_for: Collection[str] | None,
+        joined_during: Mapping[str, tuple[int, int]] | None = None,
     ) -> _UnsignedData:
         events = [stored for group in groups for stored in group]
         if not events:
             return _UnsignedData({}, {}, {}, self.clock.now_ms())
-        event_ids = list(dict.fromkeys(s.event_id for s in events))
         txn_ids = await self._transaction_ids(events, requester)
-        redacted_by = await self._redactions([s.event_id for s in events if s.redacted])
+        targets = {s.event_id: s for s in events if relations_for is None or s.event_id in relations_for}
+        relating = await self.storage.events.aggregated_relations(list(targets)) if with_relations and targets else []
+        # Only what relates to an event of its own room counts (the spec ignores relations across rooms).
+        relating = [r for r in relating if r[2].event["room_id"] == targets[r[0]].event["room_id"]]
+        redactions = await self._redactions([s for s in events if s.redacted])
+        # Bundled events are shown only to a viewer who may see them: a member who left learns nothing of
+        # the replies, edits and redactions made after leaving through events they may still see.
+        bundled = [*(r[2] for r in relating), *redactions.values()]
+        visible = await self._visible_ids(requester, bundled, joined_during or {})
+        redacted_by = {
+            event_id: client_event(redaction.event)
+            for event_id, redaction in redactions.items()
+            if redaction.event_id in visible
+        }
         viewer = requester.user_id if requester else None
-        if relations_for is not None:
-            event_ids = [event_id for event_id in event_ids if event_id in relations_for]
-        relations = await self._relations(event_ids, viewer) if with_relations and event_ids else {}
+        relations = _aggregate(targets, [r for r in relating if r[2].event_id in visible], viewer)
         return _UnsignedData(txn_ids, redacted_by, relations, self.clock.now_ms())
+
+    async def _visible_ids(
+        self, requester: Requester | None, events: list[StoredEvent], joined_during: Mapping[str, tuple[int, int]]
+    ) -> set[str]:
+        """The IDs of the events the viewer may see (history visibility)."""
+        visible: set[str] = set()
+        by_room: dict[str, list[StoredEvent]] = {}
+        for stored in events:
+            room_id = stored.event["room_id"]
+            first, last = joined_during.get(room_id, (0, -1))
+            if first <= stored.pos <= last:
+                visible.add(stored.event_id)  # sent while the viewer was a member: visible
+            else:
+                by_room.setdefault(room_id, []).append(stored)
+        if not by_room:
+            return visible
+        # Without a requester, only what anyone may see (world-readable history).
+        viewer = requester.user_id if requester else ""
+        checked = await self.visibility.filter_visible_in_rooms(viewer, by_room)
+        return visible | {stored.event_id for room_events in checked.values() for stored in room_events}
 
     async def _transaction_ids(self, events: list[StoredEvent], requester: Requester | None) -> dict[str, str]:
         """event ID -> transaction ID, for the requester's own events sent from this device."""
@@ -110,45 +152,45 @@ class EventSerializer:
             found |= await self.storage.events.transaction_ids(missing, *device)
         return found
 
-    async def _redactions(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
-        if not event_ids:
+    async def _redactions(self, redacted: list[StoredEvent]) -> dict[str, StoredEvent]:
+        """redacted event ID -> the redaction event that redacted it (always of the same room)."""
+        if not redacted:
             return {}
-        redaction_ids = await self.storage.events.redactions_of(event_ids)
+        redaction_ids = await self.storage.events.redactions_of([s.event_id for s in redacted])
         redactions = await self.storage.events.get_events(redaction_ids.values())
+        rooms = {s.event_id: s.event["room_id"] for s in redacted}
         return {
-            event_id: client_event(redactions[redaction_id].event)
+            event_id: redactions[redaction_id]
             for event_id, redaction_id in redaction_ids.items()
-            if redaction_id in redactions
+            if redaction_id in redactions and redactions[redaction_id].event["room_id"] == rooms[event_id]
         }
 
-    async def _relations(self, event_ids: list[str], viewer: str | None) -> dict[str, dict[str, Any]]:
-        """The server-side aggregations: the latest edit and a thread summary (client-server API)."""
-        result: dict[str, dict[str, Any]] = {}
-        relating = await self.storage.events.aggregated_relations(event_ids)
-        if not relating:
-            return result
-        originals = await self.storage.events.get_events({target for target, _, _ in relating})
-        for target, rel_type, stored in relating:
-            original = originals.get(target)
-            if original is None:
-                continue
-            entry = result.setdefault(target, {})
-            event = stored.event
-            sender = event["sender"]
-            if rel_type == "m.replace":
-                if sender == original.event["sender"] and "state_key" not in original.event:
-                    entry["m.replace"] = {
-                        "event_id": event["event_id"],
-                        "origin_server_ts": event["origin_server_ts"],
-                        "sender": sender,
-                    }
-            else:
-                thread = entry.setdefault("m.thread", {"count": 0, "current_user_participated": False})
-                thread["count"] += 1
-                if viewer in (sender, original.event["sender"]):
-                    thread["current_user_participated"] = True
-                thread["latest_event"] = client_event(event)
-        return result
+
+def _aggregate(
+    targets: dict[str, StoredEvent], relating: list[tuple[str, str, StoredEvent]], viewer: str | None
+) -> dict[str, dict[str, Any]]:
+    """The server-side aggregations, from relating events of the targets' rooms that the viewer may see:
+    the latest edit and a thread summary (client-server API: event replacements, threading)."""
+    result: dict[str, dict[str, Any]] = {}
+    for target, rel_type, stored in relating:
+        original = targets[target].event
+        entry = result.setdefault(target, {})
+        event = stored.event
+        sender = event["sender"]
+        if rel_type == "m.replace":
+            if sender == original["sender"] and "state_key" not in original:
+                entry["m.replace"] = {
+                    "event_id": event["event_id"],
+                    "origin_server_ts": event["origin_server_ts"],
+                    "sender": sender,
+                }
+        else:
+            thread = entry.setdefault("m.thread", {"count": 0, "current_user_participated": False})
+            thread["count"] += 1
+            if viewer in (sender, original["sender"]):
+                thread["current_user_participated"] = True
+            thread["latest_event"] = client_event(event)
+    return {target: entry for target, entry in result.items() if entry}
 
 
 @dataclass(frozen=True)

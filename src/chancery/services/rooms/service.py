@@ -12,6 +12,7 @@ from ...events.room_versions import RoomVersion, get_room_version
 from ...storage import Storage
 from ...storage.events import StoredEvent
 from ..accounts.requester import Requester
+from .create_body import check_create_room_types
 from .events import RoomEventService
 
 _PRESETS: dict[str, dict[str, str]] = {
@@ -64,6 +65,7 @@ class RoomService:
 
     async def create_room(self, requester: Requester, body: dict[str, Any]) -> tuple[str, str | None]:
         """Create a room from a /createRoom body; everything commits in one transaction."""
+        check_create_room_types(body)
         requested = body.get("room_version", self.default_version)
         version = get_room_version(requested) if isinstance(requested, str) else None
         if version is None:
@@ -266,7 +268,14 @@ class RoomService:
         content = await self._member_content(requester.user_id, "leave", reason=reason)
         await self._set_membership(room_id, requester.user_id, requester.user_id, content)
 
+    async def _require_joined(self, requester: Requester, room_id: str) -> None:
+        """Before anything is said about other members: someone outside the room must not learn from the
+        answer who is in it (or banned from it)."""
+        if await self.storage.rooms.membership(room_id, requester.user_id) != "join":
+            raise forbidden("You are not joined to this room")
+
     async def kick(self, requester: Requester, room_id: str, target: str, reason: str | None) -> None:
+        await self._require_joined(requester, room_id)
         current = await self.storage.rooms.membership(room_id, target)
         if current not in ("join", "invite", "knock"):
             raise forbidden("The user is not in the room")
@@ -278,6 +287,7 @@ class RoomService:
         await self._set_membership(room_id, requester.user_id, target, {"membership": "ban", **_reason(reason)})
 
     async def unban(self, requester: Requester, room_id: str, target: str, reason: str | None) -> None:
+        await self._require_joined(requester, room_id)
         if await self.storage.rooms.membership(room_id, target) != "ban":
             raise forbidden("The user is not banned")
         await self._set_membership(room_id, requester.user_id, target, {"membership": "leave", **_reason(reason)})

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from ...errors import invalid_param
 from ...events.filters import SyncFilter
 from ...lru import Lru
+from ...numbers import parse_decimal
 from ...storage.account import AccountStore
 from ...storage.ephemeral import EphemeralStore
 from ...storage.rooms import RoomStore
@@ -22,9 +23,10 @@ Memberships = dict[str, tuple[str, int, str]]  # room -> (membership, stream pos
 def parse_token(token: str | None) -> int | None:
     if token is None:
         return None
-    if not token.startswith("s") or not token[1:].isdigit() or len(token) > 20:
+    pos = parse_decimal(token[1:]) if token.startswith("s") else None
+    if pos is None:
         raise invalid_param("Invalid sync token")
-    return int(token[1:])
+    return pos
 
 
 def make_token(pos: int) -> str:

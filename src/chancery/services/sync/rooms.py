@@ -119,6 +119,14 @@ def _may_have_relations(request: SyncRequest, plans: list[_Room]) -> set[str] | 
     return wanted
 
 
+async def _joined_during(request: SyncRequest, storage: Storage) -> dict[str, tuple[int, int]]:
+    """room -> (position of the requester's join, end of the response's window), for the rooms they are joined
+    to at that end: they may see everything of those rooms in between (memberships are loaded already)."""
+    memberships = await request.memberships(storage.rooms)
+    upto = request.upto
+    return {room_id: (pos, upto) for room_id, (membership, pos, _) in memberships.items() if membership == "join"}
+
+
 def _joined_before(membership: tuple[str, int, str] | None, since: int | None) -> bool:
     """Joined at `since` and still (membership is the latest as of the response's end)."""
     return since is not None and membership is not None and membership[0] == "join" and membership[1] <= since
@@ -240,7 +248,11 @@ class JoinedRooms:
         summaries = await self._summaries(request, plans, current)
         groups = [group for p in plans for group in (p.timeline, p.state)]
         serialized = await self.serializer.serialize_groups_json(
-            groups, request.requester, include_room_id=False, relations_for=_may_have_relations(request, plans)
+            groups,
+            request.requester,
+            include_room_id=False,
+            relations_for=_may_have_relations(request, plans),
+            joined_during=await _joined_during(request, self.storage),
         )
         entries: dict[str, dict[str, Any]] = {}
         for index, plan in enumerate(plans):
