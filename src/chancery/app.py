@@ -41,6 +41,7 @@ from .storage.database import Database, PostgresDatabase, SqliteDatabase
 from .storage.migrations import apply_migrations
 from .storage.pg_broadcast import PgBroadcaster
 from .storage.pg_checks import check_durability
+from .web_client.assets import install_web_client
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def build_services(
     # (their services, sync extensions, event checks and device-deletion hooks).
     install_media(services)
     install_e2e(services)
+    install_web_client(services)
     return services
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from signedjson.types import SigningKey
 
@@ -27,6 +27,9 @@ from .rooms.serialize import EventSerializer
 from .rooms.service import RoomService
 from .rooms.visibility import VisibilityService
 from .sync.service import SyncService
+
+if TYPE_CHECKING:
+    from ..web_client.assets import WebClientAssets
 
 
 @dataclass
@@ -57,3 +60,5 @@ class Services:
     media: MediaService = field(init=False)
     # End-to-end encryption (issue 3), set by e2e.install_e2e.
     e2e: E2eServices = field(init=False)
+    # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
+    web_client: WebClientAssets = field(init=False)
