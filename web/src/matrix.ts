@@ -23,7 +23,6 @@ function quietLogger(): Logger {
 
 export async function startMatrix(session: Session): Promise<MatrixClient> {
     const store = new IndexedDBStore({ indexedDB: window.indexedDB, localStorage: window.localStorage, dbName: SYNC_DB });
-    await store.startup();
     const client = createClient({
         baseUrl: session.baseUrl,
         userId: session.userId,
@@ -31,9 +30,12 @@ export async function startMatrix(session: Session): Promise<MatrixClient> {
         accessToken: session.accessToken,
         store,
         timelineSupport: true,
+        // No calls in this client: do not poll for TURN servers.
+        disableVoip: true,
         cryptoCallbacks: secretStorageCallbacks,
         logger: quietLogger(),
     });
+    await store.startup();
     await client.initRustCrypto({ cryptoDatabasePrefix: CRYPTO_DB_PREFIX });
     await client.startClient({ initialSyncLimit: 30, threadSupport: true, lazyLoadMembers: true });
     return client;

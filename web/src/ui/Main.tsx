@@ -8,6 +8,7 @@ import type { ClientConfig } from "../config";
 import { forgetSession } from "../session";
 import { eraseLocalData, isWipeOrder, wipe } from "../wipe";
 import { CreateRoom } from "./CreateRoom";
+import { useClientEvents } from "./hooks";
 import { PeopleSearch } from "./PeopleSearch";
 import { RoomList } from "./RoomList";
 import { RoomView } from "./RoomView";
@@ -22,6 +23,8 @@ export function Main(props: { client: MatrixClient; config: ClientConfig; onSign
     const [dialog, setDialog] = useState<"create" | "people" | null>(null);
     const [scheme, setScheme] = useState<Scheme | null>(null);
     const [verification, setVerification] = useState<VerificationRequest | null>(null);
+    // A room just created or joined is opened before the sync that brings it: render again when it arrives.
+    useClientEvents(client, [ClientEvent.Room]);
 
     useEffect(() => {
         fetchScheme(client).then(setScheme, (e: unknown) => console.warn("classification scheme unavailable", e));

@@ -20,7 +20,7 @@ const UPDATES = [
     ClientEvent.Sync,
 ];
 
-/** Who (other than the sender and me) has read up to exactly each event. */
+/** Who (other than me) has read up to exactly each event. */
 function readMarkers(client: MatrixClient, room: Room): Map<string, string[]> {
     const me = client.getSafeUserId();
     const byEvent = new Map<string, string[]>();
@@ -28,8 +28,6 @@ function readMarkers(client: MatrixClient, room: Room): Map<string, string[]> {
         if (member.userId === me) continue;
         const eventId = room.getEventReadUpTo(member.userId);
         if (!eventId) continue;
-        const event = room.findEventById(eventId);
-        if (event?.getSender() === member.userId) continue;
         byEvent.set(eventId, [...(byEvent.get(eventId) ?? []), member.name]);
     }
     return byEvent;
