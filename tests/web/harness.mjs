@@ -138,6 +138,7 @@ export class Person {
         await this.page.evaluate(`${AXE_SOURCE};0`);
         const result = await this.page.evaluate(async () => {
             const report = await window.axe.run(document, { resultTypes: ["violations"] });
+            if (report.passes.length + report.incomplete.length + report.violations.length === 0) return [{ id: "axe-did-not-run" }];
             return report.violations
                 .filter((v) => v.impact === "serious" || v.impact === "critical")
                 .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));

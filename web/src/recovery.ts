@@ -38,12 +38,19 @@ function cryptoOf(client: MatrixClient) {
     return crypto;
 }
 
-/** Creates this account's cross-signing keys if it has none (right after sign-in, with the password known). */
+/** Creates this account's cross-signing identity (right after sign-in, with the password known). */
 export async function bootstrapCrossSigning(client: MatrixClient, password?: string): Promise<void> {
     const userId = client.getSafeUserId();
     await cryptoOf(client).bootstrapCrossSigning({
         authUploadDeviceSigningKeys: (makeRequest) => withPassword(userId, makeRequest, password).then(() => undefined),
     });
+}
+
+/** A new account's first session creates the cross-signing identity; later sessions never replace it (they are
+ * verified from another session or unlock it with the recovery key). */
+export async function bootstrapNewAccount(client: MatrixClient, password: string): Promise<void> {
+    if (await cryptoOf(client).userHasCrossSigningKeys(client.getSafeUserId(), true)) return;
+    await bootstrapCrossSigning(client, password);
 }
 
 /** New secret storage and key backup; returns the recovery key to show once. */

@@ -3,7 +3,7 @@ import type { MatrixClient } from "matrix-js-sdk";
 import { useEffect, useState } from "preact/hooks";
 import type { ClientConfig } from "../config";
 import { firstSync, startMatrix } from "../matrix";
-import { bootstrapCrossSigning } from "../recovery";
+import { bootstrapNewAccount } from "../recovery";
 import { forgetSession, loadSession, saveSession, type Session, takeLoginToken, tokenLogin } from "../session";
 import { eraseLocalData } from "../wipe";
 import { ErrorAlert } from "./Alert";
@@ -29,7 +29,7 @@ export function App(props: { config: ClientConfig }) {
             await firstSync(client);
             setScreen({ name: "main", client });
             // A new account gets its cross-signing identity at once (the password is at hand right now).
-            if (password !== undefined) bootstrapCrossSigning(client, password).catch((e: unknown) => console.warn("cross-signing", e));
+            if (password !== undefined) bootstrapNewAccount(client, password).catch((e: unknown) => console.warn("cross-signing", e));
         } catch (error) {
             if (error && typeof error === "object" && "errcode" in error && error.errcode === "M_UNKNOWN_TOKEN") {
                 forgetSession();
