@@ -101,4 +101,5 @@ def content_security_policy(public_baseurl: str) -> str:
 def install_web_client(services: Services) -> None:
     """Index the built client once (called from app.build_services); nothing when [web] enabled = false."""
     config = services.config
-    services.web_client = WebClientAssets(DIST_DIR if config.web.enabled else None, config.public_baseurl)
+    dist = Path(config.web.dist_dir) if config.web.dist_dir else DIST_DIR
+    services.web_client = WebClientAssets(dist if config.web.enabled else None, config.public_baseurl)

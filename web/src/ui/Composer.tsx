@@ -101,7 +101,9 @@ export function Composer(props: { client: MatrixClient; room: Room; threadId?: s
             >
                 <input ref={fileInput} class="visually-hidden" type="file" tabIndex={-1} aria-hidden="true" data-testid="attach-input" onChange={(e) => void attach(e.currentTarget.files)} />
                 <button type="button" class="icon-button" title="Attach a file" aria-label="Attach a file" disabled={uploading} onClick={() => fileInput.current?.click()}>
-                    📎
+                    <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+                        <path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M20 11.5l-8.1 8.1a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8" />
+                    </svg>
                 </button>
                 <label for={inputId} class="visually-hidden">
                     {props.label}

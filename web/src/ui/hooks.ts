@@ -23,7 +23,6 @@ export function useEvents(emitter: AnyEmitter | null | undefined, events: string
             for (const event of events) emitter.off(event, onEvent);
         };
         // The list of event names is constant per call site.
-        // eslint-disable-next-line react-hooks/exhaustive-deps
     }, [emitter]);
     return version;
 }
@@ -45,7 +44,6 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): T | null {
         return () => {
             live = false;
         };
-        // eslint-disable-next-line react-hooks/exhaustive-deps
     }, deps);
     return value;
 }
@@ -69,7 +67,6 @@ export function useBlobUrl(load: (() => Promise<Blob>) | null, deps: unknown[]):
             live = false;
             if (url) URL.revokeObjectURL(url);
         };
-        // eslint-disable-next-line react-hooks/exhaustive-deps
     }, deps);
     return state;
 }

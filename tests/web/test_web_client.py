@@ -1,0 +1,83 @@
+"""Chancery Web in Debian's Chromium (playwright-core) against the real server, on both engines (issue 15).
+
+The scenarios live in scenarios.mjs (run by Node, one browser for all of them); this module runs it once per
+engine and turns each scenario's result into a test. Screenshots go to tests/web/artifacts/<engine>/ (git-ignored);
+their paths are printed. A scenario fails on a failed check, on a console error it did not cause on purpose,
+and (where it runs axe-core) on a serious or critical accessibility violation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chancery.web_client.assets import DIST_DIR
+from tests.serverproc import ServerProcess
+
+HERE = Path(__file__).parent
+ARTIFACTS = HERE / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCENARIOS = ["encrypted_chat", "classified_room", "refused_invite", "remote_wipe", "phone_layout", "accessibility"]
+
+
+def _check_prerequisites() -> str:
+    node = shutil.which("node")
+    assert node is not None, "Node.js 20 is required (Debian package nodejs)"
+    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM} (Debian package chromium, in .ci/apt-packages)"
+    assert (HERE / "node_modules" / "playwright-core").is_dir(), "run `npm ci` in tests/web (scripts/install does)"
+    assert (DIST_DIR / "index.html").is_file(), "the web client is not built: run scripts/install"
+    return node
+
+
+@pytest.fixture(scope="module")
+def web_results(server: ServerProcess) -> dict[str, dict[str, Any]]:
+    node = _check_prerequisites()
+    artifacts = ARTIFACTS / server.engine
+
+    async def run() -> str:
+        proc = await asyncio.create_subprocess_exec(
+            node,
+            str(HERE / "scenarios.mjs"),
+            server.base_url,
+            str(artifacts),
+            cwd=HERE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            output, _ = await asyncio.wait_for(proc.communicate(), timeout=600)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise
+        return output.decode(errors="replace")
+
+    text = asyncio.run(run())
+    results: dict[str, dict[str, Any]] = {}
+    for line in text.splitlines():
+        if line.startswith("{"):
+            result = json.loads(line)
+            results[result["scenario"]] = result
+    print(f"\nChancery Web screenshots ({server.engine}): {artifacts}")
+    for name, result in results.items():
+        print(f"  {name}: {result['seconds']:.1f}s {json.dumps(result['metrics'])}")
+    results["_output"] = {"text": text}
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_web_client_scenario(web_results: dict[str, dict[str, Any]], scenario: str) -> None:
+    result = web_results.get(scenario)
+    assert result is not None, f"scenario {scenario} did not run:\n{web_results['_output']['text'][-4000:]}"
+    assert result["error"] is None, result["error"]
+    assert result["console"] == [], f"console errors: {result['console']}"
+    serious = {screen: found for screen, found in result["a11y"].items() if found}
+    assert not serious, f"serious or critical accessibility violations: {json.dumps(serious, indent=1)}"
+    assert result["ok"]
