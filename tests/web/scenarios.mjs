@@ -138,6 +138,65 @@ const scenarios = {
         await alice.page.locator(".room-entry", { hasText: "Budget 2027" }).waitFor();
     },
 
+    /** Replies, edits, reactions, threads, deletion, typing and unread counts, between two browsers. */
+    async message_actions(run) {
+        const api = run.api;
+        const lenaUser = await api.register("lena", "Lena Lind");
+        const mikeUser = await api.register("mike", "Mike Moss");
+        const roomId = await api.createRoom(lenaUser, {
+            name: "Drafting",
+            invite: [mikeUser.userId],
+            initial_state: [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }],
+        });
+        await api.call("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, mikeUser.token, {});
+        const lena = await run.person("lena");
+        const mike = await run.person("mike");
+        await lena.signIn(lenaUser);
+        await mike.signIn(mikeUser);
+        await openRoom(lena, "Drafting");
+
+        // An unread count in Mike's room list while he looks elsewhere; then the typing notice while Lena types.
+        await sendText(lena, "first draft");
+        await mike.page.locator(".room-entry", { hasText: "Drafting" }).locator(".badge", { hasText: "1" }).waitFor({ timeout: 30000 });
+        await openRoom(mike, "Drafting");
+        await tileWithText(mike, "first draft").waitFor({ timeout: 30000 });
+        await lena.page.locator("#composer-main").fill("thinking");
+        await mike.page.locator(".typing", { hasText: "Lena Lind is typing" }).waitFor({ timeout: 15000 });
+        await lena.page.locator("#composer-main").fill("");
+
+        const actionsOf = async (person, text) => {
+            const tile = person.page.locator(".tile", { has: person.page.locator(".body", { hasText: text }) });
+            await tile.getByRole("button", { name: "Message actions" }).click();
+            return tile;
+        };
+        // Mike replies; Lena sees the quote.
+        await (await actionsOf(mike, "first draft")).getByRole("button", { name: "Reply" }).click();
+        await sendText(mike, "see my comments");
+        await lena.page.locator(".tile", { hasText: "see my comments" }).locator(".reply-quote", { hasText: "first draft" }).waitFor({ timeout: 30000 });
+        // Lena edits her message; Mike sees the new text marked as edited.
+        await (await actionsOf(lena, "first draft")).getByRole("button", { name: "Edit" }).click();
+        await sendText(lena, "second draft");
+        await mike.page.locator(".tile", { hasText: "second draft" }).locator("text=(edited)").waitFor({ timeout: 30000 });
+        // Mike reacts; Lena sees the reaction count.
+        await (await actionsOf(mike, "second draft")).getByRole("button", { name: "React 👍" }).click();
+        await lena.page.locator(".tile", { hasText: "second draft" }).locator(".reaction", { hasText: "1" }).waitFor({ timeout: 30000 });
+        // Lena answers in a thread; Mike sees the thread summary and opens it.
+        await (await actionsOf(lena, "second draft")).getByRole("button", { name: "Thread" }).click();
+        await lena.page.locator(".thread-panel").waitFor();
+        const threadComposer = lena.page.locator(".thread-panel textarea");
+        await threadComposer.fill("thread reply");
+        await threadComposer.press("Enter");
+        await mike.page.locator(".thread-summary", { hasText: "1 reply" }).waitFor({ timeout: 30000 });
+        await mike.page.locator(".thread-summary").click();
+        await mike.page.locator(".thread-panel .tile .body", { hasText: "thread reply" }).waitFor({ timeout: 30000 });
+        check((await mike.page.locator(".room-main .timeline .body", { hasText: "thread reply" }).count()) === 0, "thread reply shown in the main timeline");
+        // Mike deletes his reply; Lena sees it deleted.
+        await (await actionsOf(mike, "see my comments")).getByRole("button", { name: "Delete" }).click();
+        await lena.page.locator(".tile .body", { hasText: "Message deleted" }).waitFor({ timeout: 30000 });
+        await lena.screenshot("actions");
+        await mike.screenshot("actions");
+    },
+
     /** A classified room: banners top and bottom in the level's colour, the watermark with the viewer's name,
      * the label on attachments, export disabled; the room-creation picker limited to the viewer's clearance.
      * The scheme is injected into the page (the server's classification endpoint is another task); the

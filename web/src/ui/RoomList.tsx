@@ -1,5 +1,5 @@
 // The room list: search, invites, direct messages and rooms, with unread counts and classification.
-import { ClientEvent, type MatrixClient, NotificationCountType, type Room, RoomEvent, RoomStateEvent } from "matrix-js-sdk";
+import { ClientEvent, type MatrixClient, MatrixEventEvent, NotificationCountType, type Room, RoomEvent, RoomStateEvent } from "matrix-js-sdk";
 import { useState } from "preact/hooks";
 import { labelOf, roomClassification } from "../classification";
 import { isDirect, rememberDirect } from "../people";
@@ -88,7 +88,18 @@ export function RoomList(props: {
     onSettings: () => void;
 }) {
     const { client } = props;
-    useClientEvents(client, [ClientEvent.Room, ClientEvent.DeleteRoom, RoomEvent.Timeline, RoomEvent.Name, RoomEvent.MyMembership, RoomEvent.Receipt, RoomEvent.UnreadNotifications, RoomStateEvent.Events, ClientEvent.AccountData]);
+    // Unread counts of encrypted rooms change when an event is decrypted (the client counts them itself).
+    useClientEvents(client, [
+        ClientEvent.Room,
+        ClientEvent.DeleteRoom,
+        RoomEvent.Timeline,
+        RoomEvent.Name,
+        RoomEvent.MyMembership,
+        RoomEvent.Receipt,
+        RoomStateEvent.Events,
+        ClientEvent.AccountData,
+        MatrixEventEvent.Decrypted,
+    ]);
     const [filter, setFilter] = useState("");
     const needle = filter.trim().toLowerCase();
     const rooms = client
