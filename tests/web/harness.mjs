@@ -181,7 +181,14 @@ export class Run {
         this.screenshots = [];
         this.metrics = {};
         this.a11y = {};
+        this.started = Date.now();
+        this.steps = [];
         mkdirSync(artifacts, { recursive: true });
+    }
+
+    /** Records how far into the scenario a step ended (printed with the result, to see where time goes). */
+    step(label) {
+        this.steps.push(`${((Date.now() - this.started) / 1000).toFixed(1)}s ${label}`);
     }
 
     async person(name, viewport = DESKTOP) {

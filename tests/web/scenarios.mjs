@@ -197,6 +197,71 @@ const scenarios = {
         await mike.screenshot("actions");
     },
 
+    /** Key backup with a recovery key restores history on a new device; emoji verification between two sessions. */
+    async recovery_and_verification(run) {
+        const api = run.api;
+        const noraUser = await api.register("nora", "Nora Nyberg");
+        const first = await run.person("nora-first");
+        await first.signIn(noraUser);
+        // The first session created the cross-signing identity; recovery adds secret storage and key backup.
+        await first.page.getByRole("button", { name: "Settings" }).click();
+        await first.page.locator(".settings-section", { hasText: "Cross-signing" }).locator("dd", { hasText: "ready" }).waitFor({ timeout: 30000 });
+        await first.page.getByRole("button", { name: "Set up recovery" }).click();
+        const recoveryKey = (await first.page.getByTestId("recovery-key").textContent({ timeout: 30000 })).trim();
+        check(/^(\S{4} ){11}\S{4}$/.test(recoveryKey), `recovery key looks wrong: ${recoveryKey}`);
+        await first.page.locator("dd", { hasText: "active (version" }).waitFor({ timeout: 30000 });
+
+        run.step("recovery set up");
+        // A message in an encrypted room, its key backed up by the first session.
+        await first.page.getByRole("button", { name: "New room" }).click();
+        await first.page.locator("dialog input[name=name]").fill("Archive");
+        await first.page.getByRole("button", { name: "Create room" }).click();
+        await first.page.locator(".room-header h2", { hasText: "Archive" }).waitFor();
+        await sendText(first, "minutes of the 3 March meeting");
+        await first.page.locator(".tile", { hasText: "minutes of the 3 March meeting" }).waitFor();
+        run.step("message sent");
+        await eventually("the room key in the server-side backup (the SDK uploads after a random delay)", async () => {
+            const { json: backup } = await api.call("GET", "/_matrix/client/v3/room_keys/version", noraUser.token);
+            const { json } = await api.call("GET", `/_matrix/client/v3/room_keys/keys?version=${backup.version}`, noraUser.token);
+            return Object.keys(json.rooms ?? {}).length > 0;
+        });
+
+        run.step("message backed up");
+        // A new session cannot read it until the recovery key restores the backup.
+        const second = await run.person("nora-second");
+        await second.signIn(noraUser);
+        await openRoom(second, "Archive");
+        await second.page.locator(".tile .body", { hasText: "Unable to decrypt" }).waitFor({ timeout: 30000 });
+        run.step("second session cannot decrypt");
+        await second.page.getByRole("button", { name: "Settings" }).click();
+        await second.page.locator(".settings-section input").last().waitFor();
+        await second.page.getByLabel("Recovery key").fill(recoveryKey);
+        await second.page.getByRole("button", { name: "Restore" }).click();
+        await second.page.locator("[role=status]", { hasText: /Restored \d+ message keys/ }).waitFor({ timeout: 30000 });
+        run.step("keys restored");
+        await openRoom(second, "Archive");
+        await tileWithText(second, "minutes of the 3 March meeting").waitFor({ timeout: 30000 });
+
+        run.step("history restored");
+        // Emoji verification: a third session asks to be verified by the first; both compare the same emoji.
+        const third = await run.person("nora-third");
+        await third.signIn(noraUser);
+        await third.page.getByRole("button", { name: "Settings" }).click();
+        await third.page.getByRole("button", { name: "Verify with another session" }).click();
+        await first.page.getByRole("dialog").getByRole("button", { name: "Accept" }).click({ timeout: 30000 });
+        const emojiOf = (person) => person.page.locator("dialog .emoji-list .small").allTextContents();
+        await third.page.locator("dialog .emoji-list").waitFor({ timeout: 30000 });
+        await first.page.locator("dialog .emoji-list").waitFor({ timeout: 30000 });
+        const [a, b] = [await emojiOf(first), await emojiOf(third)];
+        check(a.length === 7 && JSON.stringify(a) === JSON.stringify(b), `emoji differ: ${a} / ${b}`);
+        run.step("emoji shown");
+        await third.screenshot("verification");
+        await first.page.getByRole("button", { name: "They match" }).click();
+        await third.page.getByRole("button", { name: "They match" }).click();
+        await first.page.locator("dialog", { hasText: "Verified" }).waitFor({ timeout: 30000 });
+        await third.page.locator("dialog", { hasText: "Verified" }).waitFor({ timeout: 30000 });
+    },
+
     /** A classified room: banners top and bottom in the level's colour, the watermark with the viewer's name,
      * the label on attachments, export disabled; the room-creation picker limited to the viewer's clearance.
      * The scheme is injected into the page (the server's classification endpoint is another task); the
@@ -452,7 +517,7 @@ try {
         if (!ok) failures++;
         await run.close();
         console.log(
-            JSON.stringify({ scenario: name, ok, error, seconds: (Date.now() - started) / 1000, metrics: run.metrics, screenshots: run.screenshots, a11y: run.a11y, console: consoleErrors }),
+            JSON.stringify({ scenario: name, ok, error, seconds: (Date.now() - started) / 1000, steps: run.steps, metrics: run.metrics, screenshots: run.screenshots, a11y: run.a11y, console: consoleErrors }),
         );
     }
 } finally {

@@ -23,7 +23,16 @@ from tests.serverproc import ServerProcess
 HERE = Path(__file__).parent
 ARTIFACTS = HERE / "artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SCENARIOS = ["encrypted_chat", "classified_room", "refused_invite", "remote_wipe", "phone_layout", "accessibility"]
+SCENARIOS = [
+    "encrypted_chat",
+    "message_actions",
+    "recovery_and_verification",
+    "classified_room",
+    "refused_invite",
+    "remote_wipe",
+    "phone_layout",
+    "accessibility",
+]
 
 
 def _check_prerequisites() -> str:

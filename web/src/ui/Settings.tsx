@@ -117,7 +117,7 @@ function Security(props: { client: MatrixClient; onVerify: (request: Verificatio
             <h3 id="settings-security">Security</h3>
             <dl class="facts">
                 <dt>Cross-signing</dt>
-                <dd>{status ? (status.crossSigningReady ? "ready" : "not set up") : "…"}</dd>
+                <dd>{status ? (status.crossSigningReady ? "ready" : "not available in this session") : "…"}</dd>
                 <dt>Key backup</dt>
                 <dd>{status ? (status.backupVersion ? `active (version ${status.backupVersion})` : status.serverBackup ? "on the server, not unlocked here" : "not set up") : "…"}</dd>
             </dl>
