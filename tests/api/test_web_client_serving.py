@@ -128,7 +128,9 @@ def web_off_servers(
     """One server with [web] enabled = false, one whose build directory is empty (Node.js was missing)."""
     disabled = _server_with(tmp_path_factory.mktemp(f"web-off-{request.param}"), request.param, "enabled = false")
     empty = tmp_path_factory.mktemp("empty-dist")
-    unbuilt = _server_with(tmp_path_factory.mktemp(f"web-unbuilt-{request.param}"), request.param, f'dist_dir = "{empty}"')
+    unbuilt = _server_with(
+        tmp_path_factory.mktemp(f"web-unbuilt-{request.param}"), request.param, f'dist_dir = "{empty}"'
+    )
     yield disabled, unbuilt
     cleanup_server(disabled)
     cleanup_server(unbuilt)

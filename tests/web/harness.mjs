@@ -69,6 +69,13 @@ export class Api {
         return (await this.call("POST", "/_matrix/client/v3/createRoom", user.token, body)).json.room_id;
     }
 
+    /** A room made by `owner` that each of `members` has joined. */
+    async roomWith(owner, members, body) {
+        const roomId = await this.createRoom(owner, { ...body, invite: members.map((m) => m.userId) });
+        for (const member of members) await this.call("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, member.token, {});
+        return roomId;
+    }
+
     async send(user, roomId, type, content) {
         const txn = Math.random().toString(36).slice(2);
         return (await this.call("PUT", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${type}/${txn}`, user.token, content)).json.event_id;

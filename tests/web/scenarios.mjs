@@ -143,12 +143,10 @@ const scenarios = {
         const api = run.api;
         const lenaUser = await api.register("lena", "Lena Lind");
         const mikeUser = await api.register("mike", "Mike Moss");
-        const roomId = await api.createRoom(lenaUser, {
+        await api.roomWith(lenaUser, [mikeUser], {
             name: "Drafting",
-            invite: [mikeUser.userId],
             initial_state: [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }],
         });
-        await api.call("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, mikeUser.token, {});
         const lena = await run.person("lena");
         const mike = await run.person("mike");
         await lena.signIn(lenaUser);
@@ -350,8 +348,7 @@ const scenarios = {
         const api = run.api;
         const daveUser = await api.register("dave", "Dave Director");
         const frank = await api.register("frank", "Frank Former");
-        const roomId = await api.createRoom(daveUser, { name: "Cabinet", invite: [frank.userId] });
-        await api.call("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, frank.token, {});
+        const roomId = await api.roomWith(daveUser, [frank], { name: "Cabinet" });
         await api.call("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/ban`, daveUser.token, { user_id: frank.userId, reason: "left the ministry" });
 
         const dave = await run.person("dave");
@@ -465,12 +462,10 @@ const scenarios = {
         const api = run.api;
         const juliaUser = await api.register("julia", "Julia Jansen");
         const other = await api.register("karl", "Karl Keller");
-        const roomId = await api.createRoom(juliaUser, {
+        const roomId = await api.roomWith(juliaUser, [other], {
             name: "Press office",
-            invite: [other.userId],
             initial_state: [{ type: "org.chancery.classification", state_key: "", content: { level: "OFFICIAL", caveats: [], handling: "" } }],
         });
-        await api.call("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, other.token, {});
         const first = await api.send(other, roomId, "m.room.message", { msgtype: "m.text", body: "Statement draft attached below" });
         await api.send(juliaUser, roomId, "m.room.message", { msgtype: "m.text", body: "Looks good", "m.relates_to": { "m.in_reply_to": { event_id: first } } });
         await api.send(other, roomId, "m.reaction", { "m.relates_to": { rel_type: "m.annotation", event_id: first, key: "👍" } });

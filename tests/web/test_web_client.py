@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chancery.web_client.assets import DIST_DIR
+from tests.node import node_binary, run_node
 from tests.serverproc import ServerProcess
 
 HERE = Path(__file__).parent
@@ -35,39 +35,19 @@ SCENARIOS = [
 ]
 
 
-def _check_prerequisites() -> str:
-    node = shutil.which("node")
-    assert node is not None, "Node.js 20 is required (Debian package nodejs)"
+def _check_prerequisites() -> None:
+    node_binary()
     assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM} (Debian package chromium, in .ci/apt-packages)"
     assert (HERE / "node_modules" / "playwright-core").is_dir(), "run `npm ci` in tests/web (scripts/install does)"
     assert (DIST_DIR / "index.html").is_file(), "the web client is not built: run scripts/install"
-    return node
 
 
 @pytest.fixture(scope="module")
 def web_results(server: ServerProcess) -> dict[str, dict[str, Any]]:
-    node = _check_prerequisites()
+    _check_prerequisites()
     artifacts = ARTIFACTS / server.engine
 
-    async def run() -> str:
-        proc = await asyncio.create_subprocess_exec(
-            node,
-            str(HERE / "scenarios.mjs"),
-            server.base_url,
-            str(artifacts),
-            cwd=HERE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        try:
-            output, _ = await asyncio.wait_for(proc.communicate(), timeout=600)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise
-        return output.decode(errors="replace")
-
-    text = asyncio.run(run())
+    _, text = asyncio.run(run_node(HERE / "scenarios.mjs", server.base_url, str(artifacts), timeout=600))
     results: dict[str, dict[str, Any]] = {}
     for line in text.splitlines():
         if line.startswith("{"):
@@ -75,7 +55,8 @@ def web_results(server: ServerProcess) -> dict[str, dict[str, Any]]:
             results[result["scenario"]] = result
     print(f"\nChancery Web screenshots ({server.engine}): {artifacts}")
     for name, result in results.items():
-        print(f"  {name}: {result['seconds']:.1f}s {json.dumps(result['metrics'])}")
+        timings = {k: v for k, v in result["metrics"].items() if k.endswith("_ms")}
+        print(f"  {name}: {result['seconds']:.1f}s {json.dumps(timings) if timings else ''}")
     results["_output"] = {"text": text}
     return results
 
