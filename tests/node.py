@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from pathlib import Path
 
@@ -13,9 +14,9 @@ def node_binary() -> str:
     return node
 
 
-async def run_node(script: Path, *args: str, timeout: float) -> tuple[int, str]:
-    """Runs `node script args...` in the script's directory; returns its exit code and its output (stdout and
-    stderr together). Killed, and TimeoutError raised, after `timeout` seconds."""
+async def run_node(script: Path, *args: str, timeout: float, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Runs `node script args...` in the script's directory (with `env` added to the environment); returns its
+    exit code and its output (stdout and stderr together). Killed, and TimeoutError raised, after `timeout` s."""
     proc = await asyncio.create_subprocess_exec(
         node_binary(),
         str(script),
@@ -23,6 +24,7 @@ async def run_node(script: Path, *args: str, timeout: float) -> tuple[int, str]:
         cwd=script.parent,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
     )
     try:
         output, _ = await asyncio.wait_for(proc.communicate(), timeout=timeout)

@@ -65,6 +65,16 @@ export class Api {
         return user;
     }
 
+    /** Signs in an existing account (made with the CLI, e.g. an administrator). */
+    async login(userId) {
+        const { json } = await this.call("POST", "/_matrix/client/v3/login", null, {
+            type: "m.login.password",
+            identifier: { type: "m.id.user", user: userId },
+            password: PASSWORD,
+        });
+        return { userId: json.user_id, token: json.access_token, deviceId: json.device_id };
+    }
+
     async createRoom(user, body) {
         return (await this.call("POST", "/_matrix/client/v3/createRoom", user.token, body)).json.room_id;
     }

@@ -260,6 +260,51 @@ const scenarios = {
         await third.page.locator("dialog", { hasText: "Verified" }).waitFor({ timeout: 30000 });
     },
 
+    /** Organisation and position from the directory in the member list, the person's details and people search.
+     * The profile and directory answers are the real server's, with the two directory fields added in the page
+     * (the server's directory provisioning is another task). */
+    async directory_fields(run) {
+        const api = run.api;
+        const olgaUser = await api.register("olga", "Olga Olsen");
+        const paulUser = await api.register("paul", "Paul Petersen");
+        await api.roomWith(olgaUser, [paulUser], { name: "Budget committee" });
+        const directory = {
+            [paulUser.userId]: { "org.chancery.organisation": "Ministry of Finance", "org.chancery.position": "Head of Unit" },
+        };
+        const olga = await run.person("olga");
+        await olga.page.route("**/_matrix/client/v3/profile/*", async (route) => {
+            const response = await route.fetch();
+            const userId = decodeURIComponent(new URL(route.request().url()).pathname.split("/").pop());
+            await route.fulfill({ response, json: { ...(await response.json()), ...(directory[userId] ?? {}) } });
+        });
+        await olga.page.route("**/_matrix/client/v3/user_directory/search", async (route) => {
+            const response = await route.fetch();
+            const body = await response.json();
+            body.results = body.results.map((r) => ({ ...r, ...(directory[r.user_id] ?? {}) }));
+            await route.fulfill({ response, json: body });
+        });
+        await olga.signIn(olgaUser);
+        await openRoom(olga, "Budget committee");
+        const page = olga.page;
+        await page.getByRole("button", { name: "Members" }).click();
+        const paulRow = page.locator(`.member[data-user-id="${paulUser.userId}"]`);
+        await paulRow.locator(".member-role", { hasText: "Head of Unit, Ministry of Finance" }).waitFor();
+        await paulRow.click();
+        await page.locator(".user-info [data-field=position]", { hasText: "Head of Unit" }).waitFor();
+        await page.locator(".user-info [data-field=organisation]", { hasText: "Ministry of Finance" }).waitFor();
+        await olga.screenshot("user-info");
+
+        await page.getByRole("button", { name: "Find people" }).click();
+        await page.locator("dialog input[name=people]").fill("Petersen");
+        const result = page.locator(`dialog .person[data-user-id="${paulUser.userId}"]`);
+        await result.locator(".person-role", { hasText: "Head of Unit, Ministry of Finance" }).waitFor({ timeout: 15000 });
+        await olga.screenshot("people-search");
+        // Messaging from the search opens an encrypted direct-message room listed under direct messages.
+        await result.getByRole("button", { name: "Message" }).click();
+        await page.locator(".room-header h2", { hasText: "Paul Petersen" }).waitFor({ timeout: 30000 });
+        await page.locator("section[aria-label='Direct messages'] .room-entry", { hasText: "Paul Petersen" }).waitFor({ timeout: 30000 });
+    },
+
     /** A classified room: banners top and bottom in the level's colour, the watermark with the viewer's name,
      * the label on attachments, export disabled; the room-creation picker limited to the viewer's clearance.
      * The scheme is injected into the page (the server's classification endpoint is another task); the
@@ -334,8 +379,11 @@ const scenarios = {
         await page.locator(".banner-top .banner-label", { hasText: "SECRET // NATO" }).waitFor();
         await carol.screenshot("picker-created");
 
-        // Without a scheme from the server (its 404 today), the banner comes from the state event alone, neutral.
+        // A server without a classification scheme (404): the banner comes from the state event alone, neutral.
         const plain = await run.person("carol-no-scheme");
+        await plain.page.route(`**${CLASSIFICATION_API}`, (route) =>
+            route.fulfill({ status: 404, contentType: "application/json", body: JSON.stringify({ errcode: "M_UNRECOGNIZED", error: "Unrecognized request" }) }),
+        );
         await plain.signIn(carolUser);
         await openRoom(plain, "Operation Northwind");
         const neutral = await plain.page.locator(".banner-top").evaluate((el) => [el.textContent, getComputedStyle(el).backgroundColor]);
@@ -383,11 +431,13 @@ const scenarios = {
         await dave.screenshot("refused-invite");
     },
 
-    /** An org.chancery.wipe to-device event erases the browser's data and signs the device out. */
+    /** An org.chancery.wipe to-device event from a server administrator (made by the pytest driver with the
+     * CLI) erases the browser's data and signs the device out. */
     async remote_wipe(run) {
         const api = run.api;
         const hannaUser = await api.register("hanna", "Hanna Holm");
-        const admin = await api.register("admin", "Security Officer");
+        check(process.env.CHANCERY_WEB_TEST_ADMIN, "CHANCERY_WEB_TEST_ADMIN (an administrator's user ID) is not set");
+        const admin = await api.login(process.env.CHANCERY_WEB_TEST_ADMIN);
         const hanna = await run.person("hanna");
         await hanna.signIn(hannaUser);
         const session = await hanna.session();

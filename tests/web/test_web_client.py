@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +21,16 @@ import pytest
 from chancery.web_client.assets import DIST_DIR
 from tests.node import node_binary, run_node
 from tests.serverproc import ServerProcess
+from tests.web.conftest import ARTIFACTS
 
 HERE = Path(__file__).parent
-ARTIFACTS = HERE / "artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ADMIN_PASSWORD = "correct horse battery"  # the password harness.mjs signs in with
 SCENARIOS = [
     "encrypted_chat",
     "message_actions",
     "recovery_and_verification",
+    "directory_fields",
     "classified_room",
     "refused_invite",
     "remote_wipe",
@@ -42,12 +46,24 @@ def _check_prerequisites() -> None:
     assert (DIST_DIR / "index.html").is_file(), "the web client is not built: run scripts/install"
 
 
+def _administrator(server: ServerProcess, tmp: Path) -> str:
+    """A server administrator (who may order a remote wipe), made with the CLI; returns its user ID."""
+    user_id = f"@webadmin{secrets.token_hex(4)}:localhost"
+    password_file = tmp / "admin-password"
+    password_file.write_text(ADMIN_PASSWORD)
+    server.run_cli("user", "create", user_id, "--password-file", str(password_file), "--admin")
+    return user_id
+
+
 @pytest.fixture(scope="module")
-def web_results(server: ServerProcess) -> dict[str, dict[str, Any]]:
+def web_results(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     _check_prerequisites()
     artifacts = ARTIFACTS / server.engine
+    shutil.rmtree(artifacts, ignore_errors=True)
+    admin = _administrator(server, tmp_path_factory.mktemp("web-admin"))
 
-    _, text = asyncio.run(run_node(HERE / "scenarios.mjs", server.base_url, str(artifacts), timeout=600))
+    env = {"CHANCERY_WEB_TEST_ADMIN": admin, "CHROMIUM": CHROMIUM}
+    _, text = asyncio.run(run_node(HERE / "scenarios.mjs", server.base_url, str(artifacts), timeout=600, env=env))
     results: dict[str, dict[str, Any]] = {}
     for line in text.splitlines():
         if line.startswith("{"):

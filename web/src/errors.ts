@@ -8,7 +8,7 @@ export interface Refusal {
 }
 
 const REASON_LABELS: Record<string, string> = {
-    clearance: "Your clearance (or theirs) does not allow this",
+    clearance: "Reason: clearance (someone involved is not cleared for this classification)",
 };
 
 export function describeError(error: unknown): Refusal {

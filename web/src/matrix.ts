@@ -1,5 +1,5 @@
 // Building and starting the Matrix client: sync store in IndexedDB, Rust crypto (E2EE) in IndexedDB.
-import { ClientEvent, createClient, IndexedDBStore, type MatrixClient, SyncState } from "matrix-js-sdk";
+import { ClientEvent, createClient, HttpApiEvent, IndexedDBStore, type MatrixClient, type MatrixError, SyncState } from "matrix-js-sdk";
 import type { Logger } from "matrix-js-sdk/lib/logger";
 import type { Session } from "./session";
 import { secretStorageCallbacks } from "./recovery";
@@ -41,7 +41,8 @@ export async function startMatrix(session: Session): Promise<MatrixClient> {
     return client;
 }
 
-/** Resolves once the first sync has been processed (the room list can be shown). */
+/** Resolves once the first sync has been processed (the room list can be shown); rejects with the server's
+ * error when the stored session has been revoked. */
 export function firstSync(client: MatrixClient): Promise<void> {
     return new Promise((resolve, reject) => {
         const state = client.getSyncState();
@@ -49,15 +50,21 @@ export function firstSync(client: MatrixClient): Promise<void> {
             resolve();
             return;
         }
-        const onSync = (next: SyncState, _prev: SyncState | null, data?: { error?: Error }) => {
+        const done = () => {
+            client.off(ClientEvent.Sync, onSync);
+            client.off(HttpApiEvent.SessionLoggedOut, onLoggedOut);
+        };
+        const onSync = (next: SyncState) => {
             if (next === SyncState.Prepared || next === SyncState.Syncing) {
-                client.off(ClientEvent.Sync, onSync);
+                done();
                 resolve();
-            } else if (next === SyncState.Error && data?.error && "errcode" in data.error && data.error.errcode === "M_UNKNOWN_TOKEN") {
-                client.off(ClientEvent.Sync, onSync);
-                reject(data.error);
             }
         };
+        const onLoggedOut = (error: MatrixError) => {
+            done();
+            reject(error);
+        };
         client.on(ClientEvent.Sync, onSync);
+        client.on(HttpApiEvent.SessionLoggedOut, onLoggedOut);
     });
 }

@@ -84,7 +84,7 @@ export function App(props: { config: ClientConfig }) {
                 <Main
                     client={screen.client}
                     config={props.config}
-                    onSignedOut={() => setScreen({ name: "signin" })}
+                    onSignedOut={(notice) => setScreen({ name: "signin", notice })}
                     onWiped={(reason) => setScreen({ name: "wiped", reason })}
                 />
             );
