@@ -69,7 +69,8 @@ def web_results(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory)
         if line.startswith("{"):
             result = json.loads(line)
             results[result["scenario"]] = result
-    print(f"\nChancery Web screenshots ({server.engine}): {artifacts}")
+    (artifacts / "results.json").write_text(json.dumps(results, indent=1))
+    print(f"\nChancery Web screenshots and results ({server.engine}): {artifacts}")
     for name, result in results.items():
         timings = {k: v for k, v in result["metrics"].items() if k.endswith("_ms")}
         print(f"  {name}: {result['seconds']:.1f}s {json.dumps(timings) if timings else ''}")
