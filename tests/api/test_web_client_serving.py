@@ -34,7 +34,7 @@ async def _assets(api: Api) -> list[str]:
     return re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.decode())
 
 
-async def test_the_page_is_served_at_the_root_with_a_strict_policy(api: Api) -> None:
+async def test_the_page_is_served_at_the_root_with_a_strict_policy(api: Api, server: ServerProcess) -> None:
     _require_build()
     status, headers, body = await _get(api, "/")
     assert status == 200
@@ -47,6 +47,7 @@ async def test_the_page_is_served_at_the_root_with_a_strict_policy(api: Api) -> 
     assert policy["script-src"] == "'self' 'wasm-unsafe-eval'"  # no inline script, no eval of JavaScript
     assert policy["frame-ancestors"] == "'none'"
     assert policy["object-src"] == "'none'"
+    assert policy["connect-src"] == f"'self' {server.base_url}"  # this server (its advertised base URL) only
     assert "'unsafe-inline'" not in headers["Content-Security-Policy"]
 
 

@@ -1,5 +1,5 @@
 // The room's timeline: messages and notices, older history on demand, read receipts, typing, read marker.
-import { ClientEvent, Direction, type MatrixClient, type MatrixEvent, MatrixEventEvent, type Room, RoomEvent, RoomMemberEvent, ThreadEvent } from "matrix-js-sdk";
+import { ClientEvent, Direction, EventType, type MatrixClient, type MatrixEvent, MatrixEventEvent, type Room, RoomEvent, RoomMemberEvent, ThreadEvent } from "matrix-js-sdk";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { RoomPolicy } from "../classification";
 import { EventTile, isMessage, noticeText, type TileActions } from "./EventTile";
@@ -64,7 +64,9 @@ export function Timeline(props: { client: MatrixClient; room: Room; policy: Room
         }
     }
 
-    const canLoadOlder = !props.inThread && room.getLiveTimeline().getPaginationToken(Direction.Backward) !== null;
+    // Nothing older than the room's creation, even while the server still hands out a pagination token.
+    const canLoadOlder =
+        !props.inThread && events[0]?.getType() !== EventType.RoomCreate && room.getLiveTimeline().getPaginationToken(Direction.Backward) !== null;
     return (
         <div class="timeline-frame">
             <ol
