@@ -45,6 +45,7 @@ from .storage.database import Database, PostgresDatabase, SqliteDatabase
 from .storage.migrations import apply_migrations
 from .storage.pg_broadcast import PgBroadcaster
 from .storage.pg_checks import check_durability
+from .web_client.assets import install_web_client
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ def build_services(
     install_e2e(services)
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
+    install_web_client(services)
     return services
 
 

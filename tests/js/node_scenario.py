@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 from pathlib import Path
+
+from tests.node import run_node
 
 HERE = Path(__file__).parent
 
 
 async def run_scenario(script: str, base_url: str, timeout: float) -> None:
     """Run `script` with the server's URL; it must print "OK" and exit 0 (its output explains a failure)."""
-    node = shutil.which("node")
-    assert node is not None, "Node.js is required (Debian package nodejs)"
     assert (HERE / "node_modules" / "matrix-js-sdk").is_dir(), "run `npm ci` in tests/js (scripts/install does)"
-    proc = await asyncio.create_subprocess_exec(
-        node,
-        str(HERE / script),
-        base_url,
-        cwd=HERE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        output, _ = await asyncio.wait_for(proc.communicate(), timeout=timeout)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    text = output.decode(errors="replace")
-    assert proc.returncode == 0, text
+    returncode, text = await run_node(HERE / script, base_url, timeout=timeout)
+    assert returncode == 0, text
     assert "OK" in text.splitlines(), text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..http.routing import Route
+from . import web_client
 from .admin import media as admin_media
 from .client import (
     account,
@@ -196,6 +197,11 @@ def client_routes() -> list[Route]:
             admin_media.post_quarantine,
             auth="admin",
         ),
+        # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
+        Route("GET", "/", web_client.get_index, auth="none"),
+        Route("GET", "/config.json", web_client.get_config, auth="none"),
+        Route("GET", "/assets/{name:[^/]+}", web_client.get_file, auth="none"),
+        Route("GET", r"/{name:[^/]+\.[A-Za-z0-9]+}", web_client.get_file, auth="none"),
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from signedjson.types import SigningKey
 
@@ -36,6 +36,9 @@ from .search import SearchService
 from .spaces.hierarchy import HierarchyService
 from .spaces.summary import RoomSummaryService
 from .sync.service import SyncService
+
+if TYPE_CHECKING:
+    from ..web_client.assets import WebClientAssets
 
 
 @dataclass
@@ -76,3 +79,5 @@ class Services:
     hierarchy: HierarchyService = field(init=False)
     summaries: RoomSummaryService = field(init=False)
     timestamps: TimestampService = field(init=False)
+    # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
+    web_client: WebClientAssets = field(init=False)
