@@ -18,6 +18,7 @@ from .client import (
     room_upgrades,
     rooms,
     search,
+    sliding_sync,
     spaces,
     sync,
     to_device,
@@ -29,6 +30,7 @@ V1 = "/_matrix/client/v1"
 R = C + "/rooms/{room_id}"
 U = C + "/user/{user_id}"
 P = C + "/pushrules/{scope}/{kind}/{rule_id}"
+SLIDING_SYNC = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
 
 
 def client_routes() -> list[Route]:
@@ -131,6 +133,7 @@ def client_routes() -> list[Route]:
         Route("POST", R + "/read_markers", room_events.post_read_markers),
         # sync
         Route("GET", C + "/sync", sync.get_sync),
+        Route("POST", SLIDING_SYNC, sliding_sync.post_sliding_sync),
         # end-to-end encryption: keys, to-device, cross-signing, key backup (issue 3)
         Route("POST", C + "/keys/upload", keys.post_keys_upload),
         Route("POST", C + "/keys/query", keys.post_keys_query),

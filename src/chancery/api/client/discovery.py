@@ -22,11 +22,13 @@ SUPPORTED_VERSIONS = [
     "v1.10",
     "v1.11",
 ]
+# Element X checks the sliding sync flag at login and refuses a server without it.
+UNSTABLE_FEATURES = {"org.matrix.simplified_msc3575": True}
 
 
 async def get_versions(request: web.Request) -> web.Response:
     """GET /_matrix/client/versions (client-server API: API standards)."""
-    return json_response({"versions": SUPPORTED_VERSIONS, "unstable_features": {}})
+    return json_response({"versions": SUPPORTED_VERSIONS, "unstable_features": UNSTABLE_FEATURES})
 
 
 async def get_well_known(request: web.Request) -> web.Response:

@@ -1,0 +1,167 @@
+"""Simplified sliding sync connections: the `pos` tokens handed out and what each sent of every room."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .database import IN_LIST_CHUNK, Connection, Database
+
+
+@dataclass(frozen=True)
+class ConnectionRow:
+    conn_key: str
+    next_pos: int
+    last_used_ts: int
+
+
+@dataclass(frozen=True)
+class SentRoom:
+    """What the connection has sent of a room: everything up to `sent_upto`, with this room config."""
+
+    sent_upto: int
+    timeline_limit: int
+    required_state: str  # the canonical form of the required_state it was sent with
+
+
+class SlidingSyncStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def connection(self, user_id: str, device_id: str, conn_id: str) -> ConnectionRow | None:
+        row = await self.db.fetchone(
+            "SELECT conn_key, next_pos, last_used_ts FROM sliding_sync_connections"
+            " WHERE user_id = ? AND device_id = ? AND conn_id = ?",
+            user_id,
+            device_id,
+            conn_id,
+        )
+        return None if row is None else ConnectionRow(str(row[0]), int(row[1]), int(row[2]))
+
+    async def stream_pos(self, conn_key: str, pos: int) -> int | None:
+        value = await self.db.fetchval(
+            "SELECT stream_pos FROM sliding_sync_positions WHERE conn_key = ? AND pos = ?", conn_key, pos
+        )
+        return None if value is None else int(value)
+
+    async def sent_rooms(self, conn_key: str, pos: int) -> dict[str, SentRoom]:
+        """room -> what the responses up to and including `pos` sent of it."""
+        rows = await self.db.fetchall(
+            "SELECT room_id, pos, sent_upto, timeline_limit, required_state FROM sliding_sync_rooms"
+            " WHERE conn_key = ? AND pos <= ? ORDER BY pos",
+            conn_key,
+            pos,
+        )
+        return {str(r[0]): SentRoom(int(r[2]), int(r[3]), str(r[4])) for r in rows}
+
+    async def create_connection(
+        self, txn: Connection, user_id: str, device_id: str, conn_id: str, conn_key: str, now: int
+    ) -> None:
+        """Replace any connection of that (user, device, conn_id) by a new, empty one."""
+        await self.delete_connections(txn, user_id, [device_id], conn_id)
+        await txn.execute(
+            "INSERT INTO sliding_sync_connections (user_id, device_id, conn_id, conn_key, next_pos, last_used_ts)"
+            " VALUES (?, ?, ?, ?, 1, ?)",
+            user_id,
+            device_id,
+            conn_id,
+            conn_key,
+            now,
+        )
+
+    async def connection_ids(self, user_id: str, device_id: str) -> list[tuple[str, int]]:
+        """(conn_id, last used) of the device's connections, least recently used first."""
+        rows = await self.db.fetchall(
+            "SELECT conn_id, last_used_ts FROM sliding_sync_connections WHERE user_id = ? AND device_id = ?"
+            " ORDER BY last_used_ts",
+            user_id,
+            device_id,
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    async def delete_connections(
+        self, txn: Connection, user_id: str, device_ids: list[str], conn_id: str | None = None
+    ) -> None:
+        """Forget the devices' connections (all of them, or the one named `conn_id`)."""
+        for device_id in device_ids:
+            where = "user_id = ? AND device_id = ?" + ("" if conn_id is None else " AND conn_id = ?")
+            args = [user_id, device_id] + ([] if conn_id is None else [conn_id])
+            keys = f"SELECT conn_key FROM sliding_sync_connections WHERE {where}"
+            await txn.execute(f"DELETE FROM sliding_sync_rooms WHERE conn_key IN ({keys})", *args)
+            await txn.execute(f"DELETE FROM sliding_sync_positions WHERE conn_key IN ({keys})", *args)
+            await txn.execute(f"DELETE FROM sliding_sync_connections WHERE {where}", *args)
+
+    async def delete_idle(self, txn: Connection, used_before: int) -> None:
+        """Forget every connection not used since `used_before` (ms)."""
+        keys = "SELECT conn_key FROM sliding_sync_connections WHERE last_used_ts < ?"
+        await txn.execute(f"DELETE FROM sliding_sync_rooms WHERE conn_key IN ({keys})", used_before)
+        await txn.execute(f"DELETE FROM sliding_sync_positions WHERE conn_key IN ({keys})", used_before)
+        await txn.execute("DELETE FROM sliding_sync_connections WHERE last_used_ts < ?", used_before)
+
+    async def keep_only(self, txn: Connection, conn_key: str, pos: int) -> None:
+        """The client used `pos`: forget the other positions (older ones are spent, newer ones were never
+        received) and room rows that a newer one at or below `pos` supersedes."""
+        await txn.execute("DELETE FROM sliding_sync_positions WHERE conn_key = ? AND pos <> ?", conn_key, pos)
+        await txn.execute("DELETE FROM sliding_sync_rooms WHERE conn_key = ? AND pos > ?", conn_key, pos)
+        await txn.execute(
+            "DELETE FROM sliding_sync_rooms WHERE conn_key = ? AND pos < ? AND EXISTS (SELECT 1 FROM"
+            " sliding_sync_rooms newer WHERE newer.conn_key = sliding_sync_rooms.conn_key"
+            " AND newer.room_id = sliding_sync_rooms.room_id AND newer.pos > sliding_sync_rooms.pos"
+            " AND newer.pos <= ?)",
+            conn_key,
+            pos,
+            pos,
+        )
+
+    async def move_position(self, txn: Connection, conn_key: str, pos: int, stream_pos: int, now: int) -> None:
+        """An answer that sent nothing: the same `pos` now stands for the later stream position."""
+        await txn.execute(
+            "UPDATE sliding_sync_positions SET stream_pos = ? WHERE conn_key = ? AND pos = ?", stream_pos, conn_key, pos
+        )
+        await txn.execute("UPDATE sliding_sync_connections SET last_used_ts = ? WHERE conn_key = ?", now, conn_key)
+
+    async def add_position(
+        self, txn: Connection, conn_key: str, stream_pos: int, sent: dict[str, SentRoom], now: int
+    ) -> int | None:
+        """A new `pos` for a response that sent `sent`; None when the connection is gone meanwhile."""
+        value = await txn.fetchval(
+            "UPDATE sliding_sync_connections SET next_pos = next_pos + 1, last_used_ts = ?"
+            " WHERE conn_key = ? RETURNING next_pos - 1",
+            now,
+            conn_key,
+        )
+        if value is None:
+            return None
+        pos = int(value)
+        await txn.execute(
+            "INSERT INTO sliding_sync_positions (conn_key, pos, stream_pos) VALUES (?, ?, ?)", conn_key, pos, stream_pos
+        )
+        await txn.executemany(
+            "INSERT INTO sliding_sync_rooms (conn_key, room_id, pos, sent_upto, timeline_limit, required_state)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(conn_key, room_id, pos, s.sent_upto, s.timeline_limit, s.required_state) for room_id, s in sent.items()],
+        )
+        return pos
+
+
+async def room_activity(
+    db: Database, room_ids: list[str], bump_types: tuple[str, ...], upto: int
+) -> dict[str, tuple[int, int]]:
+    """room -> (position of its latest event, of its latest event of `bump_types`), as of `upto`; 0 for none.
+
+    Each is an index lookup (events_room_pos, events_room_type_pos), whatever the size of the room."""
+    latest = "(SELECT MAX(stream_pos) FROM events e WHERE e.room_id = r.room_id AND e.stream_pos <= ?)"
+    by_type = "(SELECT MAX(stream_pos) FROM events e WHERE e.room_id = r.room_id AND e.type = ? AND e.stream_pos <= ?)"
+    columns = ", ".join([latest] + [by_type] * len(bump_types))
+    args: list[object] = [upto]
+    for event_type in bump_types:
+        args += [event_type, upto]
+    found: dict[str, tuple[int, int]] = {}
+    rows = []
+    for start in range(0, len(room_ids), IN_LIST_CHUNK):
+        chunk = room_ids[start : start + IN_LIST_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT r.room_id, {columns} FROM rooms r WHERE r.room_id IN ({marks})"
+        rows += await db.fetchall(sql, *args, *chunk)
+    for row in rows:
+        found[str(row[0])] = (int(row[1] or 0), max((int(v) for v in row[2:] if v is not None), default=0))
+    return found
