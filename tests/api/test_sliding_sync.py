@@ -152,3 +152,178 @@ async def test_bad_requests_get_matrix_errors(api: Api) -> None:
     reply = await api.request("POST", SS, alice, json={}, params={"set_presence": "dancing"})
     assert (reply.status, reply.errcode) == (400, "M_INVALID_PARAM")
     assert (await api.request("POST", SS, json={})).status == 401
+
+
+def one_list(required_state: Any, limit: int = 5, **extra: Any) -> dict[str, Any]:
+    return {"lists": {"l": {"ranges": [[0, 9]], "timeline_limit": limit, "required_state": required_state, **extra}}}
+
+
+async def _busy_room(api: Api) -> tuple[User, User, User, str]:
+    """A room with a name and topic where alice, bob and carol are joined and only bob and carol talk."""
+    alice, bob, carol = await api.register(), await api.register(), await api.register()
+    room = await api.create_room(alice, preset="public_chat", name="busy", topic="things")
+    for user in (bob, carol):
+        await api.join(user, room)
+    await api.send(bob, room, "from bob")
+    await api.send(carol, room, "from carol")
+    return alice, bob, carol, room
+
+
+async def test_required_state_is_honoured_exactly(api: Api) -> None:
+    alice, bob, carol, room = await _busy_room(api)
+    members = {("m.room.member", u.user_id) for u in (alice, bob, carol)}
+
+    async def keys(required_state: Any, limit: int = 5) -> set[tuple[str, str]]:
+        return state_keys((await ok(api, alice, one_list(required_state, limit)))["rooms"][room])
+
+    assert await keys([["m.room.create", ""]]) == {("m.room.create", "")}
+    assert await keys([]) == set()
+    everything = await keys([["*", "*"]])
+    assert members | {("m.room.name", ""), ("m.room.topic", ""), ("m.room.create", "")} <= everything
+    assert await keys([["m.room.member", "*"]]) == members
+    assert await keys([["m.room.member", "$ME"]]) == {("m.room.member", alice.user_id)}
+    assert await keys([["m.room.member", bob.user_id]]) == {("m.room.member", bob.user_id)}
+    assert await keys([["*", ""]]) == {k for k in everything if k[1] == ""}
+    assert await keys([["m.room.name", "*"], ["m.room.topic", "nope"]]) == {("m.room.name", "")}
+    # $LAZY: the members the timeline needs (its senders), not the silent alice.
+    assert await keys([["m.room.member", "$LAZY"]], limit=2) == {
+        ("m.room.member", bob.user_id),
+        ("m.room.member", carol.user_id),
+    }
+    assert await keys([["m.room.member", "$LAZY"]], limit=1) == {("m.room.member", carol.user_id)}
+    # ["*", "*"] with $LAZY still means every member; the MSC's later shape with lazy_members does not.
+    assert members <= await keys([["*", "*"], ["m.room.member", "$LAZY"]], limit=1)
+    later = await keys({"include": [{}], "exclude": [{"type": "m.room.topic"}], "lazy_members": True}, limit=1)
+    assert ("m.room.member", carol.user_id) in later and ("m.room.member", alice.user_id) not in later
+    assert ("m.room.topic", "") not in later and ("m.room.name", "") in later
+
+
+async def test_incremental_required_state_carries_changes_and_expansions(api: Api) -> None:
+    alice, bob, _carol, room = await _busy_room(api)
+    config = one_list([["m.room.name", ""], ["m.room.member", "$LAZY"]], limit=1)
+    first = await ok(api, alice, config)
+    assert first["rooms"][room]["name"] == "busy"
+    await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.name/", alice, json={"name": "calm"})
+    await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.topic/", alice, json={"topic": "not asked for"})
+    second = await ok(api, alice, config, first["pos"])
+    entry = second["rooms"][room]
+    assert entry["name"] == "calm" and "initial" not in entry
+    assert ("m.room.name", "") in state_keys(entry) and ("m.room.topic", "") not in state_keys(entry)
+    # Asking for more state sends what now matches, even without new events.
+    wider = one_list([["m.room.name", ""], ["m.room.topic", ""], ["m.room.member", "$LAZY"]], limit=1)
+    third = await ok(api, alice, wider, second["pos"])
+    assert ("m.room.topic", "") in state_keys(third["rooms"][room])
+    assert ("m.room.name", "") not in state_keys(third["rooms"][room])
+    # A larger timeline_limit sends the latest events again, flagged as an expanded timeline.
+    longer = one_list([["m.room.name", ""], ["m.room.topic", ""], ["m.room.member", "$LAZY"]], limit=10)
+    fourth = await ok(api, alice, longer, third["pos"])
+    entry = fourth["rooms"][room]
+    assert entry["expanded_timeline"] is True and bodies(entry) == ["from bob", "from carol"]
+    assert entry["num_live"] == 0
+    assert ("m.room.member", bob.user_id) in state_keys(entry)
+
+
+async def test_long_poll_wakes_on_a_message(api: Api) -> None:
+    alice = await api.register()
+    room = await api.create_room(alice)
+    first = await ok(api, alice, room_list())
+    started = time.monotonic()
+    waiting = asyncio.create_task(ok(api, alice, room_list(), first["pos"], timeout=20_000))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    await api.send(alice, room, "are you there")
+    woken = await asyncio.wait_for(waiting, 10)
+    assert time.monotonic() - started < 10
+    assert bodies(woken["rooms"][room]) == ["are you there"]
+    # Nothing new: the long-poll times out with the same pos.
+    idle = await ok(api, alice, room_list(), woken["pos"], timeout=300)
+    assert idle["rooms"] == {} and idle["pos"] == woken["pos"]
+
+
+async def test_invites_appear_in_an_invite_list_with_stripped_state(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    joined = await api.create_room(bob)
+    body = {
+        "conn_id": "notifications",
+        "lists": {
+            "invites": {"ranges": [[0, 99]], "timeline_limit": 1, "required_state": [], "filters": {"is_invite": True}}
+        },
+        "room_subscriptions": {joined: {"timeline_limit": 3, "required_state": [["*", "*"]]}},
+    }
+    first = await ok(api, bob, body)
+    assert first["lists"]["invites"]["count"] == 0 and list(first["rooms"]) == [joined]
+    room = await api.create_room(alice, name="secret plans", preset="private_chat")
+    await api.send(alice, room, "not for invitees")
+    await api.ok("POST", f"{C}/rooms/{q(room)}/invite", alice, json={"user_id": bob.user_id})
+    second = await ok(api, bob, body, first["pos"])
+    assert second["lists"]["invites"]["count"] == 1
+    entry = second["rooms"][room]
+    assert entry["membership"] == "invite" and entry["initial"] is True
+    assert "timeline" not in entry and "required_state" not in entry
+    stripped = {(e["type"], e["state_key"]) for e in entry["invite_state"]}
+    assert ("m.room.name", "") in stripped and ("m.room.member", bob.user_id) in stripped
+    # Joining sends the room whole.
+    await api.join(bob, room)
+    body["lists"]["invites"]["filters"] = {}
+    third = await ok(api, bob, body, second["pos"])
+    entry = third["rooms"][room]
+    assert entry["membership"] == "join" and entry["initial"] is True and entry["name"] == "secret plans"
+    assert "not for invitees" not in bodies(entry)  # history visibility: shared, but bob was not invited yet
+
+
+async def test_left_rooms_show_nothing_after_the_leave(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    room = await api.create_room(alice, preset="public_chat", name="before")
+    await api.join(bob, room)
+    await api.send(alice, room, "while bob is here")
+    first = await ok(api, bob, one_list([["*", "*"]], limit=10))
+    assert "while bob is here" in bodies(first["rooms"][room])
+    await api.ok("POST", f"{C}/rooms/{q(room)}/kick", alice, json={"user_id": bob.user_id})
+    await api.send(alice, room, "after bob left")
+    await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.name/", alice, json={"name": "after"})
+    second = await ok(api, bob, one_list([["*", "*"]], limit=10), first["pos"])
+    entry = second["rooms"][room]
+    assert entry["membership"] == "leave"
+    assert "after bob left" not in bodies(entry) and "name" not in entry
+    assert [e["type"] for e in entry["timeline"]][-1] == "m.room.member"
+    # A new connection (another device) sees the kicked room as it was at the leave, and nothing later.
+    fresh = await ok(api, await api.login(bob), one_list([["*", "*"]], limit=10))
+    entry = fresh["rooms"][room]
+    assert entry["membership"] == "leave" and entry["name"] == "before"
+    assert "after bob left" not in bodies(entry)
+    assert all(e.get("content", {}).get("name") != "after" for e in entry["required_state"])
+    # A subscription to a room one was never in is ignored.
+    stranger = await api.register()
+    reply = await ok(
+        api, stranger, {"room_subscriptions": {room: {"timeline_limit": 5, "required_state": [["*", "*"]]}}}
+    )
+    assert reply["rooms"] == {}
+
+
+async def test_self_left_rooms_are_not_listed_on_a_new_connection(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    room = await api.create_room(alice, preset="public_chat")
+    await api.join(bob, room)
+    first = await ok(api, bob, room_list())
+    assert room in first["rooms"]
+    await api.ok("POST", f"{C}/rooms/{q(room)}/leave", bob, json={})
+    second = await ok(api, bob, room_list(), first["pos"])  # the connection saw the room: it learns of the leave
+    assert second["rooms"][room]["membership"] == "leave"
+    fresh = await ok(api, bob, {**room_list(), "conn_id": "another"})
+    assert room not in fresh["rooms"] and fresh["lists"]["all_rooms"]["count"] == 0
+
+
+async def test_history_visibility_joined_hides_what_came_before(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    room = await api.create_room(
+        alice,
+        preset="public_chat",
+        initial_state=[
+            {"type": "m.room.history_visibility", "state_key": "", "content": {"history_visibility": "joined"}}
+        ],
+    )
+    await api.send(alice, room, "before bob")
+    await api.join(bob, room)
+    await api.send(alice, room, "after bob")
+    body = await ok(api, bob, one_list([], limit=20))
+    assert bodies(body["rooms"][room]) == ["after bob"]
