@@ -7,6 +7,7 @@ import asyncio
 import time
 from typing import Any
 
+from tests.api.test_keys_support import Device
 from tests.client import Api, C, Reply, User, q
 
 SS = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
@@ -327,3 +328,172 @@ async def test_history_visibility_joined_hides_what_came_before(api: Api) -> Non
     await api.send(alice, room, "after bob")
     body = await ok(api, bob, one_list([], limit=20))
     assert bodies(body["rooms"][room]) == ["after bob"]
+
+
+def encryption(since: str | None = None) -> dict[str, Any]:
+    """Element X's `encryption` connection."""
+    to_device: dict[str, Any] = {"enabled": True}
+    if since is not None:
+        to_device["since"] = since
+    return {"conn_id": "encryption", "extensions": {"to_device": to_device, "e2ee": {"enabled": True}}}
+
+
+async def send_to_device(api: Api, sender: User, target: User, count: int) -> None:
+    for i in range(count):
+        messages = {target.user_id: {target.device_id: {"n": i}}}
+        await api.ok("PUT", f"{C}/sendToDevice/m.test/t{i}", sender, json={"messages": messages})
+
+
+async def test_to_device_messages_arrive_once_at_most_100_at_a_time(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    await send_to_device(api, alice, bob, 105)
+    first = await ok(api, bob, encryption())
+    batch = first["extensions"]["to_device"]
+    assert [e["content"]["n"] for e in batch["events"]] == list(range(100))
+    assert batch["events"][0]["sender"] == alice.user_id and batch["events"][0]["type"] == "m.test"
+    # Not acknowledged yet (since not sent): the same messages again.
+    again = await ok(api, bob, encryption(), first["pos"])
+    assert [e["content"]["n"] for e in again["extensions"]["to_device"]["events"]] == list(range(100))
+    rest = await ok(api, bob, encryption(batch["next_batch"]), again["pos"])
+    assert [e["content"]["n"] for e in rest["extensions"]["to_device"]["events"]] == list(range(100, 105))
+    done = await ok(api, bob, encryption(rest["extensions"]["to_device"]["next_batch"]), rest["pos"])
+    assert done["extensions"]["to_device"]["events"] == []
+
+
+async def test_to_device_wakes_a_long_poll(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    first = await ok(api, bob, encryption())
+    since = first["extensions"]["to_device"]["next_batch"]
+    waiting = asyncio.create_task(ok(api, bob, encryption(since), first["pos"], timeout=20_000))
+    await asyncio.sleep(0.3)
+    await send_to_device(api, alice, bob, 1)
+    woken = await asyncio.wait_for(waiting, 10)
+    assert [e["content"] for e in woken["extensions"]["to_device"]["events"]] == [{"n": 0}]
+
+
+async def test_e2ee_counts_fallback_types_and_device_list_changes(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    device = Device(bob)
+    await device.upload(
+        api,
+        device_keys=device.device_keys(),
+        one_time_keys=device.one_time_keys(4),
+        fallback_keys=device.one_time_keys(1, prefix="fb", fallback=True),
+    )
+    first = await ok(api, bob, encryption())
+    e2ee = first["extensions"]["e2ee"]
+    assert e2ee["device_one_time_keys_count"] == {"signed_curve25519": 4}
+    assert e2ee["device_unused_fallback_key_types"] == ["signed_curve25519"]
+    room = await api.create_room(alice, preset="public_chat")
+    await api.join(bob, room)
+    second = await ok(api, bob, encryption(), first["pos"])
+    assert alice.user_id in second["extensions"]["e2ee"]["device_lists"]["changed"]
+    alice_device = Device(alice)
+    third = await ok(api, bob, encryption(), second["pos"])
+    await alice_device.upload(api, device_keys=alice_device.device_keys())
+    fourth = await ok(api, bob, encryption(), third["pos"])
+    assert fourth["extensions"]["e2ee"]["device_lists"]["changed"] == [alice.user_id]
+    await api.ok("POST", f"{C}/rooms/{q(room)}/leave", bob, json={})
+    fifth = await ok(api, bob, encryption(), fourth["pos"])
+    assert fifth["extensions"]["e2ee"]["device_lists"]["left"] == [alice.user_id]
+
+
+async def test_account_data_receipts_and_typing_extensions(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    room = await api.create_room(alice, preset="public_chat")
+    await api.join(bob, room)
+    event_id = await api.send(alice, room, "read me")
+    await api.ok("PUT", f"{C}/user/{q(bob.user_id)}/account_data/m.direct", bob, json={alice.user_id: [room]})
+    await api.ok("PUT", f"{C}/user/{q(bob.user_id)}/rooms/{q(room)}/tags/u.work", bob, json={"order": 0.5})
+    await api.ok("POST", f"{C}/rooms/{q(room)}/receipt/m.read/{q(event_id)}", alice, json={})
+    first = await ok(api, bob, room_list())
+    ext = first["extensions"]
+    global_types = {e["type"] for e in ext["account_data"]["global"]}
+    assert {"m.direct", "m.push_rules"} <= global_types
+    assert ext["account_data"]["rooms"][room] == [{"type": "m.tag", "content": {"tags": {"u.work": {"order": 0.5}}}}]
+    receipt = ext["receipts"]["rooms"][room]
+    assert receipt["type"] == "m.receipt" and alice.user_id in receipt["content"][event_id]["m.read"]
+    assert first["rooms"][room]["is_dm"] is True
+    await api.ok(
+        "PUT", f"{C}/rooms/{q(room)}/typing/{q(alice.user_id)}", alice, json={"typing": True, "timeout": 30000}
+    )
+    await api.ok("POST", f"{C}/rooms/{q(room)}/receipt/m.read/{q(event_id)}", bob, json={})
+    second = await ok(api, bob, room_list(), first["pos"])
+    ext = second["extensions"]
+    assert ext["typing"]["rooms"][room] == {"type": "m.typing", "content": {"user_ids": [alice.user_id]}}
+    assert list(ext["receipts"]["rooms"][room]["content"][event_id]["m.read"]) == [bob.user_id]
+    assert ext["account_data"]["global"] == [] and ext["account_data"]["rooms"] == {}
+    await api.ok("PUT", f"{C}/rooms/{q(room)}/typing/{q(alice.user_id)}", alice, json={"typing": False})
+    third = await ok(api, bob, room_list(), second["pos"])
+    assert third["extensions"]["typing"]["rooms"][room]["content"] == {"user_ids": []}
+
+
+async def test_list_filters(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    plain = await api.create_room(alice)
+    space = await api.create_room(alice, creation_content={"type": "m.space"})
+    child = await api.create_room(alice)
+    await api.ok("PUT", f"{C}/rooms/{q(space)}/state/m.space.child/{q(child)}", alice, json={"via": ["localhost"]})
+    encrypted = await api.create_room(
+        alice,
+        initial_state=[
+            {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+        ],
+    )
+    dm = await api.create_room(alice, is_direct=True, invite=[bob.user_id])
+    await api.join(bob, dm)
+    await api.ok("PUT", f"{C}/user/{q(alice.user_id)}/account_data/m.direct", alice, json={bob.user_id: [dm]})
+    invited = await api.create_room(bob, invite=[alice.user_id])
+
+    async def matching(filters: dict[str, Any]) -> set[str]:
+        body = await ok(api, alice, {"lists": {"l": {"ranges": [[0, 99]], "timeline_limit": 0, "filters": filters}}})
+        assert body["lists"]["l"]["count"] == len(body["rooms"])
+        return set(body["rooms"])
+
+    everything = {plain, space, child, encrypted, dm, invited}
+    assert await matching({}) == everything
+    assert await matching({"is_dm": True}) == {dm}
+    assert await matching({"is_dm": False}) == everything - {dm}
+    assert await matching({"is_invite": True}) == {invited}
+    assert await matching({"is_invite": False}) == everything - {invited}
+    assert await matching({"is_encrypted": True}) == {encrypted}
+    assert await matching({"room_types": ["m.space"]}) == {space}
+    assert await matching({"room_types": [None]}) == everything - {space}
+    assert await matching({"not_room_types": ["m.space"]}) == everything - {space}
+    assert await matching({"room_types": ["m.space", None], "not_room_types": ["m.space"]}) == everything - {space}
+    assert await matching({"spaces": [space]}) == {child}
+    assert await matching({"spaces": ["!unknown:localhost"]}) == set()
+
+
+async def test_rooms_are_ordered_by_bump_stamp_not_by_any_event(api: Api) -> None:
+    alice = await api.register()
+    older = await api.create_room(alice)
+    newer = await api.create_room(alice)
+    await api.send(alice, older, "a message bumps")
+    body = await ok(api, alice, room_list(0, 0))
+    assert list(body["rooms"]) == [older]
+    await api.ok("PUT", f"{C}/rooms/{q(newer)}/state/m.room.topic/", alice, json={"topic": "state does not bump"})
+    body = await ok(api, alice, room_list(0, 0))
+    assert list(body["rooms"]) == [older]
+
+
+async def test_room_subscription_with_its_own_config_combines_with_lists(api: Api) -> None:
+    alice = await api.register()
+    room = await api.create_room(alice, name="subscribed")
+    for i in range(5):
+        await api.send(alice, room, f"m{i}")
+    body = room_list(0, 19, limit=1)
+    body["room_subscriptions"] = {room: {"timeline_limit": 3, "required_state": [["m.room.topic", ""]]}}
+    first = await ok(api, alice, body)
+    entry = first["rooms"][room]
+    assert bodies(entry) == ["m2", "m3", "m4"] and entry["lists"] == ["all_rooms"]
+    assert ("m.room.create", "") in state_keys(entry)  # the list's required_state, combined
+
+
+async def test_password_login_then_sliding_sync(api: Api) -> None:
+    alice = await api.register()
+    flows = await api.ok("GET", C + "/login")
+    assert {"type": "m.login.password"} in flows["flows"]
+    phone = await api.login(alice, device_id="ELEMENTX")
+    body = await ok(api, phone, room_list())
+    assert body["lists"]["all_rooms"]["count"] == 0 and isinstance(body["pos"], str)
