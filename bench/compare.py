@@ -35,8 +35,8 @@ from loadgen import (
     run_initial_sync,
     run_send,
 )
-from sliding_sync import SlidingSyncParams, run_sliding_sync
 from servers import ROOT, SYNAPSE_VERSION, ensure_synapse, make_server
+from sliding_sync import SlidingSyncParams, run_sliding_sync
 
 SERVERS = ("chancery", "synapse")
 SCENARIOS = ("send", "initial-sync", "idle-memory", "sliding-sync")

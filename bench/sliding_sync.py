@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadgen import C, BenchError, Client, User, bounded, percentile, register_many
+from loadgen import BenchError, C, Client, User, bounded, percentile, register_many
 from procmem import RssSampler, mib
 
 SLIDING_SYNC = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
