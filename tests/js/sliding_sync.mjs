@@ -6,25 +6,9 @@
 // then writes in the shared room: the long-poll wakes, the message lands in Alice's timeline and counts as
 // unread. Prints "OK" and exits 0 when everything held; any failure exits non-zero with the reason.
 
-import { PASSWORD, base, check, clientLogger, http, sdk, step, waitFor } from "./harness.mjs";
+import { base, check, clientLogger, http, messageBodies as bodies, register, sdk, step, waitFor } from "./harness.mjs";
 
 const { SlidingSync } = await import("matrix-js-sdk/lib/sliding-sync.js");
-
-async function register(name) {
-    return http("POST", "/register", null, {
-        username: `${name}${Date.now()}${Math.floor(Math.random() * 1e6)}`,
-        password: PASSWORD,
-        auth: { type: "m.login.dummy" },
-    });
-}
-
-function bodies(room) {
-    return room
-        .getLiveTimeline()
-        .getEvents()
-        .filter((e) => e.getType() === "m.room.message")
-        .map((e) => e.getContent().body);
-}
 
 let client;
 try {

@@ -151,18 +151,13 @@ class RoomResults:
             entry["prev_batch"] = make_token(plan.timeline[0].pos - 1)
         changed = plan.changed_keys
         state = plan.state_map
-        if changed is None or NAME in changed:
-            name = state[NAME].event["content"].get("name") if NAME in state else None
-            if isinstance(name, str) and name:
-                entry["name"] = name
-            elif changed is not None:
-                entry["name"] = None
-        if changed is None or AVATAR in changed:
-            url = state[AVATAR].event["content"].get("url") if AVATAR in state else None
-            if isinstance(url, str) and url:
-                entry["avatar"] = url
-            elif changed is not None:
-                entry["avatar"] = None
+        for field_name, key, content_key in (("name", NAME, "name"), ("avatar", AVATAR, "url")):
+            if changed is None or key in changed:
+                value = state[key].event["content"].get(content_key) if key in state else None
+                if isinstance(value, str) and value:
+                    entry[field_name] = value
+                elif changed is not None:
+                    entry[field_name] = None  # removed since the connection last sent the room
         members_changed = changed is None or any(key[0] == MEMBER for key in changed)
         if "name" not in entry and NAME not in state and members_changed:
             entry["heroes"] = _heroes(state, user_id)
