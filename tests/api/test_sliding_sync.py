@@ -497,3 +497,28 @@ async def test_password_login_then_sliding_sync(api: Api) -> None:
     phone = await api.login(alice, device_id="ELEMENTX")
     body = await ok(api, phone, room_list())
     assert body["lists"]["all_rooms"]["count"] == 0 and isinstance(body["pos"], str)
+
+
+async def test_heroes_and_lazy_members_follow_membership_changes(api: Api) -> None:
+    alice, bob, carol = await api.register(), await api.register(), await api.register()
+    await api.ok("PUT", f"{C}/profile/{q(bob.user_id)}/displayname", bob, json={"displayname": "Bob B."})
+    room = await api.create_room(alice, preset="public_chat")
+    await api.join(bob, room)
+    config = one_list([["m.room.member", "$LAZY"], ["m.room.name", ""]], limit=3)
+    first = await ok(api, alice, config)
+    entry = first["rooms"][room]
+    assert "name" not in entry and entry["heroes"] == [{"user_id": bob.user_id, "displayname": "Bob B."}]
+    await api.join(carol, room)
+    await api.send(carol, room, "hello from carol")
+    second = await ok(api, alice, config, first["pos"])
+    entry = second["rooms"][room]
+    assert [h["user_id"] for h in entry["heroes"]] == sorted([bob.user_id, carol.user_id])
+    assert ("m.room.member", carol.user_id) in state_keys(entry)
+    assert ("m.room.member", bob.user_id) not in state_keys(entry)  # not in this timeline
+    assert entry["joined_count"] == 3
+    await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.name/", alice, json={"name": "named"})
+    third = await ok(api, alice, config, second["pos"])
+    assert third["rooms"][room]["name"] == "named" and "heroes" not in third["rooms"][room]
+    await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.name/", alice, json={})
+    fourth = await ok(api, alice, config, third["pos"])
+    assert fourth["rooms"][room]["name"] is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .database import IN_LIST_CHUNK, Connection, Database
+from .events import StoredEvent, row_to_event
 
 
 @dataclass(frozen=True)
@@ -164,4 +165,26 @@ async def room_activity(
         rows += await db.fetchall(sql, *args, *chunk)
     for row in rows:
         found[str(row[0])] = (int(row[1] or 0), max((int(v) for v in row[2:] if v is not None), default=0))
+    return found
+
+
+_KEYS_PER_QUERY = 200
+
+
+async def current_state_by_keys(
+    db: Database, room_id: str, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], StoredEvent]:
+    """The room's current state events of those (type, state_key) keys that it has."""
+    found: dict[tuple[str, str], StoredEvent] = {}
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start : start + _KEYS_PER_QUERY]
+        condition = " OR ".join(["(c.type = ? AND c.state_key = ?)"] * len(chunk))
+        rows = await db.fetchall(
+            "SELECT e.stream_pos, e.json, e.redacted FROM current_state c JOIN events e ON e.event_id = c.event_id"
+            f" WHERE c.room_id = ? AND ({condition})",
+            room_id,
+            *[part for key in chunk for part in key],
+        )
+        for stored in map(row_to_event, rows):
+            found[(stored.event["type"], stored.event["state_key"])] = stored
     return found

@@ -14,7 +14,7 @@ from typing import Any
 from ...events.sliding_sync import MEMBER, RequiredState, RoomConfig
 from ...storage import Storage
 from ...storage.events import StateKey, StoredEvent
-from ...storage.sliding_sync import SentRoom
+from ...storage.sliding_sync import SentRoom, current_state_by_keys
 from ..accounts.requester import Requester
 from ..push.unread import UnreadCounter
 from ..rooms.recent_events import RecentEvents
@@ -203,32 +203,48 @@ class RoomResults:
     # -- required_state -----------------------------------------------------------------------------
 
     async def _states(self, user_id: str, plans: list[_Plan]) -> None:
-        joined = [p.room.listed.room_id for p in plans if not p.room.visible_upto_member]
-        current = await self.storage.events.current_state_of_rooms(joined) if joined else {}
+        """Each room's required_state, and the state its other fields (name, avatar, heroes) come from.
+
+        A room sent whole, or whose required_state grew, needs its whole state; an increment needs only the
+        keys that changed and the members its timeline needs, so a busy room's member list is not read on
+        every message."""
+        whole = [p for p in plans if not p.room.visible_upto_member and _needs_whole_state(p.room)]
+        current = await self.storage.events.current_state_of_rooms([p.room.listed.room_id for p in whole])
         for plan in plans:
             room = plan.room
             room_id = room.listed.room_id
+            wanted = room.config.required_state
+            lazy = _lazy_members(plan.timeline) if wanted.lazy_members else set()
             if room.visible_upto_member:
                 plan.state_map = await self.storage.events.state_at(room_id, room.listed.membership_pos)
-            else:
-                plan.state_map = current.get(room_id, {})
-            wanted = room.config.required_state
+            elif room_id in current:
+                plan.state_map = current[room_id]
             if room.initial or room.sent is None:
                 chosen = {k for k in plan.state_map if wanted.matches(k[0], k[1], user_id)}
             else:
-                after = room.sent.sent_upto
-                changed = set(await self.storage.events.state_changed_between(room_id, after, plan.upto))
+                changed = set(await self.storage.events.state_changed_between(room_id, room.sent.sent_upto, plan.upto))
                 plan.changed_keys = changed
                 chosen = {k for k in changed if wanted.matches(k[0], k[1], user_id)}
-                before = RequiredState.from_canonical(room.sent.required_state)
-                chosen |= {
-                    k
-                    for k in plan.state_map
-                    if wanted.matches(k[0], k[1], user_id) and not before.matches(k[0], k[1], user_id)
-                }
-            if wanted.lazy_members:
-                chosen |= _lazy_members(plan.timeline)
+                if room_id in current or room.visible_upto_member:
+                    before = RequiredState.from_canonical(room.sent.required_state)
+                    chosen |= {
+                        k
+                        for k in plan.state_map
+                        if wanted.matches(k[0], k[1], user_id) and not before.matches(k[0], k[1], user_id)
+                    }
+                else:
+                    needed = chosen | lazy | ({NAME, AVATAR} & changed)
+                    if any(k[0] == MEMBER for k in changed):
+                        needed.add(NAME)  # heroes are sent only for a room without a name
+                    plan.state_map = await current_state_by_keys(self.storage.db, room_id, sorted(needed))
+                    if any(k[0] == MEMBER for k in changed) and NAME not in plan.state_map:
+                        plan.state_map = await self.storage.events.current_state(room_id)  # for the heroes
+            chosen |= lazy
             plan.state = sorted((plan.state_map[k] for k in chosen if k in plan.state_map), key=lambda s: s.pos)
+
+
+def _needs_whole_state(room: RoomToSend) -> bool:
+    return room.initial or room.sent is None or _state_expanded(room)
 
 
 def _lazy_members(timeline: list[StoredEvent]) -> set[StateKey]:
