@@ -522,3 +522,20 @@ async def test_heroes_and_lazy_members_follow_membership_changes(api: Api) -> No
     await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.name/", alice, json={})
     fourth = await ok(api, alice, config, third["pos"])
     assert fourth["rooms"][room]["name"] is None
+
+
+async def test_reading_on_another_device_resends_the_counts(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    room = await api.create_room(alice, preset="public_chat")
+    await api.join(bob, room)
+    await api.send(alice, room, "one")
+    last = await api.send(alice, room, "two")
+    first = await ok(api, bob, room_list())
+    assert first["rooms"][room]["notification_count"] == 2
+    other_device = await api.login(bob)
+    await api.ok("POST", f"{C}/rooms/{q(room)}/receipt/m.read/{q(last)}", other_device, json={})
+    second = await ok(api, bob, room_list(), first["pos"])
+    entry = second["rooms"][room]
+    assert entry["notification_count"] == 0 and entry["timeline"] == [] and "initial" not in entry
+    third = await ok(api, bob, room_list(), second["pos"])
+    assert third["rooms"] == {}

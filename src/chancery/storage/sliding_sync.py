@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .database import IN_LIST_CHUNK, Connection, Database
+from .database import IN_LIST_CHUNK, Connection, Database, fetch_in
 from .events import StoredEvent, row_to_event
 
 
@@ -188,3 +188,17 @@ async def current_state_by_keys(
         for stored in map(row_to_event, rows):
             found[(stored.event["type"], stored.event["state_key"])] = stored
     return found
+
+
+async def own_read_positions(db: Database, user_id: str, room_ids: list[str], after: int, upto: int) -> dict[str, int]:
+    """room -> stream position of the user's latest read receipt there, for those moved in (after, upto]."""
+    rows = await fetch_in(
+        db,
+        "SELECT room_id, MAX(stream_pos) FROM receipts WHERE room_id IN ({marks}) AND user_id = ?"
+        " AND receipt_type IN ('m.read', 'm.read.private') AND stream_pos > ? AND stream_pos <= ? GROUP BY room_id",
+        room_ids,
+        user_id,
+        after,
+        upto,
+    )
+    return {str(r[0]): int(r[1]) for r in rows}

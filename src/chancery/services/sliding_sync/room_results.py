@@ -33,6 +33,7 @@ class RoomToSend:
     config: RoomConfig
     sent: SentRoom | None  # what the connection sent of it before (None: never)
     lists: list[str] = field(default_factory=list)
+    read_since_sent: bool = False  # the user's read receipt moved: its unread counts changed
 
     @property
     def initial(self) -> bool:
@@ -55,7 +56,7 @@ def needs_sending(room: RoomToSend) -> bool:
         return True
     if listed.membership != "join" and listed.membership not in ("leave", "ban"):
         return False
-    return room.config.timeline_limit > sent.timeline_limit or _state_expanded(room)
+    return room.read_since_sent or room.config.timeline_limit > sent.timeline_limit or _state_expanded(room)
 
 
 def _state_expanded(room: RoomToSend) -> bool:

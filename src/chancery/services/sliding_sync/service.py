@@ -18,10 +18,10 @@ from ...clock import Clock, Randomness
 from ...events.sliding_sync import RoomConfig, SlidingSyncRequest, unknown_pos
 from ...numbers import parse_decimal
 from ...storage import Storage
-from ...storage.sliding_sync import SentRoom, SlidingSyncStore
+from ...storage.sliding_sync import SentRoom, SlidingSyncStore, own_read_positions
 from ...storage.stream import current_position
 from ..accounts.requester import Requester
-from ..notifier import Notifier, room_scope, user_scope
+from ..notifier import Change, Notifier, room_key, room_scope, user_key, user_scope
 from ..sync.service import WAKE_COALESCE_S, SyncService
 from .extensions import Extensions, ExtensionWindow
 from .room_list import ListedRoom, RoomLister, in_range
@@ -137,6 +137,21 @@ class SlidingSyncService:
 
     # -- responses -----------------------------------------------------------------------------------
 
+    async def _mark_reads(self, user_id: str, rooms: list[RoomToSend], upto: int) -> None:
+        """Flag the joined rooms, sent before and otherwise unchanged, where the user has read since (on any
+        device): their unread counts go out again."""
+        candidates = [r for r in rooms if r.sent is not None and r.listed.membership == "join" and not needs_sending(r)]
+        if not candidates:
+            return
+        after = min(r.sent.sent_upto for r in candidates if r.sent is not None)
+        keys = [user_key(user_id, Change.RECEIPT)] + [room_key(r.listed.room_id, Change.RECEIPT) for r in candidates]
+        if self.notifier.unchanged(keys, after, upto):
+            return
+        read = await own_read_positions(self.storage.db, user_id, [r.listed.room_id for r in candidates], after, upto)
+        for room in candidates:
+            assert room.sent is not None
+            room.read_since_sent = read.get(room.listed.room_id, 0) > room.sent.sent_upto
+
     async def _build(
         self, requester: Requester, connection: _Connection, request: SlidingSyncRequest, upto: int
     ) -> _Response:
@@ -165,6 +180,7 @@ class SlidingSyncService:
         for room_id, config in request.subscriptions.items():
             if room_id in by_id:
                 add(by_id[room_id], config, None)
+        await self._mark_reads(user_id, list(to_send.values()), upto)
         sending = [r for r in to_send.values() if needs_sending(r)]
         direct = await self.lister.direct_rooms(user_id) if sending else set()
         entries = await self.results.build(requester, sending, connection.since, upto, direct)
