@@ -22,6 +22,7 @@ from .services.accounts.profile import ProfileService
 from .services.accounts.roles import RoleService
 from .services.accounts.service import AccountService
 from .services.accounts.uia import UiaService
+from .services.audit import AuditLog
 from .services.container import Services
 from .services.e2e.install import install_e2e
 from .services.ephemeral import EphemeralService
@@ -82,6 +83,7 @@ def build_services(
     randomness = randomness or SystemRandomness()
     storage = Storage.on(db)
     notifier = Notifier()
+    audit = AuditLog(storage, clock)
     state_cache = StateCache(storage.events)
     recent_events = RecentEvents(notifier)
     room_events = RoomEventService(
@@ -124,6 +126,7 @@ def build_services(
         visibility=visibility,
         directory=DirectoryService(storage, room_events, server_name=config.server_name),
         roles=RoleService(storage, clock),
+        audit=audit,
     )
     # Capabilities that live in their own modules wire themselves in below, one line each
     # (their services, sync extensions, event checks and device-deletion hooks).
