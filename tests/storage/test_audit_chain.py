@@ -8,11 +8,20 @@ import asyncio
 import pytest
 
 from chancery.clock import SystemClock
+from chancery.config.audit import AuditConfig
 from chancery.events.audit_chain import GENESIS_HASH, Entry, first_break
+from chancery.events.signing import new_signing_key
 from chancery.policy.decision import deny
 from chancery.services.audit import Actor, AuditLog
+from chancery.services.audit.checkpoints import Checkpointer
 from chancery.storage import Storage
 from chancery.storage.database import Database
+
+
+def audit_log(db: Database, checkpoint_every: int = 1000) -> AuditLog:
+    storage = Storage.on(db)
+    config = AuditConfig(checkpoint_every=checkpoint_every)
+    return AuditLog(storage, SystemClock(), Checkpointer(storage, SystemClock(), config, "x", new_signing_key("t")))
 
 
 async def chain(storage: Storage) -> list[Entry]:
@@ -20,8 +29,8 @@ async def chain(storage: Storage) -> list[Entry]:
 
 
 async def test_entries_link_and_roll_back_with_their_transaction(db: Database) -> None:
-    storage = Storage.on(db)
-    audit = AuditLog(storage, SystemClock())
+    audit = audit_log(db)
+    storage = audit.storage
     alice = Actor("@alice:x", "DEV", "10.0.0.1")
     async with db.transaction() as txn:
         await audit.record(txn, alice, "login", "@alice:x", details={"method": "m.login.password"})
@@ -47,8 +56,8 @@ async def test_entries_link_and_roll_back_with_their_transaction(db: Database) -
 
 
 async def test_concurrent_writers_make_one_gap_free_chain(db: Database) -> None:
-    storage = Storage.on(db)
-    audit = AuditLog(storage, SystemClock())
+    audit = audit_log(db)
+    storage = audit.storage
 
     async def writer(n: int) -> None:
         for i in range(10):
@@ -61,8 +70,8 @@ async def test_concurrent_writers_make_one_gap_free_chain(db: Database) -> None:
 
 
 async def test_an_edit_in_sql_breaks_the_chain_at_that_entry(db: Database) -> None:
-    storage = Storage.on(db)
-    audit = AuditLog(storage, SystemClock())
+    audit = audit_log(db)
+    storage = audit.storage
     for i in range(5):
         await audit.record_alone(Actor("@a:x"), "login", "@a:x", details={"i": i})
     await db.execute("UPDATE audit_log SET actor_user = '@mallory:x' WHERE seq = 3")
@@ -71,7 +80,7 @@ async def test_an_edit_in_sql_breaks_the_chain_at_that_entry(db: Database) -> No
 
 
 async def test_details_never_carry_secrets(db: Database) -> None:
-    audit = AuditLog(Storage.on(db), SystemClock())
+    audit = audit_log(db)
     with pytest.raises(ValueError):
         await audit.record_alone(Actor.cli(), "password.change", "@a:x", details={"password": "x"})
     assert await chain(audit.storage) == []

@@ -76,17 +76,24 @@ class AuditStore:
         assert row is not None
         return int(row[0]), str(row[1]), int(row[2]), str(row[3])
 
-    async def entries(self, after: int = 0, batch: int = 1000) -> AsyncIterator[Entry]:
-        """Every entry with seq > `after` in seq order, read in batches (the log can be large)."""
+    async def entries(self, after: int = 0, upto: int = 2**62, batch: int = 1000) -> AsyncIterator[Entry]:
+        """Every entry with `after` < seq <= `upto` in seq order, read in batches (the log can be large)."""
         while True:
             rows = await self.db.fetchall(
-                f"SELECT {_ENTRY_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", after, batch
+                f"SELECT {_ENTRY_COLUMNS} FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                after,
+                upto,
+                batch,
             )
             for row in rows:
                 yield row_to_entry(row)
             if len(rows) < batch:
                 return
             after = int(rows[-1][0])
+
+    async def first_seq_since(self, ts: int) -> int | None:
+        value = await self.db.fetchval("SELECT MIN(seq) FROM audit_log WHERE ts >= ?", ts)
+        return None if value is None else int(value)
 
     async def query(self, where: list[tuple[str, Any]], limit: int) -> list[Entry]:
         """Entries matching every `column op ?` condition of `where`, newest first."""
@@ -97,3 +104,51 @@ class AuditStore:
             limit,
         )
         return [row_to_entry(row) for row in rows]
+
+    # -- checkpoints and pruning --------------------------------------------------------------------------
+
+    async def lock_tail(self, txn: Connection) -> tuple[int, str]:
+        """The chain's end (seq, hash), locked until `txn` ends: no entry is appended meanwhile."""
+        row = await txn.fetchone("UPDATE audit_tail SET seq = seq WHERE id = 1 RETURNING seq, hash")
+        assert row is not None
+        return int(row[0]), str(row[1])
+
+    async def add_checkpoint(self, txn: Connection, seq: int, ts: int, hash_: str, signed: dict[str, Any]) -> None:
+        await txn.execute(
+            "INSERT INTO audit_checkpoints (seq, ts, hash, signed) VALUES (?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING",
+            seq,
+            ts,
+            hash_,
+            orjson.dumps(signed).decode(),
+        )
+
+    async def checkpoints(self, before: int | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Signed checkpoints, newest first, with seq < `before` when given."""
+        rows = await self.db.fetchall(
+            "SELECT signed FROM audit_checkpoints WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+            before if before is not None else 2**62,
+            limit,
+        )
+        return [orjson.loads(row[0]) for row in rows]
+
+    async def latest_checkpoint(self, conn: Connection | None = None) -> tuple[int, int] | None:
+        """(seq, ts) of the newest checkpoint."""
+        row = await (conn or self.db).fetchone("SELECT seq, ts FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    async def prunable_checkpoint(self, txn: Connection, cutoff_ts: int) -> tuple[int, str] | None:
+        """The newest checkpoint (seq, hash) whose entries are all older than `cutoff_ts`."""
+        row = await txn.fetchone(
+            "SELECT seq, hash FROM audit_checkpoints WHERE seq <= (SELECT MAX(seq) FROM audit_log WHERE ts < ?)"
+            " ORDER BY seq DESC LIMIT 1",
+            cutoff_ts,
+        )
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    async def prune_upto(self, txn: Connection, seq: int, hash_: str) -> int:
+        """Delete the entries up to `seq` and the checkpoints before it; `seq`'s checkpoint anchors the rest."""
+        deleted = await txn.fetchval("SELECT COUNT(*) FROM audit_log WHERE seq <= ?", seq)
+        await txn.execute("DELETE FROM audit_log WHERE seq <= ?", seq)
+        await txn.execute("DELETE FROM audit_checkpoints WHERE seq < ?", seq)
+        await txn.execute("UPDATE audit_tail SET anchor_seq = ?, anchor_hash = ? WHERE id = 1", seq, hash_)
+        return int(deleted)

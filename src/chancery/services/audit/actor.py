@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -39,3 +42,24 @@ class Actor:
     @classmethod
     def server(cls, job: str) -> Actor:
         return cls(None, via="server", job=job)
+
+
+# The actor of the request (or CLI command, or server job) being handled. Set once where a request is
+# authenticated (http/routing.py), so that changes made deep inside services, such as the membership
+# events a deactivation writes, are attributed to the person who asked without threading an Actor
+# through every call. A context variable: each request task sees its own.
+_current: ContextVar[Actor | None] = ContextVar("chancery_audit_actor", default=None)
+
+
+def current_actor() -> Actor | None:
+    return _current.get()
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[None]:
+    """Attribute what happens inside the block (in this task and tasks it starts) to `actor`."""
+    token = _current.set(actor)
+    try:
+        yield
+    finally:
+        _current.reset(token)

@@ -16,6 +16,7 @@ from ...policy.decision import Decision
 from ...storage import Storage
 from ...storage.database import Connection
 from .actor import Actor
+from .checkpoints import Checkpointer
 
 _ACTION = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 OUTCOMES = frozenset({"allowed", "denied", "failed"})
@@ -34,10 +35,14 @@ def _check(action: str, outcome: str, details: dict[str, Any] | None) -> None:
         raise ValueError(f"audit details must not carry {sorted(_FORBIDDEN_DETAIL_KEYS & details.keys())}")
 
 
+DAY_MS = 86_400_000
+
+
 class AuditLog:
-    def __init__(self, storage: Storage, clock: Clock) -> None:
+    def __init__(self, storage: Storage, clock: Clock, checkpointer: Checkpointer) -> None:
         self.storage = storage
         self.clock = clock
+        self.checkpointer = checkpointer
 
     async def record(
         self,
@@ -72,7 +77,10 @@ class AuditLog:
             }
             return Entry(**body, hash=entry_hash(body))
 
-        return await self.storage.audit.append(txn, build)
+        entry = await self.storage.audit.append(txn, build)
+        if self.checkpointer.due(entry.seq):
+            await self.checkpointer.write(txn, entry.seq, entry.hash)
+        return entry
 
     async def record_alone(
         self,
@@ -93,3 +101,18 @@ class AuditLog:
     ) -> Entry:
         """A policy refusal of `action`, with the decision's reason."""
         return await self.record_alone(actor, action, target, outcome="denied", reason=decision.reason, details=details)
+
+    async def prune_older_than(self, days: int) -> int:
+        """Delete entries older than `days` up to the newest checkpoint among them (which then anchors the
+        chain); the number deleted. The pruning is itself an entry."""
+        cutoff = self.clock.now_ms() - days * DAY_MS
+        async with self.storage.db.transaction() as txn:
+            await self.storage.audit.lock_tail(txn)
+            found = await self.storage.audit.prunable_checkpoint(txn, cutoff)
+            if found is None:
+                return 0
+            deleted = await self.storage.audit.prune_upto(txn, *found)
+            if deleted:
+                details = {"upto_seq": found[0], "entries": deleted, "retention_days": days}
+                await self.record(txn, Actor.server("audit_retention"), "audit.prune", None, details=details)
+            return deleted
