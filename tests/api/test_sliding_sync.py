@@ -98,6 +98,7 @@ async def test_a_message_bumps_its_room_and_the_increment_carries_only_it(api: A
     entry = third["rooms"][rooms[0]]
     assert list(third["rooms"]) == [rooms[0]]
     assert "initial" not in entry and bodies(entry) == ["again"] and entry["num_live"] == 1
+    assert "joined_count" not in entry and "name" not in entry  # unchanged since last sent
     assert entry["limited"] is False and entry["notification_count"] == 2
     assert entry["bump_stamp"] > first["rooms"][rooms[1]]["bump_stamp"]
 
@@ -260,6 +261,7 @@ async def test_invites_appear_in_an_invite_list_with_stripped_state(api: Api) ->
     assert second["lists"]["invites"]["count"] == 1
     entry = second["rooms"][room]
     assert entry["membership"] == "invite" and entry["initial"] is True
+    assert entry["name"] == "secret plans" and entry["notification_count"] == 0
     assert "timeline" not in entry and "required_state" not in entry
     stripped = {(e["type"], e["state_key"]) for e in entry["invite_state"]}
     assert ("m.room.name", "") in stripped and ("m.room.member", bob.user_id) in stripped

@@ -116,7 +116,9 @@ class RoomResults:
         await self._timelines(user_id, plans)
         await self._states(user_id, plans)
         joined = [p.room.listed.room_id for p in plans if p.room.listed.membership == "join"]
-        counts = await self.storage.rooms.member_counts_of_rooms(joined) if joined else {}
+        # Member counts go out whole, and on an increment only when a membership changed.
+        counted = [p.room.listed.room_id for p in plans if p.room.listed.membership == "join" and _members_changed(p)]
+        counts = await self.storage.rooms.member_counts_of_rooms(counted) if counted else {}
         unread = await self.unread.counts(joined, user_id, upto) if joined else {}
         groups = [group for p in plans for group in (p.timeline, p.state)]
         serialized = await self.serializer.serialize_groups_json(groups, requester, include_room_id=False)
@@ -138,12 +140,13 @@ class RoomResults:
         entry: dict[str, Any] = {
             "bump_stamp": room.listed.bump_stamp,
             "membership": room.listed.membership,
-            "is_dm": is_dm,
             "limited": plan.limited,
             "num_live": sum(1 for s in plan.timeline if since is not None and s.pos > since),
         }
         if room.initial:
             entry["initial"] = True
+        if is_dm:
+            entry["is_dm"] = True
         if plan.expanded:
             entry["expanded_timeline"] = entry["unstable_expanded_timeline"] = True
         if room.lists:
@@ -159,8 +162,7 @@ class RoomResults:
                     entry[field_name] = value
                 elif changed is not None:
                     entry[field_name] = None  # removed since the connection last sent the room
-        members_changed = changed is None or any(key[0] == MEMBER for key in changed)
-        if "name" not in entry and NAME not in state and members_changed:
+        if "name" not in entry and NAME not in state and _members_changed(plan):
             entry["heroes"] = _heroes(state, user_id)
         return entry
 
@@ -168,8 +170,11 @@ class RoomResults:
         listed = room.listed
         entry: dict[str, Any] = {"bump_stamp": listed.bump_stamp, "membership": listed.membership}
         if room.sent is None or listed.membership_pos > room.sent.sent_upto:
-            entry["initial"] = True
-            entry["invite_state"] = await self.stripped_state(listed.room_id, user_id)
+            stripped = await self.stripped_state(listed.room_id, user_id)
+            entry |= {"initial": True, "invite_state": stripped, "notification_count": 0, "highlight_count": 0}
+            names = [e["content"].get("name") for e in stripped if (e["type"], e["state_key"]) == NAME]
+            if names and isinstance(names[0], str) and names[0]:
+                entry["name"] = names[0]
         if room.lists:
             entry["lists"] = room.lists
         return entry
@@ -242,6 +247,10 @@ class RoomResults:
                         plan.state_map = await self.storage.events.current_state(room_id)  # for the heroes
             chosen |= lazy
             plan.state = sorted((plan.state_map[k] for k in chosen if k in plan.state_map), key=lambda s: s.pos)
+
+
+def _members_changed(plan: _Plan) -> bool:
+    return plan.changed_keys is None or any(key[0] == MEMBER for key in plan.changed_keys)
 
 
 def _needs_whole_state(room: RoomToSend) -> bool:
