@@ -25,6 +25,7 @@ from servers import ROOT, SYNAPSE_VERSION, ensure_synapse, make_server
 from sliding_sync import ROOM_LIST_STATE, SLIDING_SYNC
 
 RESULTS = ROOT / "bench" / "results"
+MEANINGFUL = ("initial", "membership", "name", "is_dm", "limited", "num_live", "joined_count", "invited_count")
 Labels = dict[str, str]
 
 
@@ -119,11 +120,7 @@ def meaning(step: Any) -> dict[str, Any]:
         return {"error": [step["status"], step["errcode"]]}
     out: dict[str, Any] = {"lists": {k: v.get("count") for k, v in step.get("lists", {}).items()}}
     for room, entry in sorted(step.get("rooms", {}).items()):
-        out[room] = {
-            key: entry.get(key)
-            for key in ("initial", "membership", "name", "is_dm", "limited", "num_live", "joined_count", "invited_count")
-            if key in entry
-        }
+        out[room] = {key: entry[key] for key in MEANINGFUL if key in entry}
         out[room]["timeline"] = [e["content"].get("body", e["type"]) for e in entry.get("timeline", [])]
         out[room]["required_state"] = sorted(f"{e['type']}|{e['state_key']}" for e in entry.get("required_state", []))
         if "invite_state" in entry or "stripped_state" in entry:
