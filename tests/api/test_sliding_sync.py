@@ -541,3 +541,33 @@ async def test_reading_on_another_device_resends_the_counts(api: Api) -> None:
     assert entry["notification_count"] == 0 and entry["timeline"] == [] and "initial" not in entry
     third = await ok(api, bob, room_list(), second["pos"])
     assert third["rooms"] == {}
+
+
+async def test_answers_to_a_cancelled_or_retried_request_do_not_spoil_the_connection(api: Api) -> None:
+    alice = await api.register()
+    room = await api.create_room(alice)
+    await api.send(alice, room, "old")
+    start = await ok(api, alice, room_list(limit=1))
+    # A long-poll the client will give up on (as when it changes its request and resends).
+    abandoned = asyncio.create_task(ss(api, alice, room_list(limit=1), start["pos"], timeout=20_000))
+    await asyncio.sleep(0.3)
+    wider = await ok(api, alice, room_list(limit=5), start["pos"])  # same pos, new body: an expanded timeline
+    assert wider["rooms"][room]["expanded_timeline"] is True
+    moved_on = await ok(api, alice, room_list(limit=5), wider["pos"])
+    assert moved_on["rooms"] == {}
+    await api.send(alice, room, "new")
+    late = await asyncio.wait_for(abandoned, 10)  # answers the old pos; the client no longer listens
+    assert late.status == 200
+    current = await ok(api, alice, room_list(limit=5), moved_on["pos"])
+    assert bodies(current["rooms"][room]) == ["new"] and "initial" not in current["rooms"][room]
+    # Two answers to one pos: the one the client goes on from counts, the other is forgotten.
+    await api.send(alice, room, "twice")
+    first_try = await ok(api, alice, room_list(limit=5), current["pos"])
+    second_try = await ok(api, alice, room_list(limit=5), current["pos"])
+    assert bodies(first_try["rooms"][room]) == bodies(second_try["rooms"][room]) == ["twice"]
+    assert first_try["pos"] != second_try["pos"]
+    after = await ok(api, alice, room_list(limit=5), second_try["pos"])
+    assert after["rooms"] == {}
+    for spent in (first_try["pos"], current["pos"]):
+        reply = await ss(api, alice, room_list(limit=5), spent)
+        assert (reply.status, reply.errcode) == (400, "M_UNKNOWN_POS")

@@ -13,6 +13,7 @@ class ConnectionRow:
     conn_key: str
     next_pos: int
     last_used_ts: int
+    max_requested_pos: int
 
 
 @dataclass(frozen=True)
@@ -30,26 +31,28 @@ class SlidingSyncStore:
 
     async def connection(self, user_id: str, device_id: str, conn_id: str) -> ConnectionRow | None:
         row = await self.db.fetchone(
-            "SELECT conn_key, next_pos, last_used_ts FROM sliding_sync_connections"
+            "SELECT conn_key, next_pos, last_used_ts, max_requested_pos FROM sliding_sync_connections"
             " WHERE user_id = ? AND device_id = ? AND conn_id = ?",
             user_id,
             device_id,
             conn_id,
         )
-        return None if row is None else ConnectionRow(str(row[0]), int(row[1]), int(row[2]))
+        return None if row is None else ConnectionRow(str(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
-    async def stream_pos(self, conn_key: str, pos: int) -> int | None:
-        value = await self.db.fetchval(
-            "SELECT stream_pos FROM sliding_sync_positions WHERE conn_key = ? AND pos = ?", conn_key, pos
+    async def position(self, conn_key: str, pos: int) -> tuple[int, int] | None:
+        """(parent, stream position) of a `pos` of the connection; None when unknown."""
+        row = await self.db.fetchone(
+            "SELECT parent, stream_pos FROM sliding_sync_positions WHERE conn_key = ? AND pos = ?", conn_key, pos
         )
-        return None if value is None else int(value)
+        return None if row is None else (int(row[0]), int(row[1]))
 
-    async def sent_rooms(self, conn_key: str, pos: int) -> dict[str, SentRoom]:
-        """room -> what the responses up to and including `pos` sent of it."""
+    async def sent_rooms(self, conn_key: str, pos: int, parent: int) -> dict[str, SentRoom]:
+        """room -> what the responses leading to `pos` (its own and those up to its parent) sent of it."""
         rows = await self.db.fetchall(
             "SELECT room_id, pos, sent_upto, timeline_limit, required_state FROM sliding_sync_rooms"
-            " WHERE conn_key = ? AND pos <= ? ORDER BY pos",
+            " WHERE conn_key = ? AND (pos <= ? OR pos = ?) ORDER BY pos",
             conn_key,
+            parent,
             pos,
         )
         return {str(r[0]): SentRoom(int(r[2]), int(r[3]), str(r[4])) for r in rows}
@@ -98,11 +101,13 @@ class SlidingSyncStore:
         await txn.execute(f"DELETE FROM sliding_sync_positions WHERE conn_key IN ({keys})", used_before)
         await txn.execute("DELETE FROM sliding_sync_connections WHERE last_used_ts < ?", used_before)
 
-    async def keep_only(self, txn: Connection, conn_key: str, pos: int) -> None:
-        """The client used `pos`: forget the other positions (older ones are spent, newer ones were never
-        received) and room rows that a newer one at or below `pos` supersedes."""
+    async def advance(self, txn: Connection, conn_key: str, pos: int, parent: int, now: int) -> None:
+        """The client moved on to `pos` (an answer to `parent`): forget every other position (older ones are spent,
+        other answers to `parent` were not processed), their room rows, and rows a newer one supersedes."""
         await txn.execute("DELETE FROM sliding_sync_positions WHERE conn_key = ? AND pos <> ?", conn_key, pos)
-        await txn.execute("DELETE FROM sliding_sync_rooms WHERE conn_key = ? AND pos > ?", conn_key, pos)
+        await txn.execute(
+            "DELETE FROM sliding_sync_rooms WHERE conn_key = ? AND pos > ? AND pos <> ?", conn_key, parent, pos
+        )
         await txn.execute(
             "DELETE FROM sliding_sync_rooms WHERE conn_key = ? AND pos < ? AND EXISTS (SELECT 1 FROM"
             " sliding_sync_rooms newer WHERE newer.conn_key = sliding_sync_rooms.conn_key"
@@ -112,6 +117,18 @@ class SlidingSyncStore:
             pos,
             pos,
         )
+        await txn.execute(
+            "UPDATE sliding_sync_connections SET max_requested_pos = ?, last_used_ts = ? WHERE conn_key = ?",
+            pos,
+            now,
+            conn_key,
+        )
+
+    async def is_latest_request(self, txn: Connection, conn_key: str, pos: int) -> bool:
+        """Whether no request has come with a `pos` after this one (else the client has moved on)."""
+        sql = "SELECT max_requested_pos FROM sliding_sync_connections WHERE conn_key = ?"
+        value = await txn.fetchval(sql, conn_key)
+        return value is not None and int(value) == pos
 
     async def move_position(self, txn: Connection, conn_key: str, pos: int, stream_pos: int, now: int) -> None:
         """An answer that sent nothing: the same `pos` now stands for the later stream position."""
@@ -121,9 +138,9 @@ class SlidingSyncStore:
         await txn.execute("UPDATE sliding_sync_connections SET last_used_ts = ? WHERE conn_key = ?", now, conn_key)
 
     async def add_position(
-        self, txn: Connection, conn_key: str, stream_pos: int, sent: dict[str, SentRoom], now: int
+        self, txn: Connection, conn_key: str, parent: int, stream_pos: int, sent: dict[str, SentRoom], now: int
     ) -> int | None:
-        """A new `pos` for a response that sent `sent`; None when the connection is gone meanwhile."""
+        """A new `pos` answering `parent`, for a response that sent `sent`; None when the connection is gone."""
         value = await txn.fetchval(
             "UPDATE sliding_sync_connections SET next_pos = next_pos + 1, last_used_ts = ?"
             " WHERE conn_key = ? RETURNING next_pos - 1",
@@ -134,7 +151,11 @@ class SlidingSyncStore:
             return None
         pos = int(value)
         await txn.execute(
-            "INSERT INTO sliding_sync_positions (conn_key, pos, stream_pos) VALUES (?, ?, ?)", conn_key, pos, stream_pos
+            "INSERT INTO sliding_sync_positions (conn_key, pos, parent, stream_pos) VALUES (?, ?, ?, ?)",
+            conn_key,
+            pos,
+            parent,
+            stream_pos,
         )
         await txn.executemany(
             "INSERT INTO sliding_sync_rooms (conn_key, room_id, pos, sent_upto, timeline_limit, required_state)"

@@ -1,10 +1,12 @@
 """Simplified sliding sync (MSC4186): connections, `pos` tokens, long-polling.
 
 A connection is (user, device, conn_id) and lives in the database, so that a restart or another worker
-continues it. Every response that carries something gets a new `pos`, recorded with the stream position it
-was built up to and what it sent of each room; a response with nothing in it keeps the client's `pos`,
-which then stands for the later stream position. A client may repeat its latest `pos` (a retry) and gets
-the same data again; older positions are forgotten once a newer one is used.
+continues it. Every response that carries something gets a new `pos`, recorded with the `pos` it answered,
+the stream position it was built up to and what it sent of each room; a response with nothing in it keeps the
+client's `pos`, which then stands for the later stream position. A client may repeat its latest `pos` (a retry,
+or a request it cancelled) and gets the same data again: the answers to one `pos` coexist until the client's
+next `pos` shows which one it processed, and then the others, and everything older, are forgotten. A request
+that finishes after the client has moved on records nothing.
 """
 
 from __future__ import annotations
@@ -112,24 +114,34 @@ class SlidingSyncService:
             async with self.storage.db.transaction() as txn:
                 await self.store.delete_connections(txn, user_id, [device_id], conn_id)
             raise unknown_pos()
-        since = await self.store.stream_pos(conn_key, pos_number)
-        if since is None:
+        if pos_number < row.max_requested_pos:
+            raise unknown_pos()  # the client has used a later one: this one is spent
+        position = await self.store.position(conn_key, pos_number)
+        if position is None:
             raise unknown_pos()
-        return _Connection(conn_key, pos_number, since, await self.store.sent_rooms(conn_key, pos_number))
+        parent, since = position
+        if pos_number > row.max_requested_pos:
+            async with self.storage.db.transaction() as txn:
+                await self.store.advance(txn, conn_key, pos_number, parent, now)
+        sent = await self.store.sent_rooms(conn_key, pos_number, parent)
+        return _Connection(conn_key, pos_number, since, sent)
 
     async def _record(self, connection: _Connection, upto: int, response: _Response) -> str:
         """Store what the response sent; returns its `pos`."""
         now = self.clock.now_ms()
+        key = connection.conn_key
         async with self.storage.db.transaction() as txn:
             if connection.pos is not None:
-                await self.store.keep_only(txn, connection.conn_key, connection.pos)
+                if not await self.store.is_latest_request(txn, key, connection.pos):
+                    # A request the client gave up on (it has sent a later `pos` since): record nothing.
+                    return f"{key}.{connection.pos}"
                 if response.empty:
-                    await self.store.move_position(txn, connection.conn_key, connection.pos, upto, now)
-                    return f"{connection.conn_key}.{connection.pos}"
-            pos = await self.store.add_position(txn, connection.conn_key, upto, response.sent, now)
+                    await self.store.move_position(txn, key, connection.pos, upto, now)
+                    return f"{key}.{connection.pos}"
+            pos = await self.store.add_position(txn, key, connection.pos or 0, upto, response.sent, now)
         if pos is None:  # the connection was replaced or deleted meanwhile
             raise unknown_pos()
-        return f"{connection.conn_key}.{pos}"
+        return f"{key}.{pos}"
 
     async def delete_device_connections(self, txn: Any, user_id: str, device_ids: list[str]) -> None:
         """Device-deletion hook: a deleted device's connections will never be used."""
