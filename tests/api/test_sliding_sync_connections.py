@@ -113,11 +113,7 @@ async def test_two_workers_share_connections_and_wake_each_other(tmp_path: Path)
             "room_subscriptions": {room: {"timeline_limit": 1, "required_state": []}},
         }
         notifications = await fresh("POST", SS, bob.token, json={**invites, "conn_id": "notifications"})
-        encryption = {
-            "conn_id": "encryption",
-            "extensions": {"to_device": {"enabled": True}, "e2ee": {"enabled": True}},
-        }
-        keys = await fresh("POST", SS, bob.token, json=encryption)
+        keys = await fresh("POST", SS, bob.token, json=encryption())
         secret = await api.create_room(alice, invite=[bob.user_id])
         messages = {"messages": {bob.user_id: {bob.device_id: {"n": 1}}}}
         await fresh("PUT", f"{C}/sendToDevice/m.test/once", alice.token, json=messages)
