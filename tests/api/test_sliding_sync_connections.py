@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.api.test_sliding_sync import SS, bodies, ok, room_list, ss
+from tests.api.test_sliding_sync import SS, bodies, encryption, ok, room_list, ss
 from tests.client import Api, C, q
 from tests.conftest import ENGINES, cleanup_server, make_server
 from tests.serverproc import ServerProcess
