@@ -14,6 +14,7 @@ from .client import (
     keys,
     legacy,
     media,
+    reports,
     room_events,
     room_upgrades,
     rooms,
@@ -190,6 +191,10 @@ def client_routes() -> list[Route]:
             auth="optional",
             bucket="default",
         ),
+        # reporting content and the smaller client endpoints (issue 16 conformance, part B)
+        Route("POST", R + "/report/{event_id}", reports.post_report_event, bucket="message"),
+        Route("POST", R + "/report", reports.post_report_room, bucket="message"),
+        Route("POST", C + "/users/{user_id}/report", reports.post_report_user, bucket="message"),
         # administration
         Route(
             "POST",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .accounts.guests import GuestService
+from .conformance.reports import ReportService
 from .legacy.event_stream import EventStreamService
 from .legacy.initial_sync import InitialSyncService
 from .rooms.timestamps import TimestampService
@@ -44,3 +45,4 @@ def install_conformance(services: Services) -> None:
     services.hierarchy = HierarchyService(storage, services.directory)
     services.summaries = RoomSummaryService(storage, services.rooms, services.directory)
     services.timestamps = TimestampService(storage, services.visibility)
+    services.reports = ReportService(storage, clock, services.visibility, services.profile)

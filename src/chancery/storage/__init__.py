@@ -12,8 +12,10 @@ from .e2e_to_device import ToDeviceStore
 from .ephemeral import EphemeralStore
 from .events import EventStore
 from .media import MediaStore
+from .reports import ReportStore
 from .roles import RoleStore
 from .rooms import RoomStore
+from .short_lived_tokens import ShortLivedTokenStore
 from .users import UserStore
 
 
@@ -31,6 +33,8 @@ class Storage:
     to_device: ToDeviceStore
     key_backup: KeyBackupStore
     roles: RoleStore
+    reports: ReportStore
+    short_lived_tokens: ShortLivedTokenStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -47,4 +51,6 @@ class Storage:
             to_device=ToDeviceStore(db),
             key_backup=KeyBackupStore(db),
             roles=RoleStore(db),
+            reports=ReportStore(db),
+            short_lived_tokens=ShortLivedTokenStore(db),
         )
