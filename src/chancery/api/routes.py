@@ -14,6 +14,7 @@ from .client import (
     keys,
     legacy,
     media,
+    openid_voip,
     reports,
     room_events,
     room_upgrades,
@@ -24,6 +25,7 @@ from .client import (
     to_device,
     user_data,
 )
+from .federation import openid as federation_openid
 
 C = "/_matrix/client/v3"
 V1 = "/_matrix/client/v1"
@@ -195,6 +197,19 @@ def client_routes() -> list[Route]:
         Route("POST", R + "/report/{event_id}", reports.post_report_event, bucket="message"),
         Route("POST", R + "/report", reports.post_report_room, bucket="message"),
         Route("POST", C + "/users/{user_id}/report", reports.post_report_user, bucket="message"),
+        Route("GET", C + "/voip/turnServer", openid_voip.get_turn_server),
+        Route("POST", U + "/openid/request_token", openid_voip.post_openid_request_token, bucket="login"),
+        Route("GET", "/_matrix/federation/v1/openid/userinfo", federation_openid.get_openid_userinfo, auth="none"),
+        Route("GET", C + "/thirdparty/protocols", discovery.get_thirdparty_protocols),
+        Route("GET", C + "/thirdparty/protocol/{protocol}", discovery.get_thirdparty_protocol),
+        Route("GET", C + "/thirdparty/location/{protocol}", discovery.get_thirdparty_protocol),
+        Route("GET", C + "/thirdparty/user/{protocol}", discovery.get_thirdparty_protocol),
+        Route("GET", C + "/thirdparty/location", discovery.get_thirdparty_lookup),
+        Route("GET", C + "/thirdparty/user", discovery.get_thirdparty_lookup),
+        Route("GET", C + "/admin/whois/{user_id}", account.get_whois),
+        Route("POST", V1 + "/login/get_token", account.post_get_login_token, bucket="login"),
+        Route("DELETE", C + "/profile/{user_id}/{field}", user_data.delete_profile_field),
+        Route("GET", "/.well-known/matrix/support", discovery.get_well_known_support, auth="none"),
         # administration
         Route(
             "POST",

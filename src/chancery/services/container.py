@@ -18,6 +18,9 @@ from .accounts.roles import RoleService
 from .accounts.service import AccountService
 from .accounts.uia import UiaService
 from .conformance.reports import ReportService
+from .conformance.tokens import ShortLivedTokenService
+from .conformance.voip import TurnService
+from .conformance.whois import WhoisService
 from .e2e.install import E2eServices
 from .ephemeral import EphemeralService
 from .legacy.event_stream import EventStreamService
@@ -81,5 +84,8 @@ class Services:
     summaries: RoomSummaryService = field(init=False)
     timestamps: TimestampService = field(init=False)
     reports: ReportService = field(init=False)
+    short_lived_tokens: ShortLivedTokenService = field(init=False)
+    turn: TurnService = field(init=False)
+    whois: WhoisService = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
 from aiohttp import web
 
 from ...errors import MatrixError, bad_json, forbidden, invalid_param
 from ...http.context import requester_of, services_of
 from ...http.json_body import get_bool, get_str, json_response, read_json
+
+if TYPE_CHECKING:
+    from ...services.container import Services
 
 PASSWORD_FLOW = [["m.login.password"]]
 
@@ -75,14 +81,20 @@ async def get_registration_token_validity(request: web.Request) -> web.Response:
 
 async def get_login(request: web.Request) -> web.Response:
     """GET /_matrix/client/v3/login (client-server API: login)."""
-    return json_response({"flows": [{"type": "m.login.password"}]})
+    flows: list[dict[str, object]] = [{"type": "m.login.password"}]
+    if services_of(request).short_lived_tokens.login_tokens_enabled:
+        flows.append({"type": "m.login.token", "get_login_token": True})
+    return json_response({"flows": flows})
 
 
-async def post_login(request: web.Request) -> web.Response:
-    """POST /_matrix/client/v3/login (client-server API: login, m.login.password)."""
-    services = services_of(request)
-    body = await read_json(request)
-    if body.get("type") != "m.login.password":
+async def _login_user(body: dict[str, Any], services: Services) -> str:
+    """The user a login request proves to be: by password (m.login.password) or a login token (m.login.token)."""
+    login_type = body.get("type")
+    if login_type == "m.login.token":
+        token = get_str(body, "token", required=True, max_length=1024)
+        assert token is not None
+        return await services.short_lived_tokens.redeem_login_token(token)
+    if login_type != "m.login.password":
         raise MatrixError(400, "M_UNKNOWN", "Unsupported login type")
     identifier = body.get("identifier")
     if identifier is not None:
@@ -94,8 +106,6 @@ async def post_login(request: web.Request) -> web.Response:
     else:
         user = get_str(body, "user", required=True, max_length=255)
     password = get_str(body, "password", required=True, max_length=512)
-    device_id = get_str(body, "device_id", max_length=255)
-    display_name = get_str(body, "initial_device_display_name", max_length=512)
     assert user is not None and password is not None
     try:
         user_id = services.accounts.user_id_for(user)
@@ -104,6 +114,16 @@ async def post_login(request: web.Request) -> web.Response:
     services.rate_limiter.check("login", f"account:{user_id}")
     if not await services.auth.check_password(user_id, password):
         raise forbidden("Invalid username or password")
+    return user_id
+
+
+async def post_login(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/login (client-server API: login, m.login.password)."""
+    services = services_of(request)
+    body = await read_json(request)
+    device_id = get_str(body, "device_id", max_length=255)
+    display_name = get_str(body, "initial_device_display_name", max_length=512)
+    user_id = await _login_user(body, services)
     token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name)
     config = services.config
     return json_response(
@@ -114,6 +134,23 @@ async def post_login(request: web.Request) -> web.Response:
             "well_known": {"m.homeserver": {"base_url": config.public_baseurl.rstrip("/")}},
         }
     )
+
+
+async def post_get_login_token(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v1/login/get_token (behind user-interactive auth, asked every time)."""
+    services = services_of(request)
+    requester = requester_of(request)
+    if not services.short_lived_tokens.login_tokens_enabled:
+        raise MatrixError(404, "M_UNRECOGNIZED", "Login tokens are not enabled on this server")
+    body = await read_json(request, allow_empty=True)
+    await services.uia.authenticate(body, PASSWORD_FLOW, "get_login_token", requester.user_id)
+    return json_response(await services.short_lived_tokens.issue_login_token(requester))
+
+
+async def get_whois(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v3/admin/whois/{userId}: administrators, or the user themselves."""
+    user_id = unquote(request.match_info["user_id"])
+    return json_response(await services_of(request).whois.whois(requester_of(request), user_id))
 
 
 async def post_logout(request: web.Request) -> web.Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ...errors import not_found
 from ...events.room_versions import ROOM_VERSIONS
 from ...http.context import services_of
 from ...http.json_body import json_response
@@ -35,9 +36,18 @@ async def get_well_known(request: web.Request) -> web.Response:
     return json_response({"m.homeserver": {"base_url": config.public_baseurl.rstrip("/")}})
 
 
+async def get_well_known_support(request: web.Request) -> web.Response:
+    """GET /.well-known/matrix/support (client-server API: well-known URIs): [support] in the configuration."""
+    support = services_of(request).config.support
+    if not support.published:
+        raise not_found("No support information is published")
+    return json_response(support.well_known())
+
+
 async def get_capabilities(request: web.Request) -> web.Response:
     """GET /_matrix/client/v3/capabilities (client-server API: capabilities negotiation)."""
-    config = services_of(request).config
+    services = services_of(request)
+    config = services.config
     return json_response(
         {
             "capabilities": {
@@ -49,7 +59,7 @@ async def get_capabilities(request: web.Request) -> web.Response:
                 "m.set_displayname": {"enabled": True},
                 "m.set_avatar_url": {"enabled": True},
                 "m.3pid_changes": {"enabled": False},
-                "m.get_login_token": {"enabled": False},
+                "m.get_login_token": {"enabled": services.short_lived_tokens.login_tokens_enabled},
             }
         }
     )
@@ -59,3 +69,18 @@ async def get_health(request: web.Request) -> web.Response:
     """GET /health: the process is up and its database answers."""
     await services_of(request).storage.db.fetchval("SELECT 1")
     return web.Response(text="OK")
+
+
+async def get_thirdparty_protocols(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v3/thirdparty/protocols (client-server API: third-party networks): no bridges."""
+    return json_response({})
+
+
+async def get_thirdparty_protocol(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v3/thirdparty/{protocol,location,user}/{protocol}: every protocol is unknown."""
+    raise not_found("Unknown protocol")
+
+
+async def get_thirdparty_lookup(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v3/thirdparty/location and /thirdparty/user: nothing is bridged, nothing found."""
+    return json_response([])
