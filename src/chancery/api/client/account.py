@@ -10,6 +10,7 @@ from aiohttp import web
 from ...errors import MatrixError, bad_json, forbidden, invalid_param
 from ...http.context import requester_of, services_of
 from ...http.json_body import get_bool, get_str, json_response, read_json
+from ...services.accounts.auth import hash_password
 
 if TYPE_CHECKING:
     from ...services.container import Services
@@ -25,7 +26,10 @@ def _registration_flows(open_registration: bool) -> list[list[str]]:
 
 
 async def post_register(request: web.Request) -> web.Response:
-    """POST /_matrix/client/v3/register (client-server API: account registration)."""
+    """POST /_matrix/client/v3/register (client-server API: account registration).
+
+    The user-interactive session remembers the first request's parameters (the password only as its hash), so
+    later stages may send just `auth`; repeating the completing request returns the same account again."""
     services = services_of(request)
     kind = request.query.get("kind", "user")
     if kind not in ("user", "guest"):
@@ -35,27 +39,61 @@ async def post_register(request: web.Request) -> web.Response:
     password = get_str(body, "password", max_length=512)
     device_id = get_str(body, "device_id", max_length=255)
     display_name = get_str(body, "initial_device_display_name", max_length=512)
-    inhibit_login = get_bool(body, "inhibit_login", False)
+    inhibit_login = get_bool(body, "inhibit_login", False) if "inhibit_login" in body else None
     if kind == "guest":
         user_id, token, device_id = await services.guests.register_guest(device_id, display_name)
         return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
+    already = await services.uia.outcome_of(body, "register")
+    if already is not None:
+        return await _registered(services, already, device_id, display_name, bool(inhibit_login))
     guest_token = get_str(body, "guest_access_token", max_length=1024)
     # Upgrading a guest (client-server API: guest access): the same flows, under the guest's own user ID.
     guest_id = await services.guests.guest_to_upgrade(guest_token, username) if guest_token is not None else None
     if username is not None and guest_id is None:
         await services.accounts.check_username_available(username)
+    remember = {
+        "username": username,
+        "password_hash": await hash_password(password) if password is not None else None,
+        "device_id": device_id,
+        "initial_device_display_name": display_name,
+        "inhibit_login": inhibit_login,
+    }
     result = await services.uia.authenticate(
-        body, _registration_flows(services.config.open_registration), "register", None
+        body,
+        _registration_flows(services.config.open_registration),
+        "register",
+        None,
+        remember=remember,
+        keep_session=True,
     )
+    params = result.remembered
     if guest_id is not None:
         user_id = guest_id
     else:
-        if username is None:
-            username = services.randomness.letters(12).lower()
-        user_id = await services.accounts.check_username_available(username)
+        user_id = await services.accounts.check_username_available(
+            params.get("username") or services.randomness.letters(12).lower()
+        )
     await services.accounts.create_account(
-        user_id, password, registration_token=result.registration_token, upgrading_guest=guest_id is not None
+        user_id,
+        None,
+        password_hash=params.get("password_hash"),
+        registration_token=result.registration_token,
+        upgrading_guest=guest_id is not None,
     )
+    await services.uia.record_outcome(result.session_id, user_id)
+    return await _registered(
+        services,
+        user_id,
+        params.get("device_id"),
+        params.get("initial_device_display_name"),
+        bool(params.get("inhibit_login", False)),
+    )
+
+
+async def _registered(
+    services: Services, user_id: str, device_id: str | None, display_name: str | None, inhibit_login: bool
+) -> web.Response:
+    """The reply to a completed registration: the user ID, and unless `inhibit_login` a new session's token."""
     if inhibit_login:
         return json_response({"user_id": user_id})
     token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name)

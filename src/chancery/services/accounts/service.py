@@ -72,10 +72,13 @@ class AccountService:
         is_admin: bool = False,
         registration_token: str | None = None,
         upgrading_guest: bool = False,
+        password_hash: str | None = None,
     ) -> None:
         """Create the account, or with `upgrading_guest` make the existing guest account `user_id` a full one
-        (client-server API: guest access; its rooms, devices and tokens stay)."""
-        password_hash = await hash_password(password) if password is not None else None
+        (client-server API: guest access; its rooms, devices and tokens stay). The password is given either
+        in clear or already hashed (as a registration's user-interactive session remembers it)."""
+        if password is not None:
+            password_hash = await hash_password(password)
         revoked: int | None = None
         async with self.storage.db.transaction() as txn:
             if upgrading_guest:
