@@ -29,6 +29,7 @@ from .federation import openid as federation_openid
 
 C = "/_matrix/client/v3"
 V1 = "/_matrix/client/v1"
+UNSTABLE = "/_matrix/client/unstable"
 R = C + "/rooms/{room_id}"
 U = C + "/user/{user_id}"
 P = C + "/pushrules/{scope}/{kind}/{rule_id}"
@@ -141,6 +142,9 @@ def client_routes() -> list[Route]:
         Route("GET", C + "/keys/changes", keys.get_keys_changes),
         Route("POST", C + "/keys/device_signing/upload", keys.post_device_signing_upload, bucket="login"),
         Route("POST", C + "/keys/signatures/upload", keys.post_signatures_upload),
+        # The unstable paths of cross-signing (MSC1756) that clients written before Matrix 1.1 still call.
+        Route("POST", UNSTABLE + "/keys/device_signing/upload", keys.post_device_signing_upload, bucket="login"),
+        Route("POST", UNSTABLE + "/keys/signatures/upload", keys.post_signatures_upload),
         Route("PUT", C + "/sendToDevice/{event_type}/{txn_id}", to_device.put_send_to_device, bucket="message"),
         Route("POST", C + "/room_keys/version", key_backup.post_version),
         Route("GET", C + "/room_keys/version", key_backup.get_version),
@@ -188,7 +192,7 @@ def client_routes() -> list[Route]:
         ),
         Route(
             "GET",
-            "/_matrix/client/unstable/im.nheko.summary/summary/{room_id_or_alias}",
+            UNSTABLE + "/im.nheko.summary/summary/{room_id_or_alias}",
             spaces.get_room_summary,
             auth="optional",
             bucket="default",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from aiohttp import web
 
 from ...errors import not_found
@@ -25,9 +27,33 @@ SUPPORTED_VERSIONS = [
 ]
 
 
+# Each unstable feature flag clients look for, with the route that implements it: a flag is advertised as true
+# exactly when that route is in the route table, so /versions cannot claim what the server does not do.
+FEATURE_ROUTES = {
+    # Cross-signing (MSC1756), stable since Matrix 1.1; older clients look for the flag.
+    "org.matrix.e2e_cross_signing": ("POST", "/_matrix/client/v3/keys/device_signing/upload"),
+    # Authenticated media (MSC3916) at its stable paths.
+    "org.matrix.msc3916.stable": ("GET", "/_matrix/client/v1/media/download/{server_name}/{media_id}"),
+    # Threads (MSC3440) at their stable paths, with /threads (MSC3856).
+    "org.matrix.msc3440.stable": ("GET", "/_matrix/client/v1/rooms/{room_id}/threads"),
+    # Room summaries (MSC3266) at the unstable path clients still use.
+    "org.matrix.msc3266": ("GET", "/_matrix/client/unstable/im.nheko.summary/summary/{room_id_or_alias}"),
+    # Simplified sliding sync (MSC4186), which Element X needs.
+    "org.matrix.simplified_msc3575": ("POST", "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"),
+}
+
+
+@functools.cache
+def unstable_features() -> dict[str, bool]:
+    from ..routes import ALL_ROUTES  # imported here: the route table imports this module
+
+    served = {(route.method, route.path) for route in ALL_ROUTES()}
+    return {feature: route in served for feature, route in FEATURE_ROUTES.items()}
+
+
 async def get_versions(request: web.Request) -> web.Response:
     """GET /_matrix/client/versions (client-server API: API standards)."""
-    return json_response({"versions": SUPPORTED_VERSIONS, "unstable_features": {}})
+    return json_response({"versions": SUPPORTED_VERSIONS, "unstable_features": unstable_features()})
 
 
 async def get_well_known(request: web.Request) -> web.Response:
