@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .account import AccountStore
+from .audit import AuditStore
 from .database import Database
 from .e2e import DeviceListStore, E2eKeyStore
 from .e2e_backup import KeyBackupStore
@@ -35,6 +36,7 @@ class Storage:
     roles: RoleStore
     reports: ReportStore
     short_lived_tokens: ShortLivedTokenStore
+    audit: AuditStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -53,4 +55,5 @@ class Storage:
             roles=RoleStore(db),
             reports=ReportStore(db),
             short_lived_tokens=ShortLivedTokenStore(db),
+            audit=AuditStore(db),
         )

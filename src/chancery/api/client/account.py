@@ -10,7 +10,9 @@ from aiohttp import web
 from ...errors import MatrixError, bad_json, forbidden, invalid_param
 from ...http.context import requester_of, services_of
 from ...http.json_body import get_bool, get_str, json_response, read_json
+from ...http.routing import client_address
 from ...services.accounts.auth import hash_password
+from ...services.audit import Actor
 
 if TYPE_CHECKING:
     from ...services.container import Services
@@ -96,7 +98,7 @@ async def _registered(
     """The reply to a completed registration: the user ID, and unless `inhibit_login` a new session's token."""
     if inhibit_login:
         return json_response({"user_id": user_id})
-    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name)
+    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name, method="registration")
     return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
 
 
@@ -125,13 +127,14 @@ async def get_login(request: web.Request) -> web.Response:
     return json_response({"flows": flows})
 
 
-async def _login_user(body: dict[str, Any], services: Services) -> str:
-    """The user a login request proves to be: by password (m.login.password) or a login token (m.login.token)."""
+async def _login_user(request: web.Request, body: dict[str, Any], services: Services) -> tuple[str, str]:
+    """The user a login request proves to be, and how: by password (m.login.password) or by a login token
+    (m.login.token)."""
     login_type = body.get("type")
     if login_type == "m.login.token":
         token = get_str(body, "token", required=True, max_length=1024)
         assert token is not None
-        return await services.short_lived_tokens.redeem_login_token(token)
+        return await services.short_lived_tokens.redeem_login_token(token), login_type
     if login_type != "m.login.password":
         raise MatrixError(400, "M_UNKNOWN", "Unsupported login type")
     identifier = body.get("identifier")
@@ -151,8 +154,11 @@ async def _login_user(body: dict[str, Any], services: Services) -> str:
         raise forbidden("Invalid username or password") from None
     services.rate_limiter.check("login", f"account:{user_id}")
     if not await services.auth.check_password(user_id, password):
+        failure = {"method": "m.login.password"}
+        actor = Actor(None, ip=client_address(request))
+        await services.audit.record_alone(actor, "login.failed", user_id, outcome="failed", details=failure)
         raise forbidden("Invalid username or password")
-    return user_id
+    return user_id, "m.login.password"
 
 
 async def post_login(request: web.Request) -> web.Response:
@@ -161,8 +167,8 @@ async def post_login(request: web.Request) -> web.Response:
     body = await read_json(request)
     device_id = get_str(body, "device_id", max_length=255)
     display_name = get_str(body, "initial_device_display_name", max_length=512)
-    user_id = await _login_user(body, services)
-    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name)
+    user_id, method = await _login_user(request, body, services)
+    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name, method=method)
     config = services.config
     return json_response(
         {
@@ -194,7 +200,7 @@ async def get_whois(request: web.Request) -> web.Response:
 async def post_logout(request: web.Request) -> web.Response:
     """POST /_matrix/client/v3/logout: revokes this token and its device at once."""
     requester = requester_of(request)
-    await services_of(request).accounts.delete_devices(requester.user_id, [requester.device_id])
+    await services_of(request).accounts.delete_devices(requester.user_id, [requester.device_id], action="logout")
     return json_response({})
 
 
@@ -203,7 +209,7 @@ async def post_logout_all(request: web.Request) -> web.Response:
     services = services_of(request)
     requester = requester_of(request)
     devices = [d["device_id"] for d in await services.accounts.list_devices(requester.user_id)]
-    await services.accounts.delete_devices(requester.user_id, devices)
+    await services.accounts.delete_devices(requester.user_id, devices, action="logout")
     return json_response({})
 
 
