@@ -16,6 +16,7 @@ from tests.client import Api, C, User, q
 from tests.conftest import ENGINES
 from tests.own_server import RELAXED, client_of, own_server
 from tests.serverproc import ServerProcess
+from tests.sql import sql
 
 V1 = "/_matrix/client/v1"
 SECRET = "turn-shared-secret"
@@ -112,6 +113,10 @@ async def test_whois_for_oneself_and_for_administrators(api: Api, server: Server
     assert (reply.status, reply.errcode) == (403, "M_FORBIDDEN")
     admin = await make_admin(api, server)
     assert (await api.ok("GET", f"{C}/admin/whois/{q(user.user_id)}", admin))["user_id"] == user.user_id
+    audited = await sql(
+        server, "SELECT actor_user, via FROM audit_log WHERE action = 'user.whois' AND target = ?", user.user_id
+    )
+    assert audited == [(admin.user_id, "admin")]
     reply = await api.request("GET", f"{C}/admin/whois/{q('@nobody-at-all:localhost')}", admin)
     assert (reply.status, reply.errcode) == (404, "M_NOT_FOUND")
 
@@ -135,7 +140,7 @@ async def test_login_tokens_are_off_by_default(api: Api) -> None:
     assert (reply.status, reply.errcode) == (403, "M_FORBIDDEN")
 
 
-async def test_a_login_token_signs_in_one_new_device(configured: Api) -> None:
+async def test_a_login_token_signs_in_one_new_device(configured: Api, configured_server: ServerProcess) -> None:
     user = await configured.register()
     caps = (await configured.ok("GET", C + "/capabilities", user))["capabilities"]
     assert caps["m.get_login_token"] == {"enabled": True}
@@ -162,6 +167,17 @@ async def test_a_login_token_signs_in_one_new_device(configured: Api) -> None:
     assert (again.status, again.errcode) == (403, "M_FORBIDDEN")
     # A new token needs the password again.
     assert (await configured.request("POST", V1 + "/login/get_token", user, json={})).status == 401
+    entries = await sql(
+        configured_server,
+        "SELECT action, actor_user, details FROM audit_log WHERE target = ? AND action LIKE 'login%' ORDER BY seq",
+        user.user_id,
+    )
+    assert [(action, actor) for action, actor, _ in entries][-2:] == [
+        ("login_token.create", user.user_id),
+        ("login", user.user_id),
+    ]
+    assert "m.login.token" in entries[-1][2]
+    assert made["login_token"] not in str(entries)
 
 
 async def test_deleting_a_profile_field(api: Api) -> None:

@@ -32,6 +32,18 @@ async def test_event_report_is_stored_for_a_member(api: Api, server: ServerProce
         (room, event, None, "this makes me sad", -100),
         (room, event, None, None, None),
     ]
+    # Audited, without the reporter's words.
+    entries = await audited(server, reporter)
+    assert [(action, target) for action, target, _ in entries] == [("report.event", event)] * 2
+    assert all("sad" not in details and room in details for _, _, details in entries)
+
+
+async def audited(server: ServerProcess, actor: User) -> list[tuple[Any, ...]]:
+    return await sql(
+        server,
+        "SELECT action, target, details FROM audit_log WHERE actor_user = ? AND action LIKE 'report.%' ORDER BY seq",
+        actor.user_id,
+    )
 
 
 async def test_event_report_is_404_for_non_members_unknown_events_and_hidden_history(
@@ -94,6 +106,10 @@ async def test_room_report_for_rooms_the_reporter_knows(api: Api, server: Server
     reply = await api.request("POST", f"{C}/rooms/{q(public)}/report", reporter, json={})
     assert (reply.status, reply.errcode) == (400, "M_MISSING_PARAM")
     assert await reports_by(server, reporter) == [(public, None, None, "spam", None), (invited, None, None, "", None)]
+    assert [(a, t) for a, t, _ in await audited(server, reporter)] == [
+        ("report.room", public),
+        ("report.room", invited),
+    ]
 
 
 async def test_user_report(api: Api, server: ServerProcess) -> None:
@@ -103,3 +119,4 @@ async def test_user_report(api: Api, server: ServerProcess) -> None:
         reply = await api.request("POST", f"{C}/users/{q(user_id)}/report", reporter, json={"reason": "x"})
         assert (reply.status, reply.errcode) == (404, "M_NOT_FOUND"), reply
     assert await reports_by(server, reporter) == [(None, None, target.user_id, "abuse", None)]
+    assert [(a, t) for a, t, _ in await audited(server, reporter)] == [("report.user", target.user_id)]

@@ -48,13 +48,14 @@ def install_conformance(services: Services) -> None:
     services.hierarchy = HierarchyService(storage, services.directory)
     services.summaries = RoomSummaryService(storage, services.rooms, services.directory)
     services.timestamps = TimestampService(storage, services.visibility)
-    services.reports = ReportService(storage, clock, services.visibility, services.profile)
+    services.reports = ReportService(storage, clock, services.visibility, services.profile, services.audit)
     services.short_lived_tokens = ShortLivedTokenService(
         storage,
         clock,
         services.randomness,
         server_name=config.server_name,
+        audit=services.audit,
         login_token_lifetime_ms=config.access.login_token_lifetime * 1000 if config.access.login_tokens else None,
     )
     services.turn = TurnService(config.turn, clock)
-    services.whois = WhoisService(storage)
+    services.whois = WhoisService(storage, services.audit)

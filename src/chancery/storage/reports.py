@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .database import Database
+from .database import Connection, Database
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,8 @@ class ReportStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add(self, report: NewReport) -> None:
-        await self.db.execute(
+    async def add(self, txn: Connection, report: NewReport) -> None:
+        await txn.execute(
             "INSERT INTO content_reports (received_ts, room_id, event_id, user_id, target_user_id, reason, score)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             report.received_ts,

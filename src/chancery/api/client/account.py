@@ -134,7 +134,8 @@ async def _login_user(request: web.Request, body: dict[str, Any], services: Serv
     if login_type == "m.login.token":
         token = get_str(body, "token", required=True, max_length=1024)
         assert token is not None
-        return await services.short_lived_tokens.redeem_login_token(token), login_type
+        user_id = await services.short_lived_tokens.redeem_login_token(token, client_address(request))
+        return user_id, login_type
     if login_type != "m.login.password":
         raise MatrixError(400, "M_UNKNOWN", "Unsupported login type")
     identifier = body.get("identifier")

@@ -13,6 +13,7 @@ from ...storage import Storage
 from ...storage.reports import NewReport
 from ..accounts.profile import ProfileService
 from ..accounts.requester import Requester
+from ..audit import Actor, AuditLog
 from ..rooms.visibility import VisibilityService
 
 # The removed `score` parameter (Matrix 1.18), still sent by older clients: -100 (most offensive) to 0.
@@ -20,8 +21,16 @@ SCORE_RANGE = range(-100, 1)
 
 
 class ReportService:
-    def __init__(self, storage: Storage, clock: Clock, visibility: VisibilityService, profiles: ProfileService) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        visibility: VisibilityService,
+        profiles: ProfileService,
+        audit: AuditLog,
+    ) -> None:
         self.storage = storage
+        self.audit = audit
         self.clock = clock
         self.visibility = visibility
         self.profiles = profiles
@@ -40,14 +49,14 @@ class ReportService:
             raise hidden
         if not await self.visibility.filter_visible(requester.user_id, room_id, [stored]):
             raise hidden
-        await self._add(requester, reason, room_id=room_id, event_id=event_id, score=score)
+        await self._add(requester, reason, "report.event", event_id, room_id=room_id, event_id=event_id, score=score)
 
     async def report_room(self, requester: Requester, room_id: str, reason: str | None) -> None:
         """Any room the reporter knows of: one they are or were in, were invited to or knocked on, one
         published in the directory, or a world-readable one."""
         if not await self._knows_room(requester.user_id, room_id):
             raise not_found("Room not found")
-        await self._add(requester, reason, room_id=room_id)
+        await self._add(requester, reason, "report.room", room_id, room_id=room_id)
 
     async def report_user(self, requester: Requester, user_id: str, reason: str | None) -> None:
         """Any account of this server whose profile the reporter may read."""
@@ -60,7 +69,7 @@ class ReportService:
             raise hidden from None
         if not await self.storage.users.user_exists(user_id):
             raise hidden
-        await self._add(requester, reason, target_user_id=user_id)
+        await self._add(requester, reason, "report.user", user_id, target_user_id=user_id)
 
     async def _knows_room(self, user_id: str, room_id: str) -> bool:
         room = await self.storage.rooms.get_room(room_id)
@@ -75,20 +84,27 @@ class ReportService:
         self,
         requester: Requester,
         reason: str | None,
+        action: str,
+        target: str,
         *,
         room_id: str | None = None,
         event_id: str | None = None,
         target_user_id: str | None = None,
         score: int | None = None,
     ) -> None:
-        await self.storage.reports.add(
-            NewReport(
-                received_ts=self.clock.now_ms(),
-                reporter=requester.user_id,
-                reason=reason,
-                room_id=room_id,
-                event_id=event_id,
-                target_user_id=target_user_id,
-                score=score,
+        """Store the report and audit it (without its reason, the reporter's own words) in one transaction."""
+        details = {"room_id": room_id} if event_id is not None else None
+        async with self.storage.db.transaction() as txn:
+            await self.audit.record(txn, Actor.of(requester), action, target, details=details)
+            await self.storage.reports.add(
+                txn,
+                NewReport(
+                    received_ts=self.clock.now_ms(),
+                    reporter=requester.user_id,
+                    reason=reason,
+                    room_id=room_id,
+                    event_id=event_id,
+                    target_user_id=target_user_id,
+                    score=score,
+                ),
             )
-        )

@@ -15,6 +15,7 @@ from ...storage import Storage
 from ...storage.short_lived_tokens import TokenKind
 from ..accounts.auth import hash_token
 from ..accounts.requester import Requester
+from ..audit import Actor, AuditLog
 
 OPENID_LIFETIME_S = 3600
 
@@ -27,9 +28,11 @@ class ShortLivedTokenService:
         randomness: Randomness,
         *,
         server_name: str,
+        audit: AuditLog,
         login_token_lifetime_ms: int | None,
     ) -> None:
         self.storage = storage
+        self.audit = audit
         self.clock = clock
         self.randomness = randomness
         self.server_name = server_name
@@ -48,6 +51,7 @@ class ShortLivedTokenService:
         if user_id != requester.user_id:
             raise forbidden("You may only request OpenID tokens for yourself")
         token = await self._issue("openid", "cho_", user_id, OPENID_LIFETIME_S * 1000)
+        await self.audit.record_alone(Actor.of(requester), "openid.token_create", user_id)
         return {
             "access_token": token,
             "token_type": "Bearer",
@@ -72,13 +76,17 @@ class ShortLivedTokenService:
         if lifetime is None:
             raise MatrixError(404, "M_UNRECOGNIZED", "Login tokens are not enabled on this server")
         token = await self._issue("login", "chl_", requester.user_id, lifetime)
+        await self.audit.record_alone(Actor.of(requester), "login_token.create", requester.user_id)
         return {"login_token": token, "expires_in_ms": lifetime}
 
-    async def redeem_login_token(self, token: str) -> str:
-        """The user a valid login token signs in; the token is used up, also when it had expired."""
+    async def redeem_login_token(self, token: str, ip: str | None) -> str:
+        """The user a valid login token signs in; the token is used up, also when it had expired. (The login
+        itself is audited as every login is; a refused token here.)"""
         user_id = None
         if self.login_tokens_enabled:
             user_id = await self.storage.short_lived_tokens.consume("login", hash_token(token), self.clock.now_ms())
         if user_id is None:
+            details = {"method": "m.login.token"}
+            await self.audit.record_alone(Actor(None, ip=ip), "login.failed", None, outcome="failed", details=details)
             raise forbidden("Invalid or expired login token")
         return user_id
