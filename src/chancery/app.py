@@ -23,6 +23,7 @@ from .services.accounts.roles import RoleService
 from .services.accounts.service import AccountService
 from .services.accounts.uia import UiaService
 from .services.container import Services
+from .services.directory.install import install_directory
 from .services.e2e.install import install_e2e
 from .services.ephemeral import EphemeralService
 from .services.install_conformance import install_conformance
@@ -132,6 +133,7 @@ def build_services(
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
     install_web_client(services)
+    install_directory(services)
     return services
 
 

@@ -27,6 +27,8 @@ class Route:
     bucket: str | None = None
     # Whether guest accounts may call it (client-server API: guest access lists what they may).
     guest: bool = False
+    # Callable by an account on hold (expired, or terms of use not accepted): logout, terms, renewal.
+    while_held: bool = False
 
 
 def _access_token(request: web.Request) -> str | None:
@@ -78,6 +80,8 @@ def wrap(route: Route) -> Handler:
             if requester.is_guest and not (route.guest and services.config.access.guest_access):
                 # Turning guest access off ends existing guest sessions too.
                 raise MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest accounts may not use this endpoint")
+            if not route.while_held and route.auth != "admin":
+                services.lifecycle.check_usable(requester)
             request[REQUESTER_KEY] = replace(requester, ip=ip)
             if route.bucket is not None:
                 services.rate_limiter.check(route.bucket, requester.user_id)

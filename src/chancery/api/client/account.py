@@ -7,15 +7,20 @@ from aiohttp import web
 from ...errors import MatrixError, bad_json, forbidden, invalid_param
 from ...http.context import requester_of, services_of
 from ...http.json_body import get_bool, get_str, json_response, read_json
+from ...services.directory.audit_port import Acting
+from ...services.directory.lifecycle import terms_params
 
 PASSWORD_FLOW = [["m.login.password"]]
 
 
-def _registration_flows(open_registration: bool) -> list[list[str]]:
+def _registration_flows(open_registration: bool, terms: bool) -> list[list[str]]:
     # The token stage is followed by m.login.dummy, as Synapse offers it: matrix-nio's token registration
     # finishes with a dummy stage in the same session, and js-sdk/Element complete dummy stages on their own.
     flows = [["m.login.registration_token", "m.login.dummy"]]
-    return [["m.login.dummy"], *flows] if open_registration else flows
+    if open_registration:
+        flows = [["m.login.dummy"], *flows]
+    # Published terms of use are accepted before the account exists (client-server API: terms of service).
+    return [["m.login.terms", *stages] for stages in flows] if terms else flows
 
 
 async def post_register(request: web.Request) -> web.Response:
@@ -38,8 +43,15 @@ async def post_register(request: web.Request) -> web.Response:
     guest_id = await services.guests.guest_to_upgrade(guest_token, username) if guest_token is not None else None
     if username is not None and guest_id is None:
         await services.accounts.check_username_available(username)
+    if password is not None:
+        await services.accounts.check_new_password(password, None)  # before asking for any stage
+    terms = services.lifecycle.terms()
     result = await services.uia.authenticate(
-        body, _registration_flows(services.config.open_registration), "register", None
+        body,
+        _registration_flows(services.config.open_registration, terms is not None),
+        "register",
+        None,
+        terms_params(terms),
     )
     if guest_id is not None:
         user_id = guest_id
@@ -50,6 +62,8 @@ async def post_register(request: web.Request) -> web.Response:
     await services.accounts.create_account(
         user_id, password, registration_token=result.registration_token, upgrading_guest=guest_id is not None
     )
+    if terms is not None and "m.login.terms" in result.completed:
+        await services.lifecycle.record_terms_accepted(user_id, terms["version"], Acting(user_id))
     if inhibit_login:
         return json_response({"user_id": user_id})
     token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name)

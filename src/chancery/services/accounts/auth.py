@@ -38,10 +38,15 @@ async def _in_pool(fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(_HASH_POOL, fn, *args)
 
 
-async def hash_password(password: str) -> str:
+def make_hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    """argon2id with the given cost ([directory] argon2_time_cost, argon2_memory_kib)."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+async def hash_password(password: str, hasher: PasswordHasher | None = None) -> str:
     if len(password) > MAX_PASSWORD_LENGTH:
         raise MatrixError(400, "M_INVALID_PARAM", "Password too long")
-    return await _in_pool(_HASHER.hash, password)
+    return await _in_pool((hasher or _HASHER).hash, password)
 
 
 @functools.cache
@@ -92,8 +97,15 @@ class AuthService:
         found = await self.storage.users.lookup_token(token_hash)
         if found is None:
             return None
-        user_id, device_id, is_admin, is_guest = found
-        requester = Requester(user_id, device_id, is_admin, token_hash, is_guest)
+        requester = Requester(
+            found.user_id,
+            found.device_id,
+            found.is_admin,
+            token_hash,
+            found.is_guest,
+            expires_ts=found.expires_ts,
+            terms_version=found.terms_version,
+        )
         if notifier.tracking:
             self._tokens.put(token_hash, (requester, as_of))
         return requester

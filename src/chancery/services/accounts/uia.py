@@ -49,6 +49,7 @@ class UiaService:
         flows: list[list[str]],
         purpose: str,
         user_id: str | None,
+        params: dict[str, Any] | None = None,
     ) -> UiaResult:
         """Run one step of UIA. Returns when a flow is complete; otherwise raises UiaRequired (401)."""
         auth = body.get("auth")
@@ -76,7 +77,7 @@ class UiaService:
         def challenge(errcode: str | None = None, error: str | None = None) -> UiaRequired:
             body_out = {
                 "flows": [{"stages": stages} for stages in flows],
-                "params": {},
+                "params": params or {},
                 "session": session_id,
             }
             if completed:
@@ -104,7 +105,8 @@ class UiaService:
         raise challenge()
 
     async def _check_stage(self, stage: str, auth: dict[str, Any], user_id: str | None) -> tuple[bool, str | None]:
-        if stage == "m.login.dummy":
+        if stage in ("m.login.dummy", "m.login.terms"):
+            # m.login.terms: submitting the stage is the acceptance of the terms offered in params.
             return True, None
         if stage == "m.login.password":
             identifier = auth.get("identifier", {})
