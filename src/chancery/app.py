@@ -119,7 +119,7 @@ def build_services(
         reads=RoomReadService(storage, visibility, serializer),
         sync=SyncService(storage, clock, notifier, serializer, visibility, recent_events),
         ephemeral=ephemeral,
-        profile=ProfileService(storage, notifier, rooms, config.access),
+        profile=ProfileService(storage, notifier, rooms, config.access, config.directory),
         push_rules=PushRuleService(storage, notifier),
         serializer=serializer,
         visibility=visibility,

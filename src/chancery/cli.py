@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from .app import create_server, load_or_create_signing_key, open_database
-from .cli_directory import CLI_ACTOR, add_user_lifecycle_commands, run_with_services
+from .cli_directory import CLI_ACTOR, add_directory_commands, add_user_lifecycle_commands, run_with_services
 from .clock import SystemClock, SystemRandomness
 from .config import CONFIG_FILE_NAME, Config, load_config_file, render_template
 from .errors import MatrixError
@@ -264,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Commands that live in their own modules add their subparsers below, one line each.
     add_media_commands(sub, _add_common, resolve_config)
+    add_directory_commands(sub, _add_common, resolve_config)
     add_port_db_parser(sub)
     return parser
 

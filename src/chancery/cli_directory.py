@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Any
 from .config import Config
 from .errors import MatrixError
 from .services.directory.audit_port import Acting
+from .services.directory.ldap_source import LdapSettings, read_ldap
+from .services.directory.plan import describe
+from .services.directory.sources import CSV_COLUMNS, SourceError, read_csv
+from .storage.directory import Person
 
 if TYPE_CHECKING:
     from .services.container import Services
@@ -88,3 +92,64 @@ def add_user_lifecycle_commands(user: Any, add_common: AddCommon, resolve_config
         run_with_services(args, resolve_config, job)
 
     renew.set_defaults(func=run_renew)
+
+
+async def _provision(services: Services, source: str, people: list[Person], dry_run: bool) -> None:
+    steps = await services.provisioning.plan(source, people)
+    for line in describe(steps):
+        print(line)
+    if dry_run:
+        print("Dry run: nothing changed.")
+        return
+    if steps:
+        await services.provisioning.apply(source, steps, CLI_ACTOR)
+        print("Applied.")
+
+
+def add_directory_commands(sub: Any, add_common: AddCommon, resolve_config: ResolveConfig) -> None:
+    directory = sub.add_parser("directory", help="provision accounts from the institution's directory").add_subparsers(
+        dest="directory_command", required=True
+    )
+    imports = directory.add_parser("import", help="make the accounts match a CSV file (see docs/directory.md)")
+    add_common(imports)
+    imports.add_argument("file", type=Path, help="CSV with a header: " + ", ".join(CSV_COLUMNS))
+    imports.add_argument("--dry-run", action="store_true", help="print the changes without making them")
+
+    def run_import(args: argparse.Namespace) -> None:
+        async def job(services: Services) -> None:
+            people = read_csv(args.file, services.accounts.user_id_for)
+            await _provision(services, "csv", people, args.dry_run)
+
+        run_source_job(args, resolve_config, job)
+
+    imports.set_defaults(func=run_import)
+
+    sync = directory.add_parser("sync", help="make the accounts match an LDAP directory")
+    add_common(sync)
+    sync.add_argument("--ldap", required=True, metavar="URL", help="ldap://host:port or ldaps://host:port")
+    sync.add_argument("--base", required=True, metavar="DN", help="where the people are, e.g. ou=people,dc=example")
+    sync.add_argument("--bind-dn", default="", help="service account to bind as (default: anonymous)")
+    sync.add_argument("--password-file", help="file holding the bind password (first line)")
+    sync.add_argument("--dry-run", action="store_true", help="print the changes without making them")
+
+    def run_sync(args: argparse.Namespace) -> None:
+        password = read_password_file(args.password_file) if args.password_file else ""
+        settings = LdapSettings(args.ldap, args.base, args.bind_dn, password)
+
+        async def job(services: Services) -> None:
+            people = await asyncio.to_thread(read_ldap, settings, services.accounts.user_id_for)
+            await _provision(services, "ldap", people, args.dry_run)
+
+        run_source_job(args, resolve_config, job)
+
+    sync.set_defaults(func=run_sync)
+
+
+def run_source_job(
+    args: argparse.Namespace, resolve_config: ResolveConfig, job: Callable[[Services], Awaitable[None]]
+) -> None:
+    """run_with_services, and a source that cannot be used lists its problems (nothing was changed)."""
+    try:
+        run_with_services(args, resolve_config, job)
+    except SourceError as exc:
+        sys.exit("Nothing changed:\n" + "\n".join(exc.problems))

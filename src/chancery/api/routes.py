@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from ..http.routing import Route
 from . import web_client
+from .admin import directory as admin_directory
 from .admin import lifecycle as admin_lifecycle
 from .admin import media as admin_media
 from .client import (
@@ -206,6 +207,8 @@ def client_routes() -> list[Route]:
         Route("GET", CA + "/users/{user_id}/validity", admin_lifecycle.get_validity, auth="admin"),
         Route("POST", CA + "/users/{user_id}/renew", admin_lifecycle.post_renew, auth="admin"),
         Route("POST", CA + "/users/{user_id}/reactivate", admin_lifecycle.post_reactivate, auth="admin"),
+        Route("GET", CA + "/directory/people/{user_id}", admin_directory.get_person, auth="admin"),
+        Route("GET", CA + "/directory/organisations", admin_directory.get_organisations, auth="admin"),
         # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
         Route("GET", "/", web_client.get_index, auth="none"),
         Route("GET", "/config.json", web_client.get_config, auth="none"),

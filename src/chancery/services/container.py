@@ -40,6 +40,7 @@ from .sync.service import SyncService
 if TYPE_CHECKING:
     from ..web_client.assets import WebClientAssets
     from .directory.lifecycle import LifecycleService
+    from .directory.provisioning import ProvisioningService
 
 
 @dataclass
@@ -84,3 +85,4 @@ class Services:
     web_client: WebClientAssets = field(init=False)
     # The institution's directory and account lifecycle (issue 11), set by directory.install_directory.
     lifecycle: LifecycleService = field(init=False)
+    provisioning: ProvisioningService = field(init=False)

@@ -60,6 +60,19 @@ def _managed(row: tuple[object, ...]) -> ManagedPerson:
     return ManagedPerson(person, str(row[7]), bool(row[8]))
 
 
+def profile_fields(
+    displayname: str | None, avatar_url: str | None, organisation: str | None, position: str | None
+) -> dict[str, str]:
+    """The profile keys that are set (organisation and position under Chancery's namespaced keys)."""
+    pairs = (
+        ("displayname", displayname),
+        ("avatar_url", avatar_url),
+        ("org.chancery.organisation", organisation),
+        ("org.chancery.position", position),
+    )
+    return {key: value for key, value in pairs if value}
+
+
 def parent_paths(path: str) -> list[str]:
     """ "A/B/C" -> ["A", "A/B", "A/B/C"]."""
     parts = path.split("/")
@@ -96,7 +109,13 @@ class DirectoryStore:
             source,
             now,
         )
-        await txn.execute("UPDATE users SET is_external = ? WHERE user_id = ?", int(person.external), person.user_id)
+        # The directory's display name is the account's (others see it; with lock_display_names only).
+        await txn.execute(
+            "UPDATE users SET is_external = ?, displayname = COALESCE(?, displayname) WHERE user_id = ?",
+            int(person.external),
+            person.display_name,
+            person.user_id,
+        )
 
     async def erase_person(self, txn: Connection, user_id: str) -> None:
         """Forget the person's directory data (contact details, position), keeping who provisioned them."""
@@ -106,10 +125,17 @@ class DirectoryStore:
             user_id,
         )
 
-    async def shown_fields(self, user_id: str) -> tuple[str | None, str | None]:
-        """(organisation, position) as other people see them."""
-        row = await self.db.fetchone("SELECT organisation, position FROM directory_people WHERE user_id = ?", user_id)
-        return (None, None) if row is None else (row[0], row[1])
+    async def profile(self, user_id: str) -> dict[str, str] | None:
+        """An active account's profile as others see it (display name, avatar, organisation, position); None
+        for an unknown or deactivated account."""
+        row = await self.db.fetchone(
+            "SELECT u.deactivated, u.displayname, u.avatar_url, p.organisation, p.position FROM users u"
+            " LEFT JOIN directory_people p ON p.user_id = u.user_id WHERE u.user_id = ?",
+            user_id,
+        )
+        if row is None or row[0]:
+            return None
+        return profile_fields(row[1], row[2], row[3], row[4])
 
     # -- organisations ------------------------------------------------------------------------------
 

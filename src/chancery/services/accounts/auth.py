@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -83,6 +83,8 @@ class AuthService:
         # process knows that none of the user's tokens was revoked since: every revocation takes a stream
         # position (see `revoke_in`), so one made by another process or program invalidates it too.
         self._tokens: Lru[str, tuple[Requester, int]] = Lru(_MAX_TOKENS_REMEMBERED)
+        # Other places an active account's password may be right (the institution's LDAP directory).
+        self.password_checkers: list[Callable[[str, str], Awaitable[bool]]] = []
 
     async def requester_for_token(self, token: str) -> Requester | None:
         token_hash = hash_token(token)
@@ -126,6 +128,9 @@ class AuthService:
             # Hash anyway so response timing does not reveal which accounts exist.
             await verify_password(None, password)
             return False
+        for checker in self.password_checkers:
+            if await checker(user_id, password):
+                return True
         return await verify_password(user.password_hash, password)
 
     async def new_session(self, user_id: str, device_id: str | None, display_name: str | None) -> tuple[str, str, bool]:
