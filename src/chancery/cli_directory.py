@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .errors import MatrixError
-from .services.directory.audit_port import Acting
+from .services.audit import Actor
 from .services.directory.ldap_source import LdapSettings, read_ldap
 from .services.directory.plan import describe
 from .services.directory.sources import CSV_COLUMNS, SourceError, read_csv
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 ResolveConfig = Callable[..., tuple[Config, bool]]
 AddCommon = Callable[[argparse.ArgumentParser], None]
-CLI_ACTOR = Acting(None, via="cli")
+CLI_ACTOR = Actor.cli()
 
 
 def run_with_services(

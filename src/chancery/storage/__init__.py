@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .account import AccountStore
+from .audit import AuditStore
 from .database import Database
 from .directory import DirectoryStore
 from .e2e import DeviceListStore, E2eKeyStore
@@ -32,6 +33,7 @@ class Storage:
     to_device: ToDeviceStore
     key_backup: KeyBackupStore
     roles: RoleStore
+    audit: AuditStore
     people: DirectoryStore
 
     @classmethod
@@ -49,5 +51,6 @@ class Storage:
             to_device=ToDeviceStore(db),
             key_backup=KeyBackupStore(db),
             roles=RoleStore(db),
+            audit=AuditStore(db),
             people=DirectoryStore(db),
         )

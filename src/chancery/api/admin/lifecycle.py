@@ -10,7 +10,7 @@ from ...errors import invalid_param
 from ...events.identifiers import is_valid_user_id
 from ...http.context import requester_of, services_of
 from ...http.json_body import get_str, json_response, read_json
-from ...services.directory.audit_port import Acting
+from ...services.audit import Actor
 
 
 def _user_id(request: web.Request) -> str:
@@ -20,9 +20,8 @@ def _user_id(request: web.Request) -> str:
     return user_id
 
 
-def _admin(request: web.Request) -> Acting:
-    requester = requester_of(request)
-    return Acting(requester.user_id, requester.device_id, requester.ip, via="admin")
+def _admin(request: web.Request) -> Actor:
+    return Actor.of(requester_of(request), "admin")
 
 
 def _expiry(body: dict[str, Any]) -> int | None:

@@ -7,7 +7,7 @@ from aiohttp import web
 from ...errors import not_found
 from ...http.context import requester_of, services_of
 from ...http.json_body import get_str, json_response, read_json
-from ...services.directory.audit_port import Acting
+from ...services.audit import Actor
 
 
 async def get_terms(request: web.Request) -> web.Response:
@@ -25,6 +25,6 @@ async def post_terms(request: web.Request) -> web.Response:
     body = await read_json(request)
     version = get_str(body, "version", required=True, max_length=255)
     assert version is not None
-    actor = Acting(requester.user_id, requester.device_id, requester.ip)
+    actor = Actor.of(requester)
     await services_of(request).lifecycle.accept_terms(requester, version, actor)
     return json_response({})

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from ...config.directory import DirectoryConfig
 from ...events.identifiers import localpart_of
 from ..accounts.auth import make_hasher
-from .audit_port import AuditPort
 from .ldap_source import LdapSettings, check_ldap_password
 from .lifecycle import LifecycleService
 from .passwords import PasswordPolicy
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
 
 def install_directory(services: Services) -> None:
     config = services.config.directory
-    audit = AuditPort()  # services.audit once the audit log is merged
+    audit = services.audit
     accounts = services.accounts
     accounts.hasher = make_hasher(config.argon2_time_cost, config.argon2_memory_kib)
     accounts.password_checks.append(PasswordPolicy(config, audit).check)

@@ -17,7 +17,7 @@ from ...storage.database import Connection
 from ..accounts.auth import AuthService
 from ..accounts.requester import Requester
 from ..accounts.service import AccountService
-from .audit_port import Actor, AuditPort, actor_name
+from ..audit import Actor, AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class LifecycleService:
         auth: AuthService,
         clock: Clock,
         config: DirectoryConfig,
-        audit: AuditPort,
+        audit: AuditLog,
     ) -> None:
         self.storage = storage
         self.accounts = accounts
@@ -74,7 +74,7 @@ class LifecycleService:
     async def record_terms_accepted(self, user_id: str, version: str, actor: Actor) -> None:
         async with self.storage.db.transaction() as txn:
             await self.storage.people.set_terms_version(txn, user_id, version)
-            await self.audit.record(txn, actor, "terms.accept", user_id, {"version": version})
+            await self.audit.record(txn, actor, "terms.accept", user_id, details={"version": version})
             pos = await self.auth.revoke_in(txn)  # cached requesters carry the old version
         await self.auth.announce_revoked(pos, user_id)
 
@@ -92,7 +92,7 @@ class LifecycleService:
             await self.storage.people.record_change(
                 txn, self.clock.now_ms(), actor_name(actor), user_id, "expires_ts", None, _text(expires_ts)
             )
-            await self.audit.record(txn, actor, "account.expiry", user_id, {"expires_ts": expires_ts})
+            await self.audit.record(txn, actor, "account.expiry", user_id, details={"expires_ts": expires_ts})
             pos = await self.auth.revoke_in(txn)
         await self.auth.announce_revoked(pos, user_id)
 
@@ -120,14 +120,15 @@ class LifecycleService:
         """Remove the person everywhere: tokens revoked first (in every process), then every room left,
         every device and its keys deleted, hidden from the user directory. With `erase`, the directory's
         personal data about them (contact details, organisation, position) is forgotten too."""
-        await self.accounts.deactivate(user_id)
+        await self.accounts.deactivate(user_id, actor)  # audited there
         async with self.storage.db.transaction() as txn:
             now = self.clock.now_ms()
             await self.storage.people.record_change(txn, now, actor_name(actor), user_id, "deactivated", "0", "1")
             if erase:
                 await self.storage.people.erase_person(txn, user_id)
                 await self.storage.people.record_change(txn, now, actor_name(actor), user_id, "erased", None, "1")
-            await self.audit.record(txn, actor, "account.deactivate", user_id, {"erase": erase})
+            if erase:
+                await self.audit.record(txn, actor, "directory.erase", user_id)
         log.info("account deactivated", extra={"user_id": user_id, "erase": erase})
 
     async def reactivate(self, user_id: str, actor: Actor, *, password: str | None = None) -> None:
@@ -160,8 +161,7 @@ class LifecycleService:
     ) -> None:
         """An administrator sets someone's password (policy-checked: 400 M_WEAK_PASSWORD)."""
         await self._require_account(user_id)
-        await self.accounts.set_password(user_id, new_password, logout_devices)
-        await self.audit.record_alone(actor, "password.change", user_id, details={"by_admin": True})
+        await self.accounts.set_password(user_id, new_password, logout_devices, actor=actor)  # audited there
 
     async def _require_account(self, user_id: str) -> None:
         if not await self.storage.users.user_exists(user_id):
@@ -174,6 +174,13 @@ def terms_params(terms: dict[str, str] | None) -> dict[str, object]:
         return {}
     policy = {"version": terms["version"], "en": {"name": "Terms of use", "url": terms["url"]}}
     return {"m.login.terms": {"policies": {"terms_of_use": policy}}}
+
+
+def actor_name(actor: Actor) -> str:
+    """Who acted, as the directory history records it: a user ID, "cli", or "server:<job>"."""
+    if actor.user_id:
+        return actor.user_id
+    return f"server:{actor.job}" if actor.job else actor.via
 
 
 def _text(value: int | None) -> str | None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ...config.directory import DirectoryConfig
 from ...errors import MatrixError
-from .audit_port import Acting, AuditPort
+from ..audit import Actor, AuditLog
+from ..audit.actor import current_actor
 
 WEAK_PASSWORD = "M_WEAK_PASSWORD"
 
@@ -45,7 +46,7 @@ def load_breached(path: str) -> frozenset[str]:
 
 
 class PasswordPolicy:
-    def __init__(self, config: DirectoryConfig, audit: AuditPort) -> None:
+    def __init__(self, config: DirectoryConfig, audit: AuditLog) -> None:
         self.config = config
         self.audit = audit
         # Read once at start: a missing or unreadable list stops the server there, not at a registration.
@@ -58,10 +59,10 @@ class PasswordPolicy:
         if reason is None:
             return
         await self.audit.record_alone(
-            Acting(user_id),
+            current_actor() or Actor(user_id),
             "password.change",
             user_id or "(registration)",
             outcome="denied",
-            details={"reason": "weak_password"},
+            reason="weak_password",
         )
         raise MatrixError(400, WEAK_PASSWORD, reason)

@@ -6,9 +6,9 @@ from ...clock import Clock
 from ...storage import Storage
 from ...storage.directory import Person
 from ..accounts.service import AccountService
+from ..audit import Actor, AuditLog
 from ..rooms.service import RoomService
-from .audit_port import Actor, AuditPort, actor_name
-from .lifecycle import LifecycleService
+from .lifecycle import LifecycleService, actor_name
 from .plan import Account, Step, plan
 
 
@@ -20,7 +20,7 @@ class ProvisioningService:
         lifecycle: LifecycleService,
         rooms: RoomService,
         clock: Clock,
-        audit: AuditPort,
+        audit: AuditLog,
     ) -> None:
         self.storage = storage
         self.accounts = accounts
@@ -53,8 +53,7 @@ class ProvisioningService:
                 continue
             if step.kind == "create":
                 # No password: the person logs in through LDAP, or an administrator sets one.
-                await self.accounts.create_account(user_id, None)
-                await self.audit.record_alone(actor, "account.create", user_id, details={"source": source})
+                await self.accounts.create_account(user_id, None, actor=actor)
             elif step.kind == "reactivate":
                 await self.lifecycle.reactivate(user_id, actor)
             await self._record_person(source, step, actor)
@@ -82,7 +81,7 @@ class ProvisioningService:
                 actor,
                 "directory.update",
                 person.user_id,
-                {"source": source, "fields": [c[0] for c in step.changes]},
+                details={"source": source, "fields": [c[0] for c in step.changes]},
             )
         if step.kind != "create" and any(name == "display_name" for name, _, _ in step.changes):
             await self.rooms.update_profile_in_rooms(person.user_id)
