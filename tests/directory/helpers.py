@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from pathlib import Path
+from typing import Any
 
 from tests.client import Api, User
 from tests.serverproc import ServerProcess
@@ -29,3 +31,10 @@ async def eventually_status(api: Api, user: User, path: str, expected: tuple[int
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"{path}: {reply} after 5 s, expected {expected}")
+
+
+def audit_entries(server: ServerProcess, action: str, target: str | None = None) -> list[dict[str, Any]]:
+    """The audit log's entries for `action` (and `target`), as `chancery audit export` writes them."""
+    lines = server.run_cli("audit", "export").splitlines()
+    entries = [record["entry"] for record in map(json.loads, lines) if record["kind"] == "entry"]
+    return [e for e in entries if e["action"] == action and (target is None or e["target"] == target)]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.client import Api, C
-from tests.directory.helpers import make_admin
+from tests.directory.helpers import audit_entries, make_admin
 from tests.serverproc import ServerProcess
 
 HEADER = "user_id,display_name,organisation,position,email,phone,external\n"
@@ -101,6 +101,14 @@ async def test_import_creates_updates_and_deactivates(dapi: Api, dir_server: Ser
     assert {"path": f"Ministry {tag}/Budget", "name": "Budget", "parent": f"Ministry {tag}"} in organisations
     for path in (f"{CA}/directory/people/@{alice}:localhost", f"{CA}/directory/organisations"):
         assert (await dapi.request("GET", path, viewer)).status == 403
+
+    # Every run, creation and change is in the audit log, without the personal data itself.
+    assert [e["via"] for e in audit_entries(dir_server, "account.create", f"@{alice}:localhost")] == ["cli"]
+    updates = audit_entries(dir_server, "directory.update", f"@{alice}:localhost")
+    assert ["position"] in [e["details"]["fields"] for e in updates]
+    assert "Director" not in str(updates)
+    runs = audit_entries(dir_server, "directory.import", "csv")
+    assert {"create": 0, "update": 1, "reactivate": 0, "deactivate": 1} in [e["details"] for e in runs]
 
 
 async def test_bad_files_change_nothing(dapi: Api, dir_server: ServerProcess, tmp_path: Path) -> None:

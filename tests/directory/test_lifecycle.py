@@ -11,7 +11,7 @@ import pytest
 
 from tests.client import Api, C, User
 from tests.conftest import ENGINES
-from tests.directory.helpers import eventually_status, make_admin
+from tests.directory.helpers import audit_entries, eventually_status, make_admin
 from tests.own_server import RELAXED, client_of, own_server
 from tests.serverproc import ServerProcess
 
@@ -67,6 +67,8 @@ async def test_expired_account_is_held_until_an_administrator_renews_it(
     lifecycle_server.run_cli("user", "renew", user.user_id, "--until", "2001-01-01")
     await eventually_status(lapi, user, C + "/account/whoami", (403, "ORG_MATRIX_EXPIRED_ACCOUNT"))
     await lapi.ok("POST", C + "/logout", user, json={})
+    renewals = audit_entries(lifecycle_server, "account.expiry", user.user_id)
+    assert [(e["via"], e["user_id"]) for e in renewals[:3]] == [("admin", admin.user_id)] * 2 + [("cli", None)]
 
 
 async def test_lifecycle_admin_routes_refuse_non_admins(lapi: Api) -> None:
@@ -123,6 +125,9 @@ async def test_deactivation_removes_the_person_everywhere_and_an_admin_reactivat
     with pytest.raises(RuntimeError, match="The account is not deactivated") as failure:
         lifecycle_server.run_cli("user", "reactivate", leaving.user_id)
     assert "Traceback" not in str(failure.value)
+    assert [e["via"] for e in audit_entries(lifecycle_server, "account.deactivate", leaving.user_id)] == ["cli"] * 2
+    reactivations = audit_entries(lifecycle_server, "account.reactivate", leaving.user_id)
+    assert [(e["via"], e["user_id"]) for e in reactivations] == [("admin", admin.user_id), ("cli", None)]
 
 
 def _login_body(user_id: str, password: str) -> dict[str, object]:
@@ -166,3 +171,5 @@ async def test_password_policy_on_change_and_admin_cli(
     weak.write_text("nodigitsatall\n")
     with pytest.raises(RuntimeError, match="must contain: digit"):
         lifecycle_server.run_cli("user", "create", "weakling", "--password-file", str(weak))
+    refusals = audit_entries(lifecycle_server, "password.change", user.user_id)
+    assert [(e["outcome"], e["reason"]) for e in refusals] == [("denied", "weak_password")]

@@ -10,6 +10,7 @@ import pytest
 
 from tests.client import Api, C, User
 from tests.conftest import ENGINES
+from tests.directory.helpers import audit_entries
 from tests.own_server import RELAXED, client_of, own_server
 from tests.serverproc import ServerProcess
 
@@ -68,3 +69,5 @@ async def test_provisioned_accounts_accept_before_first_use(
     assert (reply.status, reply.errcode) == (400, "M_BAD_JSON")
     await tapi.ok("POST", TERMS, user, json={"version": "3"})
     await tapi.ok("GET", C + "/sync", user)
+    accepted = audit_entries(terms_server, "terms.accept", user.user_id)
+    assert [(e["user_id"], e["details"]) for e in accepted] == [(user.user_id, {"version": "3"})]
