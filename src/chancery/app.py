@@ -127,7 +127,7 @@ def build_services(
         reads=RoomReadService(storage, visibility, serializer),
         sync=SyncService(storage, clock, notifier, serializer, visibility, recent_events),
         ephemeral=ephemeral,
-        profile=ProfileService(storage, notifier, rooms, config.access, config.directory),
+        profile=ProfileService(storage, notifier, rooms, config.access, config.directory, audit),
         push_rules=PushRuleService(storage, notifier),
         serializer=serializer,
         visibility=visibility,

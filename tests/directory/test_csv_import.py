@@ -141,6 +141,11 @@ async def test_directory_fields_and_locked_names(dapi: Api, dir_server: ServerPr
         "PUT", f"{C}/profile/{user.user_id}/org.chancery.position", user, json={"org.chancery.position": "Boss"}
     )
     assert (reply.status, reply.body.get("org.chancery.reason")) == (403, "directory")
+    refusals = audit_entries(dir_server, "profile.change", user.user_id)
+    assert [(e["outcome"], e["reason"], e["details"]["field"]) for e in refusals] == [
+        ("denied", "directory", "displayname"),
+        ("denied", "directory", "org.chancery.position"),
+    ]
     # An administrator corrects a name; the avatar stays the user's own.
     admin = await make_admin(dapi, dir_server, tmp_path)
     await dapi.ok("PUT", f"{C}/profile/{user.user_id}/displayname", admin, json={"displayname": "Corrected"})

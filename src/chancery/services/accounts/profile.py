@@ -15,6 +15,7 @@ from ...policy.directory import DIRECTORY_PROFILE_FIELDS, may_set_profile_field
 from ...storage import Storage
 from ...storage.account import GLOBAL
 from ...storage.directory import profile_fields
+from ..audit import Actor, AuditLog
 from ..notifier import Change, Notifier, user_key
 from ..rooms.service import RoomService
 from .requester import Requester
@@ -33,12 +34,14 @@ class ProfileService:
         rooms: RoomService,
         access: AccessConfig | None = None,
         directory: DirectoryConfig | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.storage = storage
         self.notifier = notifier
         self.rooms = rooms
         self.access = access or AccessConfig()
         self.directory = directory or DirectoryConfig()
+        self.audit = audit
 
     async def check_profile_access(self, requester: Requester | None, user_id: str) -> None:
         """Who may read a profile ([access] require_auth_for_profile_requests and
@@ -84,6 +87,10 @@ class ProfileService:
             names_locked=self.directory.lock_display_names,
         )
         if not decision:
+            if self.audit is not None:
+                await self.audit.record_denial(
+                    Actor.of(requester), "profile.change", user_id, decision, {"field": field}
+                )
             raise decision.as_error()
         if field not in PROFILE_FIELDS:
             raise MatrixError(400, "M_UNRECOGNIZED", "Unknown profile field")
