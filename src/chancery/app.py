@@ -27,6 +27,7 @@ from .services.audit.checkpoints import AuditJobs, Checkpointer, audit_signing_k
 from .services.audit.requests import RequestAuditor
 from .services.audit.room_events import RoomEventAuditor
 from .services.container import Services
+from .services.directory.install import install_directory
 from .services.e2e.install import install_e2e
 from .services.ephemeral import EphemeralService
 from .services.install_conformance import install_conformance
@@ -126,7 +127,7 @@ def build_services(
         reads=RoomReadService(storage, visibility, serializer),
         sync=SyncService(storage, clock, notifier, serializer, visibility, recent_events),
         ephemeral=ephemeral,
-        profile=ProfileService(storage, notifier, rooms, config.access),
+        profile=ProfileService(storage, notifier, rooms, config.access, config.directory, audit),
         push_rules=PushRuleService(storage, notifier),
         serializer=serializer,
         visibility=visibility,
@@ -143,6 +144,7 @@ def build_services(
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
     install_web_client(services)
+    install_directory(services)
     return services
 
 

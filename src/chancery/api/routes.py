@@ -6,6 +6,8 @@ from dataclasses import replace
 
 from ..http.routing import Route
 from . import web_client
+from .admin import directory as admin_directory
+from .admin import lifecycle as admin_lifecycle
 from .admin import media as admin_media
 from .client import (
     account,
@@ -22,6 +24,7 @@ from .client import (
     search,
     spaces,
     sync,
+    terms,
     to_device,
     user_data,
 )
@@ -33,6 +36,7 @@ UNSTABLE = "/_matrix/client/unstable"
 R = C + "/rooms/{room_id}"
 U = C + "/user/{user_id}"
 P = C + "/pushrules/{scope}/{kind}/{rule_id}"
+CA = "/_chancery/admin/v1"
 
 
 def client_routes() -> list[Route]:
@@ -54,8 +58,8 @@ def client_routes() -> list[Route]:
         ),
         Route("GET", C + "/login", account.get_login, auth="none"),
         Route("POST", C + "/login", account.post_login, auth="none", bucket="login"),
-        Route("POST", C + "/logout", account.post_logout),
-        Route("POST", C + "/logout/all", account.post_logout_all),
+        Route("POST", C + "/logout", account.post_logout, while_held=True),
+        Route("POST", C + "/logout/all", account.post_logout_all, while_held=True),
         Route("GET", C + "/account/whoami", account.get_whoami),
         Route("POST", C + "/account/password", account.post_password, bucket="login"),
         Route("POST", C + "/account/deactivate", account.post_deactivate, bucket="login"),
@@ -221,6 +225,14 @@ def client_routes() -> list[Route]:
             admin_media.post_quarantine,
             auth="admin",
         ),
+        # the institution's directory and account lifecycle (issue 11)
+        Route("GET", "/_chancery/client/v1/terms", terms.get_terms, while_held=True),
+        Route("POST", "/_chancery/client/v1/terms", terms.post_terms, while_held=True),
+        Route("GET", CA + "/users/{user_id}/validity", admin_lifecycle.get_validity, auth="admin"),
+        Route("POST", CA + "/users/{user_id}/renew", admin_lifecycle.post_renew, auth="admin"),
+        Route("POST", CA + "/users/{user_id}/reactivate", admin_lifecycle.post_reactivate, auth="admin"),
+        Route("GET", CA + "/directory/people/{user_id}", admin_directory.get_person, auth="admin"),
+        Route("GET", CA + "/directory/organisations", admin_directory.get_organisations, auth="admin"),
         # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
         Route("GET", "/", web_client.get_index, auth="none"),
         Route("GET", "/config.json", web_client.get_config, auth="none"),

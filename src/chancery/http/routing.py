@@ -29,6 +29,8 @@ class Route:
     bucket: str | None = None
     # Whether guest accounts may call it (client-server API: guest access lists what they may).
     guest: bool = False
+    # Callable by an account on hold (expired, or terms of use not accepted): logout, terms, renewal.
+    while_held: bool = False
 
 
 def _access_token(request: web.Request) -> str | None:
@@ -83,6 +85,8 @@ async def _check_access(route: Route, request: web.Request, ip: str) -> Requeste
     if requester.is_guest and not (route.guest and services.config.access.guest_access):
         # Turning guest access off ends existing guest sessions too.
         raise MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest accounts may not use this endpoint")
+    if not route.while_held and route.auth != "admin":
+        services.lifecycle.check_usable(requester)  # expired, or the terms of use not accepted
     if route.bucket is not None:
         services.rate_limiter.check(route.bucket, requester.user_id)
     return requester

@@ -45,6 +45,8 @@ from .sync.service import SyncService
 
 if TYPE_CHECKING:
     from ..web_client.assets import WebClientAssets
+    from .directory.lifecycle import LifecycleService
+    from .directory.provisioning import ProvisioningService
 
 
 @dataclass
@@ -94,3 +96,6 @@ class Services:
     whois: WhoisService = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)
+    # The institution's directory and account lifecycle (issue 11), set by directory.install_directory.
+    lifecycle: LifecycleService = field(init=False)
+    provisioning: ProvisioningService = field(init=False)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .account import AccountStore
 from .audit import AuditStore
 from .database import Database
+from .directory import DirectoryStore
 from .e2e import DeviceListStore, E2eKeyStore
 from .e2e_backup import KeyBackupStore
 from .e2e_to_device import ToDeviceStore
@@ -37,6 +38,7 @@ class Storage:
     reports: ReportStore
     short_lived_tokens: ShortLivedTokenStore
     audit: AuditStore
+    people: DirectoryStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -56,4 +58,5 @@ class Storage:
             reports=ReportStore(db),
             short_lived_tokens=ShortLivedTokenStore(db),
             audit=AuditStore(db),
+            people=DirectoryStore(db),
         )

@@ -13,6 +13,7 @@ from ...http.json_body import get_bool, get_str, json_response, read_json
 from ...http.routing import client_address
 from ...services.accounts.auth import hash_password
 from ...services.audit import Actor
+from ...services.directory.lifecycle import terms_params
 
 if TYPE_CHECKING:
     from ...services.container import Services
@@ -20,11 +21,14 @@ if TYPE_CHECKING:
 PASSWORD_FLOW = [["m.login.password"]]
 
 
-def _registration_flows(open_registration: bool) -> list[list[str]]:
+def _registration_flows(open_registration: bool, terms: bool) -> list[list[str]]:
     # The token stage is followed by m.login.dummy, as Synapse offers it: matrix-nio's token registration
     # finishes with a dummy stage in the same session, and js-sdk/Element complete dummy stages on their own.
     flows = [["m.login.registration_token", "m.login.dummy"]]
-    return [["m.login.dummy"], *flows] if open_registration else flows
+    if open_registration:
+        flows = [["m.login.dummy"], *flows]
+    # Published terms of use are accepted before the account exists (client-server API: terms of service).
+    return [["m.login.terms", *stages] for stages in flows] if terms else flows
 
 
 async def post_register(request: web.Request) -> web.Response:
@@ -53,18 +57,21 @@ async def post_register(request: web.Request) -> web.Response:
     guest_id = await services.guests.guest_to_upgrade(guest_token, username) if guest_token is not None else None
     if username is not None and guest_id is None:
         await services.accounts.check_username_available(username)
+    terms = services.lifecycle.terms()
     remember = {
         "username": username,
-        "password_hash": await hash_password(password) if password is not None else None,
+        # Checked against the password policy before any stage is asked for.
+        "password_hash": await services.accounts.new_password_hash(password, None) if password is not None else None,
         "device_id": device_id,
         "initial_device_display_name": display_name,
         "inhibit_login": inhibit_login,
     }
     result = await services.uia.authenticate(
         body,
-        _registration_flows(services.config.open_registration),
+        _registration_flows(services.config.open_registration, terms is not None),
         "register",
         None,
+        terms_params(terms),
         remember=remember,
         keep_session=True,
     )
@@ -83,6 +90,10 @@ async def post_register(request: web.Request) -> web.Response:
         upgrading_guest=guest_id is not None,
     )
     await services.uia.record_outcome(result.session_id, user_id)
+    if terms is not None and "m.login.terms" in result.completed:
+        await services.lifecycle.record_terms_accepted(
+            user_id, terms["version"], Actor(user_id, ip=client_address(request))
+        )
     return await _registered(
         services,
         user_id,
