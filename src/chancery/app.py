@@ -22,6 +22,7 @@ from .services.accounts.profile import ProfileService
 from .services.accounts.roles import RoleService
 from .services.accounts.service import AccountService
 from .services.accounts.uia import UiaService
+from .services.classification.install import install_classification
 from .services.container import Services
 from .services.e2e.install import install_e2e
 from .services.ephemeral import EphemeralService
@@ -131,6 +132,7 @@ def build_services(
     install_e2e(services)
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
+    install_classification(services)
     install_web_client(services)
     return services
 
@@ -158,6 +160,7 @@ class Server:
 
     async def close(self) -> None:
         self.services.ephemeral.close()
+        await self.services.classification.close()
         if self.stream_watch is not None:
             await self.stream_watch.close()
         if self.broadcaster is not None:
@@ -184,4 +187,5 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     # After the broadcaster listens: every position committed after the start is then announced here.
     stream_watch = StreamWatch(db, services.notifier)
     await stream_watch.start()
+    services.classification.start()  # the clearance expiry sweep (serving processes only, not the CLI)
     return Server(services, build_web_app(services), broadcaster, stream_watch)

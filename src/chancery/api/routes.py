@@ -6,9 +6,11 @@ from dataclasses import replace
 
 from ..http.routing import Route
 from . import web_client
+from .admin import classification as admin_classification
 from .admin import media as admin_media
 from .client import (
     account,
+    classification,
     discovery,
     key_backup,
     keys,
@@ -29,6 +31,7 @@ V1 = "/_matrix/client/v1"
 R = C + "/rooms/{room_id}"
 U = C + "/user/{user_id}"
 P = C + "/pushrules/{scope}/{kind}/{rule_id}"
+ACCREDITATION = "/_chancery/admin/v1/users/{user_id}/devices/{device_id}/accreditation"
 
 
 def client_routes() -> list[Route]:
@@ -190,6 +193,18 @@ def client_routes() -> list[Route]:
             auth="optional",
             bucket="default",
         ),
+        # classified rooms (issue 12)
+        Route("GET", "/_chancery/client/v1/classification", classification.get_classification),
+        *[
+            Route(method, "/_chancery/admin/v1/clearances/{user_id}", handler, auth="security_officer")
+            for method, handler in (
+                ("GET", admin_classification.get_clearance),
+                ("PUT", admin_classification.put_clearance),
+                ("DELETE", admin_classification.delete_clearance),
+            )
+        ],
+        Route("PUT", ACCREDITATION, admin_classification.put_accreditation),
+        Route("DELETE", ACCREDITATION, admin_classification.delete_accreditation),
         # administration
         Route(
             "POST",

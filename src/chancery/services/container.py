@@ -17,6 +17,7 @@ from .accounts.profile import ProfileService
 from .accounts.roles import RoleService
 from .accounts.service import AccountService
 from .accounts.uia import UiaService
+from .classification.clearances import ClearanceService
 from .e2e.install import E2eServices
 from .ephemeral import EphemeralService
 from .legacy.event_stream import EventStreamService
@@ -79,5 +80,7 @@ class Services:
     hierarchy: HierarchyService = field(init=False)
     summaries: RoomSummaryService = field(init=False)
     timestamps: TimestampService = field(init=False)
+    # Classified rooms, clearances and device accreditation (issue 12), set by install_classification.
+    classification: ClearanceService = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .account import AccountStore
+from .classification import ClassificationStore
 from .database import Database
 from .e2e import DeviceListStore, E2eKeyStore
 from .e2e_backup import KeyBackupStore
@@ -31,6 +32,7 @@ class Storage:
     to_device: ToDeviceStore
     key_backup: KeyBackupStore
     roles: RoleStore
+    classification: ClassificationStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -47,4 +49,5 @@ class Storage:
             to_device=ToDeviceStore(db),
             key_backup=KeyBackupStore(db),
             roles=RoleStore(db),
+            classification=ClassificationStore(db),
         )
