@@ -39,9 +39,15 @@ class ClassificationStore:
 
     # -- clearances ------------------------------------------------------------------------------------
 
-    async def clearance(self, user_id: str, conn: Connection | None = None) -> ClearanceRow | None:
-        row = await (conn or self.db).fetchone(
-            "SELECT level, caveats, expires_ts, set_by, set_ts FROM clearances WHERE user_id = ?", user_id
+    async def clearance(
+        self, user_id: str, conn: Connection | None = None, *, for_share: bool = False
+    ) -> ClearanceRow | None:
+        """`for_share` (in a transaction): a change to the clearance waits for this transaction to end, so a
+        membership admitted on the old clearance is committed before the change's removals look for it."""
+        conn = conn or self.db
+        lock = " FOR SHARE" if for_share and conn.dialect == "postgres" else ""
+        row = await conn.fetchone(
+            "SELECT level, caveats, expires_ts, set_by, set_ts FROM clearances WHERE user_id = ?" + lock, user_id
         )
         if row is None:
             return None
@@ -80,26 +86,36 @@ class ClassificationStore:
 
     # -- device accreditation ------------------------------------------------------------------------
 
-    async def is_accredited(self, user_id: str, device_id: str) -> bool:
+    async def is_accredited(self, user_id: str, device_id: str, token_hash: str) -> bool:
         value = await self.db.fetchval(
-            "SELECT 1 FROM device_accreditations WHERE user_id = ? AND device_id = ?", user_id, device_id
+            "SELECT 1 FROM device_accreditations WHERE user_id = ? AND device_id = ? AND token_hash = ?",
+            user_id,
+            device_id,
+            token_hash,
+        )
+        return value is not None
+
+    async def has_session(self, user_id: str, device_id: str) -> bool:
+        value = await self.db.fetchval(
+            "SELECT 1 FROM access_tokens WHERE user_id = ? AND device_id = ?", user_id, device_id
         )
         return value is not None
 
     async def set_accredited(self, txn: Connection, user_id: str, device_id: str, by: str, now: int) -> bool:
-        """Accredit a device; True when it was not accredited before."""
-        if await txn.fetchval(
-            "SELECT 1 FROM device_accreditations WHERE user_id = ? AND device_id = ?", user_id, device_id
-        ):
-            return False
-        await txn.execute(
-            "INSERT INTO device_accreditations (user_id, device_id, accredited_by, accredited_ts) VALUES (?, ?, ?, ?)",
+        """Accredit the device's current sessions; True when one of them was not accredited before."""
+        rows = await txn.fetchall(
+            "SELECT token_hash FROM access_tokens t WHERE user_id = ? AND device_id = ? AND NOT EXISTS"
+            " (SELECT 1 FROM device_accreditations a WHERE a.token_hash = t.token_hash"
+            " AND a.user_id = t.user_id AND a.device_id = t.device_id)",
             user_id,
             device_id,
-            by,
-            now,
         )
-        return True
+        await txn.executemany(
+            "INSERT INTO device_accreditations (user_id, device_id, token_hash, accredited_by, accredited_ts)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(user_id, device_id, str(row[0]), by, now) for row in rows],
+        )
+        return bool(rows)
 
     async def remove_accreditation(self, txn: Connection, user_id: str, device_id: str) -> bool:
         existed = await txn.fetchval(

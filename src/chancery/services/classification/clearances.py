@@ -130,10 +130,10 @@ class ClearanceService:
     # -- device accreditation ------------------------------------------------------------------------
 
     async def set_accredited(self, user_id: str, device_id: str, accredited: bool, by: str) -> bool:
-        """Accredit a device (or withdraw it); True when something changed. Announced like a token change,
-        so every process re-reads the device's accreditation."""
-        if await self.storage.users.get_device(user_id, device_id) is None and accredited:
-            raise not_found("No such device")
+        """Accredit a device's current sessions (or withdraw it); True when something changed. Announced, so
+        every process re-reads the device's accreditation."""
+        if accredited and not await self.storage.classification.has_session(user_id, device_id):
+            raise not_found("No such device, or it has no session to accredit")
         async with self.storage.db.transaction() as txn:
             if accredited:
                 changed = await self.storage.classification.set_accredited(

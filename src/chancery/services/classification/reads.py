@@ -26,21 +26,24 @@ class ReadGate:
         self.notifier = notifier
         self.scheme = scheme
         self.clock = clock
-        self._accredited: Lru[tuple[str, str], tuple[bool, int]] = Lru(_MAX_DEVICES_REMEMBERED)
+        # token hash -> (accredited, stream position it was read at)
+        self._accredited: Lru[str, tuple[bool, int]] = Lru(_MAX_DEVICES_REMEMBERED)
 
     @property
     def devices_need_accreditation(self) -> bool:
         return self.scheme.accredited_devices_above is not None
 
     async def is_accredited(self, requester: Requester) -> bool:
-        key = (requester.user_id, requester.device_id)
+        key = requester.token_hash
         notifier = self.notifier
         cached = self._accredited.get(key)
         changes = [user_key(requester.user_id, Change.ACCREDITATION)]
         if cached is not None and notifier.unchanged(changes, cached[1], notifier.complete_upto):
             return cached[0]
         as_of = notifier.complete_upto
-        accredited = await self.storage.classification.is_accredited(*key)
+        accredited = await self.storage.classification.is_accredited(
+            requester.user_id, requester.device_id, requester.token_hash
+        )
         if notifier.tracking:
             self._accredited.put(key, (accredited, as_of))
         return accredited

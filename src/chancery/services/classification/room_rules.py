@@ -197,7 +197,7 @@ class RoomRules:
 
     async def _may_hold(self, user_id: str, marking: Marking, conn: Connection) -> Decision:
         assert self.scheme is not None
-        clearance = clearance_of(await self.storage.classification.clearance(user_id, conn))
+        clearance = clearance_of(await self.storage.classification.clearance(user_id, conn, for_share=True))
         return may_hold(self.scheme, clearance, marking, self.clock.now_ms())
 
     async def _external(self, user_id: str, conn: Connection) -> bool:

@@ -13,12 +13,15 @@ CREATE TABLE clearances (
 CREATE INDEX clearances_pending_expiry ON clearances (expires_ts) WHERE expiry_handled = 0;
 
 -- Devices an administrator accredited to receive rooms above [classification] accredited_devices_above.
+-- An accreditation holds for the device's sessions at the time (their token hashes): whoever signs in
+-- again under the same device ID, with a password alone, is not thereby accredited.
 CREATE TABLE device_accreditations (
     user_id TEXT NOT NULL,
     device_id TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
     accredited_by TEXT NOT NULL,
     accredited_ts BIGINT NOT NULL,
-    PRIMARY KEY (user_id, device_id)
+    PRIMARY KEY (user_id, device_id, token_hash)
 );
 
 -- Each classified room's current marking, written with its org.chancery.classification event, so that
