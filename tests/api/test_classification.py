@@ -287,6 +287,7 @@ async def test_an_unaccredited_device_gets_nothing_of_a_room_above_the_accredita
     owner = await cleared(capi, officer, "SECRET", accredited=False)
     room = await classified_room(capi, owner, "CONFIDENTIAL")
     low_room = await classified_room(capi, owner, "RESTRICTED")
+    await capi.send(owner, low_room, "the other plan")
     event_id = await capi.send(owner, room, "the plan")
     await capi.send(
         owner,
@@ -307,10 +308,12 @@ async def test_an_unaccredited_device_gets_nothing_of_a_room_above_the_accredita
         f"{C}/rooms/{q(room)}/members",
         f"{C}/rooms/{q(room)}/joined_members",
     ]
+    reads += [f"{C}/rooms/{q(room)}/initialSync", f"{C}/events/{q(event_id)}"]
     for path in reads:
         refused(await capi.request("GET", path, owner), "accreditation")
     body = await capi.sync(owner)
     assert room not in body["rooms"]["join"] and low_room in body["rooms"]["join"]
+    assert await rooms_listed(capi, owner) == {low_room}
     accreditation = accreditation_of(owner)
     refused_put = await capi.request("PUT", accreditation, owner)
     assert (refused_put.status, refused_put.errcode) == (403, "M_FORBIDDEN")
@@ -319,6 +322,7 @@ async def test_an_unaccredited_device_gets_nothing_of_a_room_above_the_accredita
         await capi.ok("GET", path, owner)
     body = await capi.sync(owner)
     assert room in body["rooms"]["join"]
+    assert await rooms_listed(capi, owner) == {low_room, room}
     other_device = await capi.login(owner)
     refused(await capi.request("GET", reads[0], other_device), "accreditation")
     # Signing in again under the accredited device's ID (a password is all it takes) is not accredited.
@@ -333,6 +337,19 @@ async def test_an_unaccredited_device_gets_nothing_of_a_room_above_the_accredita
         "PUT", f"/_chancery/admin/v1/users/{q(owner.user_id)}/devices/NOPE/accreditation", officer
     )
     assert (reply.status, reply.errcode) == (404, "M_NOT_FOUND")
+
+
+async def rooms_listed(api: Api, user: User) -> set[str]:
+    """The rooms whose events search, the legacy /events stream and /initialSync show the user's device."""
+    search = {"search_categories": {"room_events": {"search_term": "plan"}}}
+    found = await api.ok("POST", C + "/search", user, json=search)
+    searched = {r["result"]["room_id"] for r in found["search_categories"]["room_events"]["results"]}
+    stream = await api.ok("GET", C + "/events", user, params={"timeout": "0", "from": "s0"})
+    streamed = {e["room_id"] for e in stream["chunk"] if "room_id" in e and "event_id" in e}
+    initial = await api.ok("GET", C + "/initialSync", user)
+    listed = {r["room_id"] for r in initial["rooms"]}
+    assert streamed == listed == searched, (searched, streamed, listed)
+    return listed
 
 
 # -- classified files ---------------------------------------------------------------------------------
@@ -393,6 +410,15 @@ async def test_external_accounts(classified: ServerProcess, capi: Api, officer: 
     refused(await capi.request("PUT", rule, owner, json={"rule": "direct"}), "access_rule")
     await capi.ok("POST", invite, owner, json={"user_id": external.user_id})
     await capi.join(external, room)
+    # Others find the room's members in the user directory; the external account finds nobody.
+    search = {"search_term": owner.user_id.split(":")[0][1:]}
+    found = await capi.ok("POST", C + "/user_directory/search", external, json=search)
+    assert found == {"results": [], "limited": False}
+    colleague = await cleared(capi, officer, "SECRET")
+    await capi.ok("POST", invite, owner, json={"user_id": colleague.user_id})
+    await capi.join(colleague, room)
+    found = await capi.ok("POST", C + "/user_directory/search", colleague, json=search)
+    assert [r["user_id"] for r in found["results"]] == [owner.user_id]
     power = await capi.ok("GET", f"{C}/rooms/{q(room)}/state/m.room.power_levels/", owner)
     power["users"][external.user_id] = 50
     reply = await capi.request("PUT", f"{C}/rooms/{q(room)}/state/m.room.power_levels/", owner, json=power)

@@ -164,6 +164,9 @@ class ProfileService:
         """The user directory ([access] user_directory_scope): by default the users who share a room with the
         searcher or are joined to a public room (the spec's suggestion); "all": every active account."""
         limit = max(1, min(limit, 50))
+        if await self.storage.roles.is_external(requester.user_id):
+            # External accounts (issue 12, Tchap's model) find nobody: they are invited, they do not look.
+            return {"results": [], "limited": False}
         if self.access.user_directory_scope == "all":
             rows = await self.storage.users.search(term, limit + 1)
         else:

@@ -37,5 +37,4 @@ def install_classification(services: Services) -> None:
     gate = ReadGate(services.storage, services.notifier, scheme, services.clock)
     services.media.read_checks.append(gate.check_media)
     if scheme.accredited_devices_above is not None:
-        services.reads.room_checks.append(gate.check_room)
-        services.sync.hidden_rooms = gate.hidden_rooms
+        services.visibility.device_gate = gate

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ...errors import forbidden, invalid_param, not_found
@@ -21,13 +20,6 @@ class RoomReadService:
         self.storage = storage
         self.visibility = visibility
         self.serializer = serializer
-        # Institution rules on which devices may read a room at all (e.g. classified rooms on unaccredited
-        # devices); each raises a Matrix error to refuse. Run after the membership checks.
-        self.room_checks: list[Callable[[Requester, str], Awaitable[None]]] = []
-
-    async def check_device_may_read(self, requester: Requester, room_id: str) -> None:
-        for check in self.room_checks:
-            await check(requester, room_id)
 
     async def _state_access(self, requester: Requester, room_id: str) -> int | None:
         """Raise 403 unless the user may read the room's state; return the position it is frozen at."""
@@ -36,7 +28,7 @@ class RoomReadService:
         allowed, upto = await self.visibility.can_see_room_state(requester.user_id, room_id)
         if not allowed:
             raise forbidden("You are not in this room")
-        await self.check_device_may_read(requester, room_id)
+        await self.visibility.check_device_may_read(requester, room_id)
         return upto
 
     async def _state(
@@ -85,7 +77,7 @@ class RoomReadService:
     async def joined_members(self, requester: Requester, room_id: str) -> dict[str, Any]:
         if await self.storage.rooms.membership(room_id, requester.user_id) != "join":
             raise forbidden("You are not joined to this room")
-        await self.check_device_may_read(requester, room_id)
+        await self.visibility.check_device_may_read(requester, room_id)
         state = await self.storage.events.current_state(room_id)
         joined: dict[str, Any] = {}
         for (event_type, user_id), stored in state.items():
@@ -101,7 +93,7 @@ class RoomReadService:
         allowed, _ = await self.visibility.can_see_room_state(requester.user_id, room_id)
         if not allowed:
             raise forbidden("You are not in this room")
-        await self.check_device_may_read(requester, room_id)
+        await self.visibility.check_device_may_read(requester, room_id)
 
     async def messages(
         self,
@@ -153,7 +145,7 @@ class RoomReadService:
         if stored is None or stored.event["room_id"] != room_id:
             raise not_found("Event not found")
         await self.visibility.check_can_see(requester.user_id, stored)
-        await self.check_device_may_read(requester, room_id)
+        await self.visibility.check_device_may_read(requester, room_id)
         return (await self.serializer.serialize([stored], requester))[0]
 
     async def context(
@@ -163,7 +155,7 @@ class RoomReadService:
         if stored is None or stored.event["room_id"] != room_id:
             raise not_found("Event not found")
         await self.visibility.check_can_see(requester.user_id, stored)
-        await self.check_device_may_read(requester, room_id)
+        await self.visibility.check_device_may_read(requester, room_id)
         limit = max(0, min(limit, 100))
         before_count, after_count = limit // 2, limit - limit // 2
         before = await self.storage.events.room_events(
@@ -216,7 +208,7 @@ class RoomReadService:
         if parent is None or parent.event["room_id"] != room_id:
             raise not_found("Event not found")
         await self.visibility.check_can_see(requester.user_id, parent)
-        await self.check_device_may_read(requester, room_id)
+        await self.visibility.check_device_may_read(requester, room_id)
         if direction not in ("b", "f"):
             raise invalid_param("dir must be 'b' or 'f'")
         limit = max(1, min(limit, MAX_TIMELINE_LIMIT))

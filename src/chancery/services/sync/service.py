@@ -87,9 +87,6 @@ class SyncService:
         # filter never changes once created. Clients send the same filter on every /sync.
         self.filters: Lru[tuple[str, str], SyncFilter] = Lru(_MAX_FILTERS_REMEMBERED)
         self.pacer = SyncPacer()
-        # Of the user's rooms, those this device may not read at all (e.g. classified rooms on a device that
-        # is not accredited for them): left out of every section. None: every room is readable.
-        self.hidden_rooms: Callable[[Requester, list[str]], Awaitable[frozenset[str]]] | None = None
 
     async def _window(self, since: int | None) -> tuple[int | None, int]:
         """(since, upto) for the next response: everything up to `upto` is committed.
@@ -176,10 +173,9 @@ class SyncService:
         since = request.since
         room_filter = request.filter.room
         memberships = await request.memberships(self.storage.rooms)
-        if self.hidden_rooms is not None:
-            hidden = await self.hidden_rooms(request.requester, list(memberships))
-            if hidden:
-                memberships = {r: m for r, m in memberships.items() if r not in hidden}
+        hidden = await self.visibility.rooms_hidden_from(request.requester, list(memberships))
+        if hidden:  # rooms this device may not read at all (e.g. classified, on an unaccredited device)
+            memberships = {r: m for r, m in memberships.items() if r not in hidden}
         forgotten: set[str] | None = None
         joined = [r for r, (m, _, _) in memberships.items() if m == "join" and room_filter.allows_room(r)]
         changed = set(joined)
