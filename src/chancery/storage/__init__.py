@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .account import AccountStore
+from .audit import AuditStore
 from .classification import ClassificationStore
 from .database import Database
 from .e2e import DeviceListStore, E2eKeyStore
@@ -33,6 +34,7 @@ class Storage:
     key_backup: KeyBackupStore
     roles: RoleStore
     classification: ClassificationStore
+    audit: AuditStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -50,4 +52,5 @@ class Storage:
             key_backup=KeyBackupStore(db),
             roles=RoleStore(db),
             classification=ClassificationStore(db),
+            audit=AuditStore(db),
         )
