@@ -5,6 +5,7 @@ accounts. One server per engine with a scheme of its own."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -442,3 +443,36 @@ async def test_clearance_cli(classified: ServerProcess, capi: Api, officer: User
     assert "clearance revoked" in classified.run_cli("clearance", "revoke", member.user_id)
     with pytest.raises(RuntimeError, match="holds no clearance"):
         classified.run_cli("clearance", "show", member.user_id)
+
+
+# -- the audit log ------------------------------------------------------------------------------------
+
+
+def audit_entries(server: ServerProcess, target: str) -> list[dict[str, Any]]:
+    lines = server.run_cli("audit", "export").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    entries = [r["entry"] for r in records if r.get("kind") == "entry"]
+    return [e for e in entries if e.get("target") == target or (e.get("details") or {}).get("user_id") == target]
+
+
+async def test_clearances_refusals_raises_and_removals_are_audited(
+    classified: ServerProcess, capi: Api, officer: User
+) -> None:
+    owner = await cleared(capi, officer, "SECRET")
+    member = await cleared(capi, officer, "SECRET")
+    room = await classified_room(capi, owner, "OFFICIAL", preset="public_chat")
+    await capi.join(member, room)
+    await clear(capi, officer, member, "RESTRICTED")
+    assert (await raise_to(capi, owner, room, "CONFIDENTIAL")).status == 200
+    refused(await capi.request("POST", f"{C}/join/{q(room)}", member, json={}), "clearance")
+    by_member = audit_entries(classified, member.user_id)
+    actions = [(e["action"], e["outcome"], e.get("reason")) for e in by_member]
+    assert ("clearance.set", "allowed", None) in actions
+    assert ("device.accreditation", "allowed", None) in actions
+    assert ("membership.join", "denied", "clearance") in actions
+    removal = [e for e in by_member if e["action"] == "membership.leave"]
+    assert removal and removal[-1]["user_id"] == owner.user_id  # the raiser's request removed them
+    room_entries = audit_entries(classified, room)
+    change = [e for e in room_entries if e["action"] == "classification.change"]
+    assert [c["details"]["classification"]["level"] for c in change] == ["OFFICIAL", "CONFIDENTIAL"]
+    assert change[-1]["details"]["previous"] == {"level": "OFFICIAL", "caveats": []}

@@ -78,11 +78,16 @@ class ClassificationStore:
         )
         return [str(row[0]) for row in rows]
 
-    async def mark_expiry_handled(self, user_id: str, expires_ts: int) -> None:
-        """Only the expiry that was acted on: a clearance renewed meanwhile stays pending."""
-        await self.db.execute(
-            "UPDATE clearances SET expiry_handled = 1 WHERE user_id = ? AND expires_ts = ?", user_id, expires_ts
+    async def mark_expiry_handled(self, txn: Connection, user_id: str, expires_ts: int) -> bool:
+        """Only the expiry that was acted on (a clearance renewed meanwhile stays pending); True for the one
+        process that marks it, when several sweep at once."""
+        row = await txn.fetchone(
+            "UPDATE clearances SET expiry_handled = 1 WHERE user_id = ? AND expires_ts = ? AND expiry_handled = 0"
+            " RETURNING user_id",
+            user_id,
+            expires_ts,
         )
+        return row is not None
 
     # -- device accreditation ------------------------------------------------------------------------
 

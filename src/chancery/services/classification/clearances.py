@@ -15,6 +15,8 @@ from ...policy.classification import Scheme
 from ...storage import Storage
 from ...storage.classification import ClearanceRow
 from ...storage.stream import next_position
+from ..audit import Actor, AuditLog
+from ..audit.actor import acting_as, current_actor
 from ..notifier import Change, Notifier, user_key
 from ..rooms.events import RoomEventService
 from .room_rules import ADMITTING, RoomRules, room_marking
@@ -35,8 +37,10 @@ class ClearanceService:
         rules: RoomRules,
         config: ClassificationConfig,
         scheme: Scheme | None,
+        audit: AuditLog,
     ) -> None:
         self.storage = storage
+        self.audit = audit
         self.clock = clock
         self.notifier = notifier
         self.room_events = room_events
@@ -102,10 +106,16 @@ class ClearanceService:
         return await self.remove_uncleared(user_id)
 
     async def _change(self, user_id: str, row: ClearanceRow | None) -> bool:
+        """Replace or delete the clearance, audited in the same transaction."""
         async with self.storage.db.transaction() as txn:
             if row is None:
-                return await self.storage.classification.delete_clearance(txn, user_id)
+                if not await self.storage.classification.delete_clearance(txn, user_id):
+                    return False
+                await self.audit.record(txn, _actor(), "clearance.revoke", user_id)
+                return True
             await self.storage.classification.set_clearance(txn, row)
+            details = {"level": row.level, "caveats": list(row.caveats), "expires_ts": row.expires_ts}
+            await self.audit.record(txn, _actor(), "clearance.set", user_id, details=details)
             return True
 
     async def remove_uncleared(self, user_id: str) -> list[str]:
@@ -141,6 +151,9 @@ class ClearanceService:
                 )
             else:
                 changed = await self.storage.classification.remove_accreditation(txn, user_id, device_id)
+            if changed:
+                details = {"device_id": device_id, "accredited": accredited}
+                await self.audit.record(txn, _actor(), "device.accreditation", user_id, details=details)
             pos = await next_position(txn) if changed else None
         if pos is not None:
             await self.notifier.notify(pos, [user_key(user_id, Change.ACCREDITATION)])
@@ -157,13 +170,17 @@ class ClearanceService:
     async def sweep_expired(self) -> int:
         """Remove holders of clearances that expired from the rooms above what they now hold."""
         done = 0
-        for user_id in await self.storage.classification.expired_unhandled(self.clock.now_ms()):
-            row = await self.storage.classification.clearance(user_id)
-            if row is None or row.expires_ts is None or row.expires_ts > self.clock.now_ms():
-                continue
-            await self.remove_uncleared(user_id)
-            await self.storage.classification.mark_expiry_handled(user_id, row.expires_ts)
-            done += 1
+        with acting_as(Actor.server("clearance_expiry")):
+            for user_id in await self.storage.classification.expired_unhandled(self.clock.now_ms()):
+                row = await self.storage.classification.clearance(user_id)
+                if row is None or row.expires_ts is None or row.expires_ts > self.clock.now_ms():
+                    continue
+                removed = await self.remove_uncleared(user_id)  # idempotent: every sweeping process may
+                async with self.storage.db.transaction() as txn:  # but one of them marks and audits it
+                    if await self.storage.classification.mark_expiry_handled(txn, user_id, row.expires_ts):
+                        details = {"expires_ts": row.expires_ts, "removed_from": removed}
+                        await self.audit.record(txn, _actor(), "clearance.expire", user_id, details=details)
+                        done += 1
         return done
 
     def start(self) -> None:
@@ -184,3 +201,8 @@ class ClearanceService:
                 await self.sweep_expired()
             except Exception:
                 log.exception("clearance expiry sweep failed; retrying")
+
+
+def _actor() -> Actor:
+    """Whoever's request (or command) is being handled: the CLI when no request is."""
+    return current_actor() or Actor.cli()

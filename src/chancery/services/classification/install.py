@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...policy.classification import CLASSIFICATION_EVENT
+from ...policy.classification import ACCESS_RULE_EVENT, CLASSIFICATION_EVENT
 from .clearances import ClearanceService
 from .reads import ReadGate
 from .room_rules import RoomRules
@@ -21,17 +21,21 @@ if TYPE_CHECKING:
 def install_classification(services: Services) -> None:
     config = services.config.classification
     scheme = scheme_of(config)
-    rules = RoomRules(services.storage, services.clock, scheme, server_name=services.config.server_name)
+    rules = RoomRules(
+        services.storage, services.clock, scheme, server_name=services.config.server_name, audit=services.audit
+    )
     room_events = services.room_events
     room_events.async_event_checks.append(rules.check_external_rules)
+    room_events.event_auditors.setdefault(ACCESS_RULE_EVENT, []).append(rules.audit_access_rule)
     services.classification = ClearanceService(
-        services.storage, services.clock, services.notifier, room_events, rules, config, scheme
+        services.storage, services.clock, services.notifier, room_events, rules, config, scheme, services.audit
     )
     services.accounts.device_deletion_hooks.append(services.classification.forget_devices)
     if scheme is None:
         return
     room_events.async_event_checks.append(rules.check_classification_rules)
     room_events.append_hooks.append(rules.after_append)
+    room_events.event_auditors.setdefault(CLASSIFICATION_EVENT, []).append(rules.audit_classification)
     if scheme.default_level is not None:
         services.rooms.default_state.append((CLASSIFICATION_EVENT, "", {"level": scheme.default_level}))
     gate = ReadGate(services.storage, services.notifier, scheme, services.clock)

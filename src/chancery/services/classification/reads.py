@@ -67,7 +67,7 @@ class ReadGate:
         if row is not None:
             decision = may_read_on_device(self.scheme, marking_from_row(row), False)
             if not decision.allowed:
-                raise decision.as_error()
+                raise decision.as_denial("room.read", room_id, {"device_id": requester.device_id})
 
     async def check_media(self, requester: Requester | None, media_id: str) -> None:
         """A file inherited the markings of the classified rooms it was posted in: only people cleared for
@@ -85,4 +85,5 @@ class ReadGate:
             decisions += [may_read_on_device(self.scheme, m, False) for m in markings]
         denial = first_denial(*decisions)
         if not denial.allowed:
-            raise denial.as_error()
+            details = {"media_id": media_id, "device_id": requester.device_id}
+            raise denial.as_denial("media.download", media_id, details)

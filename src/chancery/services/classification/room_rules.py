@@ -35,11 +35,14 @@ from ...policy.roles import SECURITY_OFFICER
 from ...storage import Storage
 from ...storage.database import Connection
 from ...storage.events import StoredEvent
+from ..audit import Actor, AuditLog
+from ..audit.actor import current_actor
 from ..rooms.events import RoomWriter
 from ..rooms.state_cache import StateMap
 from .scheme import clearance_of, marking_from_row, row_of
 
 ADMITTING = ("invite", "join", "knock")
+CHANGE = "classification.change"
 REMOVED_FIELD = "org.chancery.removed"
 
 
@@ -64,8 +67,11 @@ def local_mxc_ids(content: dict[str, Any], server_name: str) -> list[str]:
 
 
 class RoomRules:
-    def __init__(self, storage: Storage, clock: Clock, scheme: Scheme | None, *, server_name: str) -> None:
+    def __init__(
+        self, storage: Storage, clock: Clock, scheme: Scheme | None, *, server_name: str, audit: AuditLog
+    ) -> None:
         self.storage = storage
+        self.audit = audit
         self.clock = clock
         self.scheme = scheme
         self.server_name = server_name
@@ -78,17 +84,20 @@ class RoomRules:
         if kind == "m.room.create":
             creators = [event["sender"], *_strings(event["content"].get("additional_creators"))]
             for creator in creators:
-                _enforce(may_create_room(external=await self._external(creator, writer.txn)))
+                decision = may_create_room(external=await self._external(creator, writer.txn))
+                _enforce(decision, "room.create", None, {"creator": creator})
         elif kind == "m.room.member" and event["content"].get("membership") in ADMITTING:
             if await self._external(event["state_key"], writer.txn):
                 rule = access_rule_of(_content(writer.state, ACCESS_RULE_EVENT))
-                _enforce(may_admit_external(rule))
+                _enforce(may_admit_external(rule), *_membership_action(event))
         elif kind == "m.room.power_levels" and event.get("state_key") == "":
             old_users = _users_levels(_content(writer.state, "m.room.power_levels"))
             for user_id, level in _users_levels(event["content"]).items():
-                if level > old_users.get(user_id, 0):
+                old_level = old_users.get(user_id, 0)
+                if level > old_level:
                     external = await self._external(user_id, writer.txn)
-                    _enforce(may_give_power(external=external, new_level=level, old_level=old_users.get(user_id, 0)))
+                    decision = may_give_power(external=external, new_level=level, old_level=old_level)
+                    _enforce(decision, "power_levels.change", event["room_id"], {"user_id": user_id, "level": level})
         elif kind == ACCESS_RULE_EVENT and event.get("state_key") == "":
             current = writer.state.get((ACCESS_RULE_EVENT, ""))
             if current is not None:
@@ -97,7 +106,9 @@ class RoomRules:
                 # Chosen freely while the room is being made (only its creator in it), restricted after.
                 members = sum(1 for (t, _k) in writer.state if t == "m.room.member")
                 old = None if members <= 1 else access_rule_of(None)
-            _enforce(may_change_access_rule(old, event["content"].get("rule")))
+            new = event["content"].get("rule")
+            details = {"rule": new if isinstance(new, str) else None, "previous": old}
+            _enforce(may_change_access_rule(old, new), "access_rule.change", event["room_id"], details)
 
     async def check_classification_rules(self, writer: RoomWriter, event: dict[str, Any]) -> None:
         """With a scheme: admission by clearance, relabelling, declassifying redactions, classified files."""
@@ -107,14 +118,15 @@ class RoomRules:
         marking = room_marking(writer.state)
         if kind == "m.room.member":
             if marking is not None and event["content"].get("membership") in ADMITTING:
-                _enforce(await self._may_hold(event["state_key"], marking, writer.txn))
+                _enforce(await self._may_hold(event["state_key"], marking, writer.txn), *_membership_action(event))
         elif kind == CLASSIFICATION_EVENT and event.get("state_key") == "":
             await self._check_relabel(writer, event, marking)
         elif kind == "m.room.redaction":
             current = writer.state.get((CLASSIFICATION_EVENT, ""))
             if current is not None and redacted_event_id(event) == current["event_id"]:
                 officer = await self._is_officer(event["sender"], writer.txn)
-                _enforce(may_remove_classification(security_officer=officer))
+                details = {"redacts": current["event_id"]}
+                _enforce(may_remove_classification(security_officer=officer), CHANGE, event["room_id"], details)
         elif "state_key" not in event:
             await self._check_files(writer, event, marking)
 
@@ -126,14 +138,15 @@ class RoomRules:
         if not content:
             if old is not None:
                 officer = await self._is_officer(sender, writer.txn)
-                _enforce(may_remove_classification(security_officer=officer))
+                _enforce(may_remove_classification(security_officer=officer), CHANGE, event["room_id"], {"level": None})
             return
         parsed = parse_marking(scheme, content)
         if isinstance(parsed, Decision):
             raise parsed.as_error()
         sender_cleared = await self._may_hold(sender, parsed, writer.txn)
         officer = await self._is_officer(sender, writer.txn)
-        _enforce(may_change(scheme, old, parsed, security_officer=officer, sender_cleared=sender_cleared))
+        decision = may_change(scheme, old, parsed, security_officer=officer, sender_cleared=sender_cleared)
+        _enforce(decision, CHANGE, event["room_id"], _marking_details(parsed, old))
 
     async def _check_files(self, writer: RoomWriter, event: dict[str, Any], marking: Marking | None) -> None:
         """A file posted before in a classified room may only go to rooms at least as high; posted in a
@@ -143,13 +156,40 @@ class RoomRules:
         media_ids = local_mxc_ids(event["content"], self.server_name)
         if not media_ids:
             return
-        for row in await self.storage.classification.media_markings(media_ids, writer.txn):
-            _enforce(may_export_into(scheme, marking_from_row(row), marking))
+        for media_id in media_ids:
+            for row in await self.storage.classification.media_markings([media_id], writer.txn):
+                decision = may_export_into(scheme, marking_from_row(row), marking)
+                _enforce(decision, "media.share", event["room_id"], {"media_id": media_id, "level": row.level})
         if marking is not None:
             for media_id in media_ids:
                 await self.storage.classification.classify_media(
                     writer.txn, media_id, event["room_id"], row_of(marking)
                 )
+
+    # -- audit entries (inside the transaction, before the event's stream position is taken) -----------
+
+    async def audit_classification(
+        self, txn: Connection, event: dict[str, Any], replaced: dict[str, Any] | None, creating: bool
+    ) -> None:
+        if event.get("state_key") != "":
+            return
+        old = marking_of(replaced["content"]) if replaced is not None else None
+        details = _marking_details(marking_of(event["content"]), old)
+        await self.audit.record(txn, self._actor(event), CHANGE, event["room_id"], details=details)
+
+    async def audit_access_rule(
+        self, txn: Connection, event: dict[str, Any], replaced: dict[str, Any] | None, creating: bool
+    ) -> None:
+        if event.get("state_key") != "":
+            return
+        rule = access_rule_of(event["content"])
+        previous = access_rule_of(replaced["content"]) if replaced is not None else None
+        details = {"rule": rule, "previous": previous}
+        await self.audit.record(txn, self._actor(event), "access_rule.change", event["room_id"], details=details)
+
+    @staticmethod
+    def _actor(event: dict[str, Any]) -> Actor:
+        return current_actor() or Actor(event["sender"], via="server")
 
     # -- after an event is stored ---------------------------------------------------------------------
 
@@ -207,9 +247,22 @@ class RoomRules:
         return SECURITY_OFFICER in await self.storage.roles.roles_of(user_id, conn)
 
 
-def _enforce(decision: Decision) -> None:
+def _enforce(decision: Decision, action: str, target: str | None, details: dict[str, Any]) -> None:
     if not decision.allowed:
-        raise decision.as_error()
+        raise decision.as_denial(action, target, details)
+
+
+def _membership_action(event: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """(action, target, details) of an admitting membership event, for the audit of its refusal."""
+    membership = event["content"]["membership"]
+    return f"membership.{membership}", event["room_id"], {"user_id": event["state_key"], "sender": event["sender"]}
+
+
+def _marking_details(new: Marking | None, old: Marking | None) -> dict[str, Any]:
+    def as_json(marking: Marking | None) -> dict[str, Any] | None:
+        return None if marking is None else {"level": marking.level, "caveats": sorted(marking.caveats)}
+
+    return {"classification": as_json(new), "previous": as_json(old)}
 
 
 def _content(state: StateMap, kind: str) -> dict[str, Any] | None:
