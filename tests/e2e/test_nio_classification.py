@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import nio  # type: ignore[import-untyped]
 import pytest
 
-from tests.api.test_classification import CLASSIFICATION, accreditation_of, clear, classified, officer, officer_name
+from tests.api.test_classification import CLASSIFICATION, accreditation_of, classified, clear, officer, officer_name
 from tests.client import Api, User
 from tests.own_server import client_of
 from tests.serverproc import ServerProcess
