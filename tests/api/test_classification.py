@@ -242,6 +242,21 @@ async def test_lowering_takes_a_security_officer(capi: Api, officer: User) -> No
     assert state["level"] == "RESTRICTED"
 
 
+async def test_an_upgraded_room_keeps_its_classification_and_access_rule(capi: Api, officer: User) -> None:
+    owner = await cleared(capi, officer, "SECRET", ["EU"])
+    room = await classified_room(capi, owner, "SECRET", ["EU"])
+    await capi.ok("PUT", f"{C}/rooms/{q(room)}/state/org.chancery.access_rule/", owner, json={"rule": "unrestricted"})
+    upgraded = await capi.ok("POST", f"{C}/rooms/{q(room)}/upgrade", owner, json={"new_version": "11"})
+    new_room = upgraded["replacement_room"]
+    marking = await capi.ok("GET", f"{C}/rooms/{q(new_room)}/state/{CLASSIFICATION}/", owner)
+    assert (marking["level"], marking["caveats"]) == ("SECRET", ["EU"])
+    rule = await capi.ok("GET", f"{C}/rooms/{q(new_room)}/state/org.chancery.access_rule/", owner)
+    assert rule == {"rule": "unrestricted"}
+    low = await cleared(capi, officer, "SECRET")
+    invite = {"user_id": low.user_id}
+    refused(await capi.request("POST", f"{C}/rooms/{q(new_room)}/invite", owner, json=invite), "caveat")
+
+
 # -- clearance changes --------------------------------------------------------------------------------
 
 
