@@ -27,6 +27,7 @@ from chancery.policy.classification import (
     parse_marking,
 )
 from chancery.policy.decision import ALLOW, Decision
+from chancery.policy.invite_permission import may_invite
 
 SCHEME = Scheme(
     ("OFFICIAL", "RESTRICTED", "CONFIDENTIAL", "SECRET"),
@@ -188,3 +189,14 @@ def test_config_refuses_an_inconsistent_scheme() -> None:
     ):
         with pytest.raises(ConfigError):
             ClassificationConfig.from_table(bad)
+
+
+@pytest.mark.parametrize(
+    ("config", "blocked"),
+    [(None, False), ({}, False), ({"default_action": "allow"}, False), ({"default_action": "block"}, True)],
+)
+def test_invite_permission(config: dict[str, Any] | None, blocked: bool) -> None:
+    decision = may_invite(config)
+    assert decision.allowed is not blocked
+    if blocked:
+        assert (decision.status, decision.errcode) == (403, "M_INVITE_BLOCKED")

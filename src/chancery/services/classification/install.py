@@ -25,7 +25,7 @@ def install_classification(services: Services) -> None:
         services.storage, services.clock, scheme, server_name=services.config.server_name, audit=services.audit
     )
     room_events = services.room_events
-    room_events.async_event_checks.append(rules.check_external_rules)
+    room_events.async_event_checks += [rules.check_external_rules, rules.check_invite_permission]
     room_events.event_auditors.setdefault(ACCESS_RULE_EVENT, []).append(rules.audit_access_rule)
     services.classification = ClearanceService(
         services.storage, services.clock, services.notifier, room_events, rules, config, scheme, services.audit

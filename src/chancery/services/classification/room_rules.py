@@ -31,8 +31,10 @@ from ...policy.classification import (
     parse_marking,
 )
 from ...policy.decision import Decision
+from ...policy.invite_permission import INVITE_PERMISSION_CONFIG, may_invite
 from ...policy.roles import SECURITY_OFFICER
 from ...storage import Storage
+from ...storage.account import GLOBAL
 from ...storage.database import Connection
 from ...storage.events import StoredEvent
 from ..audit import Actor, AuditLog
@@ -77,6 +79,15 @@ class RoomRules:
         self.server_name = server_name
 
     # -- checks before an event is stored --------------------------------------------------------------
+
+    async def check_invite_permission(self, writer: RoomWriter, event: dict[str, Any]) -> None:
+        """Invites (every path: /invite, createRoom's list, a member state event) to someone who blocks them."""
+        if event["type"] != "m.room.member" or event["content"].get("membership") != "invite":
+            return
+        config = await self.storage.account.get_account_data(
+            event["state_key"], GLOBAL, INVITE_PERMISSION_CONFIG, writer.txn
+        )
+        _enforce(may_invite(config), *_membership_action(event))
 
     async def check_external_rules(self, writer: RoomWriter, event: dict[str, Any]) -> None:
         """External accounts: no room creation, no power, only rooms whose access rule admits them."""
