@@ -26,6 +26,7 @@ from .services.audit import AuditLog
 from .services.audit.checkpoints import AuditJobs, Checkpointer, audit_signing_key
 from .services.audit.requests import RequestAuditor
 from .services.audit.room_events import RoomEventAuditor
+from .services.classification.install import install_classification
 from .services.container import Services
 from .services.directory.install import install_directory
 from .services.e2e.install import install_e2e
@@ -143,6 +144,7 @@ def build_services(
     install_e2e(services)
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
+    install_classification(services)
     install_web_client(services)
     install_directory(services)
     return services
@@ -172,6 +174,7 @@ class Server:
 
     async def close(self) -> None:
         self.services.ephemeral.close()
+        await self.services.classification.close()
         if self.audit_jobs is not None:
             await self.audit_jobs.close()
         if self.stream_watch is not None:
@@ -200,6 +203,7 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     # After the broadcaster listens: every position committed after the start is then announced here.
     stream_watch = StreamWatch(db, services.notifier)
     await stream_watch.start()
+    services.classification.start()  # the clearance expiry sweep (serving processes only, not the CLI)
     audit_jobs = AuditJobs(services.audit, config.audit)
     audit_jobs.start()
     return Server(services, build_web_app(services), broadcaster, stream_watch, audit_jobs)

@@ -6,11 +6,13 @@ from dataclasses import replace
 
 from ..http.routing import Route
 from . import web_client
+from .admin import classification as admin_classification
 from .admin import directory as admin_directory
 from .admin import lifecycle as admin_lifecycle
 from .admin import media as admin_media
 from .client import (
     account,
+    classification,
     discovery,
     key_backup,
     keys,
@@ -37,6 +39,7 @@ R = C + "/rooms/{room_id}"
 U = C + "/user/{user_id}"
 P = C + "/pushrules/{scope}/{kind}/{rule_id}"
 CA = "/_chancery/admin/v1"
+ACCREDITATION = "/_chancery/admin/v1/users/{user_id}/devices/{device_id}/accreditation"
 
 
 def client_routes() -> list[Route]:
@@ -218,6 +221,18 @@ def client_routes() -> list[Route]:
         Route("POST", V1 + "/login/get_token", account.post_get_login_token, bucket="login"),
         Route("DELETE", C + "/profile/{user_id}/{field}", user_data.delete_profile_field),
         Route("GET", "/.well-known/matrix/support", discovery.get_well_known_support, auth="none"),
+        # classified rooms (issue 12)
+        Route("GET", "/_chancery/client/v1/classification", classification.get_classification),
+        *[
+            Route(method, "/_chancery/admin/v1/clearances/{user_id}", handler, auth="security_officer")
+            for method, handler in (
+                ("GET", admin_classification.get_clearance),
+                ("PUT", admin_classification.put_clearance),
+                ("DELETE", admin_classification.delete_clearance),
+            )
+        ],
+        Route("PUT", ACCREDITATION, admin_classification.put_accreditation),
+        Route("DELETE", ACCREDITATION, admin_classification.delete_accreditation),
         # administration
         Route(
             "POST",

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from ..errors import MatrixError, forbidden, invalid_param
+from ..policy.decision import PolicyDenied
 from ..policy.roles import SECURITY_OFFICER
 from ..services.accounts.requester import Requester
 from ..services.audit.actor import Actor, Via, acting_as
@@ -110,6 +111,8 @@ def wrap(route: Route) -> Handler:
             actor = _actor_of(request, ip, via)
             if exc.errcode == "M_LIMIT_EXCEEDED":
                 await services.request_auditor.rate_limited(actor, request.method, route.path)
+            if isinstance(exc, PolicyDenied):  # recorded here, after the refused change rolled back
+                await services.audit.record_denial(actor, exc.action, exc.target, exc.decision, exc.details)
             if audited:
                 await services.request_auditor.admin_request(actor, request.method, route.path, exc.status, exc.errcode)
             raise

@@ -19,6 +19,7 @@ from .accounts.service import AccountService
 from .accounts.uia import UiaService
 from .audit import AuditLog
 from .audit.requests import RequestAuditor
+from .classification.clearances import ClearanceService
 from .conformance.reports import ReportService
 from .conformance.tokens import ShortLivedTokenService
 from .conformance.voip import TurnService
@@ -94,6 +95,8 @@ class Services:
     short_lived_tokens: ShortLivedTokenService = field(init=False)
     turn: TurnService = field(init=False)
     whois: WhoisService = field(init=False)
+    # Classified rooms, clearances and device accreditation (issue 12), set by install_classification.
+    classification: ClearanceService = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)
     # The institution's directory and account lifecycle (issue 11), set by directory.install_directory.

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .account import AccountStore
 from .audit import AuditStore
+from .classification import ClassificationStore
 from .database import Database
 from .directory import DirectoryStore
 from .e2e import DeviceListStore, E2eKeyStore
@@ -37,6 +38,7 @@ class Storage:
     roles: RoleStore
     reports: ReportStore
     short_lived_tokens: ShortLivedTokenStore
+    classification: ClassificationStore
     audit: AuditStore
     people: DirectoryStore
 
@@ -57,6 +59,7 @@ class Storage:
             roles=RoleStore(db),
             reports=ReportStore(db),
             short_lived_tokens=ShortLivedTokenStore(db),
+            classification=ClassificationStore(db),
             audit=AuditStore(db),
             people=DirectoryStore(db),
         )

@@ -11,7 +11,6 @@ from ...errors import MatrixError, bad_json, forbidden, invalid_param
 from ...http.context import requester_of, services_of
 from ...http.json_body import get_bool, get_str, json_response, read_json
 from ...http.routing import client_address
-from ...services.accounts.auth import hash_password
 from ...services.audit import Actor
 from ...services.directory.lifecycle import terms_params
 
