@@ -28,6 +28,7 @@ from .services.ephemeral import EphemeralService
 from .services.install_conformance import install_conformance
 from .services.media import install_media
 from .services.notifier import Notifier
+from .services.push.install import install_push
 from .services.push.rules import PushRuleService
 from .services.rooms.events import RoomEventService
 from .services.rooms.local_event_rules import check_aliases_sender_joined
@@ -131,6 +132,7 @@ def build_services(
     install_e2e(services)
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
+    install_push(services)
     install_web_client(services)
     return services
 
@@ -158,6 +160,7 @@ class Server:
 
     async def close(self) -> None:
         self.services.ephemeral.close()
+        await self.services.push_sender.close()
         if self.stream_watch is not None:
             await self.stream_watch.close()
         if self.broadcaster is not None:
@@ -184,4 +187,5 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     # After the broadcaster listens: every position committed after the start is then announced here.
     stream_watch = StreamWatch(db, services.notifier)
     await stream_watch.start()
+    await services.push_sender.start()
     return Server(services, build_web_app(services), broadcaster, stream_watch)

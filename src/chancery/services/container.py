@@ -23,7 +23,10 @@ from .legacy.event_stream import EventStreamService
 from .legacy.initial_sync import InitialSyncService
 from .media import MediaService
 from .notifier import Notifier
+from .push.notifications import NotificationService
+from .push.pushers import PusherService
 from .push.rules import PushRuleService
+from .push.sender import PushSender
 from .rooms.events import RoomEventService
 from .rooms.reads import RoomReadService
 from .rooms.room_directory import DirectoryService
@@ -79,5 +82,9 @@ class Services:
     hierarchy: HierarchyService = field(init=False)
     summaries: RoomSummaryService = field(init=False)
     timestamps: TimestampService = field(init=False)
+    # Pushers, /notifications and push delivery (issues 10 and 16), set by push.install.install_push.
+    pushers: PusherService = field(init=False)
+    notifications: NotificationService = field(init=False)
+    push_sender: PushSender = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)

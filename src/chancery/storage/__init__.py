@@ -12,6 +12,7 @@ from .e2e_to_device import ToDeviceStore
 from .ephemeral import EphemeralStore
 from .events import EventStore
 from .media import MediaStore
+from .pushers import PusherStore
 from .roles import RoleStore
 from .rooms import RoomStore
 from .users import UserStore
@@ -31,6 +32,7 @@ class Storage:
     to_device: ToDeviceStore
     key_backup: KeyBackupStore
     roles: RoleStore
+    pushers: PusherStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -47,4 +49,5 @@ class Storage:
             to_device=ToDeviceStore(db),
             key_backup=KeyBackupStore(db),
             roles=RoleStore(db),
+            pushers=PusherStore(db),
         )

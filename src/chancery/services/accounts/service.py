@@ -23,6 +23,8 @@ DeviceDeletionHook = Callable[[Connection, str, list[str]], Awaitable[int | None
 DeviceDeletedListener = Callable[[str, list[str], list[int]], Awaitable[None]]
 # Called inside the deactivating transaction, to erase per-account data owned by other modules.
 DeactivationHook = Callable[[Connection, str], Awaitable[None]]
+# Called after a password change, with the requester who changed it (e.g. to drop other devices' pushers).
+PasswordChangedListener = Callable[[Requester], Awaitable[None]]
 
 MAX_DEVICE_NAME = 512
 
@@ -42,6 +44,7 @@ class AccountService:
         self.device_renamed_hooks: list[DeviceDeletionHook] = []
         self.device_renamed_listeners: list[DeviceDeletedListener] = []
         self.deactivation_hooks: list[DeactivationHook] = []
+        self.password_changed_listeners: list[PasswordChangedListener] = []
 
     # -- registration -------------------------------------------------------------------------------
 
@@ -106,6 +109,8 @@ class AccountService:
         if logout_devices:
             others = [d.device_id for d in await self.storage.users.list_devices(requester.user_id)]
             await self.delete_devices(requester.user_id, [d for d in others if d != requester.device_id])
+        for listener in self.password_changed_listeners:
+            await listener(requester)
 
     async def deactivate(self, user_id: str) -> None:
         """Remove the person everywhere: tokens, rooms, devices, profile, directory.

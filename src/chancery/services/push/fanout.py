@@ -1,0 +1,52 @@
+"""Fan-out: which pushers hear of which events, written to the durable push queue.
+
+Off the send path: a send only stores the event with its notification class (events/notifications.py), as
+it always did. This step reads the events committed since the last pass, finds each recipient with a
+pusher (the same rule /sync counts by: a notifying event or a mention, by someone else, to a joined
+member; and pending invites) and queues one row per (pusher, event), advancing its position in the same
+transaction. Only positions every process has announced are read (`Notifier.complete_upto`), so an event
+whose lower position commits late is never skipped; on PostgreSQL the position row is locked for the
+pass, so each event is queued once whichever process gets there first.
+"""
+
+from __future__ import annotations
+
+from ...clock import Clock
+from ...storage import Storage
+
+IDLE_ADVANCE_MS = 5_000  # with nothing to queue, the position is still written down this often
+_MAX_WINDOW = 2_000  # stream positions read in one pass
+
+
+class PushFanout:
+    def __init__(self, storage: Storage, clock: Clock) -> None:
+        self.storage = storage
+        self.clock = clock
+        self._position: int | None = None  # as last read or written here
+        self._advanced_at = 0
+
+    async def run(self, upto: int) -> int:
+        """Queue the notifications of events up to `upto` (a prefix of the stream complete everywhere);
+        returns how many rows were queued."""
+        pushers = self.storage.pushers
+        if self._position is None:
+            async with self.storage.db.transaction() as txn:
+                self._position = await pushers.lock_fanout_position(txn)
+        after = self._position
+        if upto <= after:
+            return 0
+        upto = min(upto, after + _MAX_WINDOW)
+        # A read first: most passes find nothing to queue, and then need no write (SQLite has one writer).
+        window_full = upto == after + _MAX_WINDOW
+        recently_advanced = self.clock.now_ms() - self._advanced_at < IDLE_ADVANCE_MS
+        if not window_full and recently_advanced and not await pushers.push_targets(self.storage.db, after, upto):
+            return 0
+        async with self.storage.db.transaction() as txn:
+            after = await pushers.lock_fanout_position(txn)  # another process may have got further
+            upto = max(upto, after)
+            targets = await pushers.push_targets(txn, after, upto) if upto > after else []
+            await pushers.enqueue(txn, targets, self.clock.now_ms())
+            await pushers.set_fanout_position(txn, upto)
+        self._position = upto
+        self._advanced_at = self.clock.now_ms()
+        return len(targets)
