@@ -204,9 +204,7 @@ async def test_content_is_sent_only_where_allowed_and_never_from_encrypted_rooms
             assert leak not in pushed
 
 
-async def test_the_pushers_format_keeps_content_back_even_when_allowed(
-    content_api: Api, gateway: PushGateway
-) -> None:
+async def test_the_pushers_format_keeps_content_back_even_when_allowed(content_api: Api, gateway: PushGateway) -> None:
     alice, bob, room = await dm(content_api)
     await set_pusher(content_api, bob, gateway.url, format="event_id_only")
     await content_api.send(alice, room, "lunch at noon")
@@ -218,9 +216,7 @@ async def test_the_pushers_format_keeps_content_back_even_when_allowed(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-async def test_a_queued_notification_survives_a_restart_while_the_gateway_is_down(
-    engine: str, tmp_path: Path
-) -> None:
+async def test_a_queued_notification_survives_a_restart_while_the_gateway_is_down(engine: str, tmp_path: Path) -> None:
     own = await asyncio.to_thread(make_server, tmp_path, engine, *RELAXED)
     await asyncio.to_thread(own.start)
     down = PushGateway()
