@@ -164,6 +164,27 @@ async def test_a_deleted_device_takes_its_pushers_with_it(api: Api, gateway: Pus
     assert gateway.received == []
 
 
+async def test_the_recipients_own_rules_mute_rooms_and_senders(api: Api, gateway: PushGateway) -> None:
+    alice, bob, room = await dm(api)
+    other = await api.create_room(alice, invite=[bob.user_id])
+    await api.join(bob, other)
+    await set_pusher(api, bob, gateway.url)
+    # Element mutes a room with an override rule named after it; a room rule with no actions does as much.
+    mute = {"actions": [], "conditions": [{"kind": "event_match", "key": "room_id", "pattern": room}]}
+    await api.ok("PUT", f"{C}/pushrules/global/override/{q(room)}", bob, json=mute)
+    await api.send(alice, room, "muted")
+    keyword = {"actions": ["notify", {"set_tweak": "highlight"}], "pattern": "budget"}
+    await api.ok("PUT", f"{C}/pushrules/global/content/budget", bob, json=keyword)
+    loud = await api.send(alice, other, "the Budget is due")
+    [notification] = await gateway.wait_for(1)
+    assert notification["event_id"] == loud
+    assert notification["devices"][0]["tweaks"]["highlight"] is True
+    await api.ok("PUT", f"{C}/pushrules/global/override/.m.rule.master/enabled", bob, json={"enabled": True})
+    await api.send(alice, other, "everything is off now")
+    await asyncio.sleep(1.0)
+    assert len(gateway.received) == 1
+
+
 # -- with [push] include_content = true ----------------------------------------------------------------
 
 

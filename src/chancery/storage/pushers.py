@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from .database import Connection, Database
+from .database import Connection, Database, fetch_in
 
 _PUSHER_COLUMNS = (
     "pusher_id, user_id, device_id, app_id, pushkey, kind, app_display_name, device_display_name,"
@@ -52,6 +52,7 @@ class PushTarget:
     """A pusher that should hear of the event at `stream_pos`."""
 
     pusher_id: str
+    user_id: str
     stream_pos: int
     room_id: str
     event_id: str
@@ -159,14 +160,14 @@ class PusherStore:
         mention a joined member other than the sender (counted as in /sync), and invites still pending."""
         mentioned = _MENTIONS_USER.format(user="p.user_id")
         rows = await txn.fetchall(
-            f"SELECT p.pusher_id, e.stream_pos, e.room_id, e.event_id, CASE WHEN {mentioned} THEN 1 ELSE 0 END"
-            " FROM events e"
+            "SELECT p.pusher_id, p.user_id, e.stream_pos, e.room_id, e.event_id,"
+            f" CASE WHEN {mentioned} THEN 1 ELSE 0 END FROM events e"
             " JOIN current_state s ON s.room_id = e.room_id AND s.type = 'm.room.member' AND s.membership = 'join'"
             " JOIN pushers p ON p.user_id = s.state_key"
             " WHERE e.stream_pos > ? AND e.stream_pos <= ? AND e.sender <> p.user_id AND e.redacted = 0"
             f" AND (e.notifies = 1 OR {mentioned})"
             " UNION ALL"
-            " SELECT p.pusher_id, e.stream_pos, e.room_id, e.event_id, 0 FROM events e"
+            " SELECT p.pusher_id, p.user_id, e.stream_pos, e.room_id, e.event_id, 0 FROM events e"
             " JOIN current_state s ON s.room_id = e.room_id AND s.type = 'm.room.member'"
             " AND s.state_key = e.state_key AND s.event_id = e.event_id AND s.membership = 'invite'"
             " JOIN pushers p ON p.user_id = e.state_key"
@@ -176,7 +177,12 @@ class PusherStore:
             after,
             upto,
         )
-        return [PushTarget(str(r[0]), int(r[1]), str(r[2]), str(r[3]), bool(r[4])) for r in rows]
+        return [PushTarget(str(r[0]), str(r[1]), int(r[2]), str(r[3]), str(r[4]), bool(r[5])) for r in rows]
+
+    async def users_with_rule_edits(self, user_ids: list[str]) -> set[str]:
+        """Those of the users who changed their push rules (the rest have the server defaults)."""
+        rows = await fetch_in(self.db, "SELECT user_id FROM push_rules WHERE user_id IN ({marks})", user_ids)
+        return {str(row[0]) for row in rows}
 
     async def enqueue(self, txn: Connection, targets: list[PushTarget], now: int) -> None:
         await txn.executemany(

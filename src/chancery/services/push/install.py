@@ -8,6 +8,7 @@ from .notifications import NotificationService
 from .pushers import PusherService
 from .sender import PushSender
 from .unread import UnreadCounter
+from .user_rules import UserRuleFilter
 
 if TYPE_CHECKING:
     from ..container import Services
@@ -18,7 +19,9 @@ def install_push(services: Services) -> None:
     services.pushers = PusherService(storage, clock, services.randomness, config)
     services.notifications = NotificationService(storage, services.serializer, services.visibility)
     # Built here, started by the server (app.create_server): command-line tools never deliver.
-    services.push_sender = PushSender(storage, clock, services.notifier, config, UnreadCounter(storage))
+    services.push_sender = PushSender(
+        storage, clock, services.notifier, config, UnreadCounter(storage), UserRuleFilter(storage, services.room_events)
+    )
     accounts = services.accounts
     accounts.device_deletion_hooks.append(services.pushers.on_devices_deleted)
     accounts.deactivation_hooks.append(services.pushers.on_deactivated)

@@ -27,6 +27,7 @@ from .fanout import PushFanout
 from .gateway import notification_payload, post_notification, wants_content
 from .pushers import check_gateway_url
 from .unread import UnreadCounter
+from .user_rules import UserRuleFilter
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +46,20 @@ def retry_delay_ms(attempts: int) -> int:
 
 class PushSender:
     def __init__(
-        self, storage: Storage, clock: Clock, notifier: Notifier, config: PushConfig, unread: UnreadCounter
+        self,
+        storage: Storage,
+        clock: Clock,
+        notifier: Notifier,
+        config: PushConfig,
+        unread: UnreadCounter,
+        user_rules: UserRuleFilter,
     ) -> None:
         self.storage = storage
         self.clock = clock
         self.notifier = notifier
         self.config = config
         self.unread = unread
-        self.fanout = PushFanout(storage, clock)
+        self.fanout = PushFanout(storage, clock, user_rules)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
