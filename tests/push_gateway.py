@@ -43,6 +43,7 @@ class PushGateway:
     received: list[dict[str, Any]] = field(default_factory=list)
     rejected: set[str] = field(default_factory=set)  # push keys answered as `rejected`
     failures_left: int = 0  # answer this many requests with 503 first
+    attempts: list[str] = field(default_factory=list)  # the event ID of every request, answered or not
     _runner: web.AppRunner | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -66,6 +67,7 @@ class PushGateway:
     async def _notify(self, request: web.Request) -> web.Response:
         body = await request.json()
         check_notify_request(body)
+        self.attempts.append(str(body["notification"].get("event_id")))
         if self.failures_left > 0:
             self.failures_left -= 1
             return web.json_response({"error": "try later"}, status=503)

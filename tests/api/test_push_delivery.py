@@ -152,6 +152,19 @@ async def test_5xx_answers_are_retried_in_order(api: Api, gateway: PushGateway) 
     assert [n["event_id"] for n in gateway.received] == [first, second]
 
 
+async def test_a_failing_gateway_is_retried_with_backoff_first_notification_first(
+    api: Api, gateway: PushGateway
+) -> None:
+    gateway.failures_left = 1000
+    alice, bob, room = await dm(api)
+    await set_pusher(api, bob, gateway.url)
+    first = await api.send(alice, room, "one")
+    await api.send(alice, room, "two")
+    await asyncio.sleep(3.6)  # attempts at about 0 s, 1 s and 3 s (then 7 s)
+    assert 2 <= len(gateway.attempts) <= 4, gateway.attempts
+    assert set(gateway.attempts) == {first}  # the second waits behind the first
+
+
 async def test_a_deleted_device_takes_its_pushers_with_it(api: Api, gateway: PushGateway) -> None:
     alice, bob, room = await dm(api)
     phone = await api.login(bob)

@@ -13,6 +13,7 @@ _PUSHER_COLUMNS = (
     "pusher_id, user_id, device_id, app_id, pushkey, kind, app_display_name, device_display_name,"
     " profile_tag, lang, data, created_ts"
 )
+_DELIVERY_COLUMNS = _PUSHER_COLUMNS + ", failures"
 # Events that notify `user` (bound twice): notifying events, or events mentioning the user or @room.
 _MENTIONS_USER = (
     "EXISTS (SELECT 1 FROM event_mentions m WHERE m.room_id = e.room_id AND m.stream_pos = e.stream_pos"
@@ -37,14 +38,20 @@ class Pusher:
 
 
 @dataclass(frozen=True)
+class ClaimedPusher:
+    """A pusher leased for delivery, with its failed deliveries in a row so far."""
+
+    pusher: Pusher
+    failures: int
+
+
+@dataclass(frozen=True)
 class QueuedPush:
     stream_pos: int
     room_id: str
     event_id: str
     highlight: bool
     created_ts: int
-    attempts: int
-    next_attempt_ts: int
 
 
 @dataclass(frozen=True)
@@ -193,55 +200,58 @@ class PusherStore:
 
     # -- delivery -------------------------------------------------------------------------------------
 
-    async def claim_due(self, now: int, lease_until: int, limit: int) -> list[Pusher]:
-        """Lease pushers with a notification due, at most one process per pusher. On PostgreSQL rows another
-        process is claiming are skipped (SKIP LOCKED), and the lease keeps them apart until it expires."""
+    async def claim_due(self, now: int, lease_until: int, limit: int) -> list[ClaimedPusher]:
+        """Lease pushers with notifications queued and no backoff running, at most one process per pusher. On
+        PostgreSQL rows another process is claiming are skipped (SKIP LOCKED), and the lease keeps them
+        apart until it expires."""
         skip_locked = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgres" else ""
         async with self.db.transaction() as txn:
             rows = await txn.fetchall(
-                f"UPDATE pushers SET claimed_until = ? WHERE claimed_until < ? AND pusher_id IN ("
-                " SELECT pusher_id FROM pushers WHERE claimed_until < ? AND pusher_id IN"
-                f" (SELECT pusher_id FROM push_queue WHERE next_attempt_ts <= ?) LIMIT ?{skip_locked})"
-                f" RETURNING {_PUSHER_COLUMNS}",
+                "UPDATE pushers SET claimed_until = ? WHERE claimed_until < ? AND retry_at <= ? AND pusher_id IN ("
+                " SELECT p.pusher_id FROM pushers p WHERE p.claimed_until < ? AND p.retry_at <= ?"
+                f" AND EXISTS (SELECT 1 FROM push_queue q WHERE q.pusher_id = p.pusher_id) LIMIT ?{skip_locked})"
+                f" RETURNING {_DELIVERY_COLUMNS}",
                 lease_until,
+                now,
                 now,
                 now,
                 now,
                 limit,
             )
-        return [_pusher(row) for row in rows]
+        return [ClaimedPusher(_pusher(row), int(row[12])) for row in rows]
+
+    async def next_due_ts(self) -> int | None:
+        """When a pusher with queued notifications may next be delivered (its backoff and any lease over)."""
+        value = await self.db.fetchval(
+            "SELECT MIN(CASE WHEN p.retry_at > p.claimed_until THEN p.retry_at ELSE p.claimed_until END)"
+            " FROM pushers p WHERE EXISTS (SELECT 1 FROM push_queue q WHERE q.pusher_id = p.pusher_id)"
+        )
+        return None if value is None else int(value)
 
     async def release(self, pusher_id: str) -> None:
         await self.db.execute("UPDATE pushers SET claimed_until = 0 WHERE pusher_id = ?", pusher_id)
 
     async def queued(self, pusher_id: str, limit: int) -> list[QueuedPush]:
         rows = await self.db.fetchall(
-            "SELECT stream_pos, room_id, event_id, highlight, created_ts, attempts, next_attempt_ts"
-            " FROM push_queue WHERE pusher_id = ? ORDER BY stream_pos LIMIT ?",
+            "SELECT stream_pos, room_id, event_id, highlight, created_ts FROM push_queue WHERE pusher_id = ?"
+            " ORDER BY stream_pos LIMIT ?",
             pusher_id,
             limit,
         )
-        return [QueuedPush(int(r[0]), str(r[1]), str(r[2]), bool(r[3]), int(r[4]), int(r[5]), int(r[6])) for r in rows]
+        return [QueuedPush(int(r[0]), str(r[1]), str(r[2]), bool(r[3]), int(r[4])) for r in rows]
 
     async def dequeue(self, pusher_id: str, stream_pos: int) -> None:
         await self.db.execute("DELETE FROM push_queue WHERE pusher_id = ? AND stream_pos = ?", pusher_id, stream_pos)
 
-    async def retry_later(self, pusher_id: str, stream_pos: int, attempts: int, next_attempt_ts: int) -> None:
+    async def set_backoff(self, pusher_id: str, failures: int, retry_at: int) -> None:
+        """`failures` deliveries in a row failed (0: the gateway took one again); wait until `retry_at`."""
         await self.db.execute(
-            "UPDATE push_queue SET attempts = ?, next_attempt_ts = ? WHERE pusher_id = ? AND stream_pos = ?",
-            attempts,
-            next_attempt_ts,
-            pusher_id,
-            stream_pos,
+            "UPDATE pushers SET failures = ?, retry_at = ? WHERE pusher_id = ?", failures, retry_at, pusher_id
         )
 
     async def delete_rejected(self, user_id: str, app_id: str, pushkey: str) -> None:
         async with self.db.transaction() as txn:
             await self.delete(txn, user_id, app_id, pushkey)
-
-    async def next_due_ts(self) -> int | None:
-        value = await self.db.fetchval("SELECT MIN(next_attempt_ts) FROM push_queue")
-        return None if value is None else int(value)
 
     async def drop_orphans(self) -> None:
         """Queue rows of a pusher deleted while its events were being fanned out."""

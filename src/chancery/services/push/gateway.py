@@ -73,7 +73,10 @@ async def post_notification(
 ) -> GatewayAnswer:
     try:
         async with session.post(
-            url, json={"notification": notification}, timeout=aiohttp.ClientTimeout(total=timeout_s)
+            url,
+            json={"notification": notification},
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+            allow_redirects=False,  # a redirect could lead past [push] gateway_hosts
         ) as reply:
             if reply.status == 200:
                 return GatewayAnswer(True, False, _rejected(await reply.content.read(_MAX_ANSWER_BYTES)))

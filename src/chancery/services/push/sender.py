@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from enum import Enum
 from typing import Any
 
 import aiohttp
@@ -37,11 +38,18 @@ BATCH = 10  # notifications posted per pusher per lease
 PUSHERS_PER_PASS = 50
 FIRST_RETRY_MS = 1_000
 MAX_RETRY_MS = 3_600_000
+ORPHAN_SWEEP_MS = 60_000  # how often queue rows of pushers deleted during a fan-out are swept away
 
 
 def retry_delay_ms(attempts: int) -> int:
     """1 s after the first failure, doubling up to 1 h."""
     return min(FIRST_RETRY_MS << min(attempts - 1, 32), MAX_RETRY_MS)
+
+
+class _Outcome(Enum):
+    DONE = "done"
+    RETRY = "retry"
+    PUSHER_GONE = "pusher gone"
 
 
 class PushSender:
@@ -64,6 +72,7 @@ class PushSender:
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._lease_ms = int((config.gateway_timeout_s * BATCH + 30) * 1000)
+        self._orphans_dropped_at = 0
         notifier.add_listener(lambda _pos, _keys: self._wake.set(), lambda _pos: self._wake.set())
 
     async def start(self) -> None:
@@ -81,49 +90,63 @@ class PushSender:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
+            next_due: int | None = None
             try:
-                await self.run_once()
+                next_due = await self.run_once()
             except Exception:
                 log.exception("push delivery pass failed")
-            await self._sleep()
+            await self._sleep(next_due)
 
-    async def _sleep(self) -> None:
+    async def _sleep(self, next_due: int | None) -> None:
         delay = POLL_S
-        with contextlib.suppress(Exception):
-            due = await self.storage.pushers.next_due_ts()
-            if due is not None:
-                delay = min(delay, max(0.0, (due - self.clock.now_ms()) / 1000))
+        if next_due is not None:
+            delay = min(delay, max(0.0, (next_due - self.clock.now_ms()) / 1000))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), delay)
         await asyncio.sleep(COALESCE_S)
 
-    async def run_once(self) -> None:
+    async def run_once(self) -> int | None:
+        """One pass: fan out, deliver what is due. Returns when the next queued notification falls due."""
         if self.notifier.tracking:
             await self.fanout.run(self.notifier.complete_upto)
         now = self.clock.now_ms()
+        if now - self._orphans_dropped_at > ORPHAN_SWEEP_MS:
+            self._orphans_dropped_at = now
+            await self.storage.pushers.drop_orphans()
         due = await self.storage.pushers.next_due_ts()
         if due is None or due > now:
-            return
+            return due
         claimed = await self.storage.pushers.claim_due(now, now + self._lease_ms, PUSHERS_PER_PASS)
-        await asyncio.gather(*(self._deliver(pusher) for pusher in claimed))
+        await asyncio.gather(*(self._deliver(c.pusher, c.failures) for c in claimed))
+        return await self.storage.pushers.next_due_ts()
 
-    async def _deliver(self, pusher: Pusher) -> None:
+    async def _deliver(self, pusher: Pusher, failures: int) -> None:
+        """Post the pusher's queue in order until it is empty (up to BATCH) or a delivery fails."""
+        pushers = self.storage.pushers
         try:
             unread: int | None = None
-            for queued in await self.storage.pushers.queued(pusher.pusher_id, BATCH):
-                if queued.next_attempt_ts > self.clock.now_ms():
-                    break  # in backoff: later notifications wait, so the phone gets them in order
+            for queued in await pushers.queued(pusher.pusher_id, BATCH):
                 if unread is None:
                     unread = await self._unread_count(pusher.user_id)
-                if not await self._post(pusher, queued, unread):
-                    break
+                outcome = await self._post(pusher, queued, unread)
+                if outcome is _Outcome.PUSHER_GONE:
+                    return
+                if outcome is _Outcome.RETRY:
+                    failures += 1
+                    await pushers.set_backoff(
+                        pusher.pusher_id, failures, self.clock.now_ms() + retry_delay_ms(failures)
+                    )
+                    return
+                if failures:
+                    failures = 0
+                    await pushers.set_backoff(pusher.pusher_id, 0, 0)
         except Exception:
             log.exception("push delivery failed", extra={"user_id": pusher.user_id})
         finally:
-            await self.storage.pushers.release(pusher.pusher_id)
+            await pushers.release(pusher.pusher_id)
 
-    async def _post(self, pusher: Pusher, queued: QueuedPush, unread: int) -> bool:
-        """Try one notification; False when the pusher's queue should wait (or the pusher is gone)."""
+    async def _post(self, pusher: Pusher, queued: QueuedPush, unread: int) -> _Outcome:
+        """Try one notification: it is done with (delivered or given up), to be retried, or the pusher is gone."""
         pushers = self.storage.pushers
         url = pusher.data.get("url")
         try:
@@ -133,21 +156,19 @@ class PushSender:
                 "pusher's gateway is no longer allowed; notification dropped", extra={"user_id": pusher.user_id}
             )
             await pushers.dequeue(pusher.pusher_id, queued.stream_pos)
-            return True
+            return _Outcome.DONE
         assert self._session is not None and isinstance(url, str)
         payload = notification_payload(pusher, queued, unread, await self._event_to_include(pusher, queued))
         answer = await post_notification(self._session, url, payload, self.config.gateway_timeout_s)
         if pusher.pushkey in answer.rejected:
             log.info("push key rejected by the gateway; pusher deleted", extra={"user_id": pusher.user_id})
             await pushers.delete_rejected(pusher.user_id, pusher.app_id, pusher.pushkey)
-            return False
-        now = self.clock.now_ms()
-        if answer.delivered or not answer.retry or now - queued.created_ts > self.config.max_age_s * 1000:
+            return _Outcome.PUSHER_GONE
+        too_old = self.clock.now_ms() - queued.created_ts > self.config.max_age_s * 1000
+        if answer.delivered or not answer.retry or too_old:
             await pushers.dequeue(pusher.pusher_id, queued.stream_pos)
-            return True
-        attempts = queued.attempts + 1
-        await pushers.retry_later(pusher.pusher_id, queued.stream_pos, attempts, now + retry_delay_ms(attempts))
-        return False
+            return _Outcome.DONE
+        return _Outcome.RETRY
 
     async def _event_to_include(self, pusher: Pusher, queued: QueuedPush) -> dict[str, Any] | None:
         """The event, when its content may go to this pusher: allowed by config and the pusher's format, the

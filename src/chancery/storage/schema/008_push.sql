@@ -15,6 +15,9 @@ CREATE TABLE pushers (
     created_ts BIGINT NOT NULL,
     -- Delivery lease: the process delivering this pusher's queue until then (one at a time, in order).
     claimed_until BIGINT NOT NULL DEFAULT 0,
+    -- Backoff after failed deliveries: the queue waits until retry_at (its notifications go in order).
+    failures BIGINT NOT NULL DEFAULT 0,
+    retry_at BIGINT NOT NULL DEFAULT 0,
     UNIQUE (user_id, app_id, pushkey)
 );
 CREATE INDEX pushers_key ON pushers (app_id, pushkey);
@@ -27,11 +30,8 @@ CREATE TABLE push_queue (
     event_id TEXT NOT NULL,
     highlight BIGINT NOT NULL,
     created_ts BIGINT NOT NULL,
-    attempts BIGINT NOT NULL DEFAULT 0,
-    next_attempt_ts BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (pusher_id, stream_pos)
 );
-CREATE INDEX push_queue_due ON push_queue (next_attempt_ts);
 
 -- How far the event stream has been fanned out into push_queue. Starts at the present: history is not pushed.
 CREATE TABLE push_progress (
