@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .account import AccountStore
+from .audit import AuditStore
 from .database import Database
 from .e2e import DeviceListStore, E2eKeyStore
 from .e2e_backup import KeyBackupStore
@@ -33,6 +34,7 @@ class Storage:
     key_backup: KeyBackupStore
     roles: RoleStore
     pushers: PusherStore
+    audit: AuditStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -50,4 +52,5 @@ class Storage:
             key_backup=KeyBackupStore(db),
             roles=RoleStore(db),
             pushers=PusherStore(db),
+            audit=AuditStore(db),
         )

@@ -18,6 +18,8 @@ from ...lru import Lru
 from ...storage import Storage
 from ...storage.database import Connection
 from ...storage.stream import next_position
+from ..audit import Actor, AuditLog
+from ..audit.actor import current_actor
 from ..notifier import Change, Notifier, user_key
 from .requester import Requester
 
@@ -69,8 +71,11 @@ _MAX_TOKENS_REMEMBERED = 100_000
 
 
 class AuthService:
-    def __init__(self, storage: Storage, clock: Clock, randomness: Randomness, notifier: Notifier) -> None:
+    def __init__(
+        self, storage: Storage, clock: Clock, randomness: Randomness, notifier: Notifier, audit: AuditLog
+    ) -> None:
         self.storage = storage
+        self.audit = audit
         self.clock = clock
         self.randomness = randomness
         self.notifier = notifier
@@ -116,7 +121,9 @@ class AuthService:
             return False
         return await verify_password(user.password_hash, password)
 
-    async def new_session(self, user_id: str, device_id: str | None, display_name: str | None) -> tuple[str, str, bool]:
+    async def new_session(
+        self, user_id: str, device_id: str | None, display_name: str | None, *, method: str = "m.login.password"
+    ) -> tuple[str, str, bool]:
         """Create (or reuse) a device and a fresh access token; return (token, device_id, new_device).
 
         Logging in again as an existing device ends that device's earlier sessions: their tokens stop working
@@ -125,8 +132,12 @@ class AuthService:
         token = "chy_" + self.randomness.token(32)  # 256 random bits
         now = self.clock.now_ms()
         revoked: int | None = None
+        request = current_actor()
+        actor = Actor(user_id, device_id, request.ip if request else None, request.via if request else "client")
         async with self.storage.db.transaction() as txn:
             created = await self.storage.users.upsert_device(txn, user_id, device_id, display_name, now)
+            details = {"method": method, "device_id": device_id, "new_device": created}
+            await self.audit.record(txn, actor, "login", user_id, details=details)
             if not created:
                 await self.storage.users.delete_tokens(txn, user_id, device_id)
                 revoked = await self.revoke_in(txn)
