@@ -62,7 +62,7 @@ async def test_a_message_in_a_dm_is_pushed_once_without_content(api: Api, gatewa
     started = time.monotonic()
     event_id = await api.send(alice, room, "the minister arrives at ten")
     [notification] = await gateway.wait_for(1)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 1.0  # issue 10: at the gateway within a second
     assert notification["event_id"] == event_id and notification["room_id"] == room
     assert notification["counts"] == {"unread": 1} and notification["prio"] == "high"
     [device] = notification["devices"]

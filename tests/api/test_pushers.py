@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]
+
 from tests.client import Api, C, User, q
+
+SPEC = Path("/work/shared/matrix-spec/client-server-api.json")
 
 GATEWAY = "https://push.example.gov/_matrix/push/v1/notify"
 
@@ -24,8 +31,22 @@ def pusher_body(pushkey: str = "key-1", **overrides: Any) -> dict[str, Any]:
     return body
 
 
+@cache
+def _response_schema(path: str) -> dict[str, Any]:
+    spec = json.loads(SPEC.read_text(encoding="utf-8"))
+    return dict(spec["paths"][C + path]["get"]["responses"]["200"]["content"]["application/json"]["schema"])
+
+
+def check_response(path: str, body: Any) -> None:
+    """`body` is what the spec's OpenAPI (client-server-api.json) says GET `path` answers."""
+    if SPEC.exists():
+        jsonschema.Draft202012Validator(_response_schema(path)).validate(body)
+
+
 async def pushers(api: Api, user: User) -> list[dict[str, Any]]:
-    return list((await api.ok("GET", C + "/pushers", user))["pushers"])
+    body = await api.ok("GET", C + "/pushers", user)
+    check_response("/pushers", body)
+    return list(body["pushers"])
 
 
 async def test_a_pusher_is_added_listed_updated_and_deleted(api: Api) -> None:
@@ -157,6 +178,7 @@ async def test_notifications_list_what_sync_counts(api: Api) -> None:
         alice, room, content={"msgtype": "m.text", "body": "bob?", "m.mentions": {"user_ids": [bob.user_id]}}
     )
     listing = await api.ok("GET", C + "/notifications", bob)
+    check_response("/notifications", listing)
     entries = listing["notifications"]
     assert [e["event"]["event_id"] for e in entries] == [mention, first]
     assert "next_token" not in listing
