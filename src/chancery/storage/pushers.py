@@ -14,10 +14,10 @@ _PUSHER_COLUMNS = (
     " profile_tag, lang, data, created_ts"
 )
 _DELIVERY_COLUMNS = _PUSHER_COLUMNS + ", failures"
-# Events that notify `user` (bound twice): notifying events, or events mentioning the user or @room.
-_MENTIONS_USER = (
+# Whether event `e` mentions the pusher's user `p.user_id` (or @room).
+_MENTIONS_PUSHER_USER = (
     "EXISTS (SELECT 1 FROM event_mentions m WHERE m.room_id = e.room_id AND m.stream_pos = e.stream_pos"
-    " AND (m.user_id = {user} OR m.user_id = '@room'))"
+    " AND (m.user_id = p.user_id OR m.user_id = '@room'))"
 )
 
 
@@ -165,7 +165,7 @@ class PusherStore:
     async def push_targets(self, txn: Connection, after: int, upto: int) -> list[PushTarget]:
         """Every (pusher, event) in (after, upto] the pusher's user should be told of: events that notify or
         mention a joined member other than the sender (counted as in /sync), and invites still pending."""
-        mentioned = _MENTIONS_USER.format(user="p.user_id")
+        mentioned = _MENTIONS_PUSHER_USER
         rows = await txn.fetchall(
             "SELECT p.pusher_id, p.user_id, e.stream_pos, e.room_id, e.event_id,"
             f" CASE WHEN {mentioned} THEN 1 ELSE 0 END FROM events e"
@@ -261,20 +261,34 @@ class PusherStore:
 
     async def notified_events(self, user_id: str, before: int, limit: int, only_highlight: bool) -> list[NotifiedEvent]:
         """Events that notified the user in rooms they are joined to, newest first, below `before`: the
-        events /sync counts as notifications (by someone else, not redacted)."""
-        mentioned = _MENTIONS_USER.format(user="?")
-        condition = mentioned if only_highlight else f"(e.notifies = 1 OR {mentioned})"
-        rows = await self.db.fetchall(
-            f"SELECT e.stream_pos, e.room_id, e.event_id, CASE WHEN {mentioned} THEN 1 ELSE 0 END FROM events e"
-            " JOIN current_state s ON s.room_id = e.room_id AND s.type = 'm.room.member' AND s.state_key = ?"
-            " AND s.membership = 'join'"
-            f" WHERE e.stream_pos < ? AND e.sender <> ? AND e.redacted = 0 AND {condition}"
-            " ORDER BY e.stream_pos DESC LIMIT ?",
+        events /sync counts as notifications (by someone else, not redacted). Two index range scans per
+        room, notifying events and mentions, merged here: the newest `limit` of all that are mentions are
+        among the newest `limit` mentions, so the merge knows which to highlight."""
+        joined = (
+            "SELECT room_id FROM current_state WHERE type = 'm.room.member' AND state_key = ? AND membership = 'join'"
+        )
+        mentions = await self.db.fetchall(
+            "SELECT DISTINCT e.stream_pos, e.room_id, e.event_id FROM event_mentions m"
+            " JOIN events e ON e.stream_pos = m.stream_pos"
+            f" WHERE m.room_id IN ({joined}) AND (m.user_id = ? OR m.user_id = '@room') AND m.stream_pos < ?"
+            " AND e.sender <> ? AND e.redacted = 0 ORDER BY e.stream_pos DESC LIMIT ?",
             user_id,
             user_id,
             before,
             user_id,
-            user_id,
             limit,
         )
-        return [NotifiedEvent(int(r[0]), str(r[1]), str(r[2]), bool(r[3])) for r in rows]
+        found = {int(r[0]): NotifiedEvent(int(r[0]), str(r[1]), str(r[2]), True) for r in mentions}
+        if not only_highlight:
+            notifying = await self.db.fetchall(
+                "SELECT e.stream_pos, e.room_id, e.event_id FROM events e"
+                f" WHERE e.room_id IN ({joined}) AND e.notifies = 1 AND e.stream_pos < ? AND e.sender <> ?"
+                " AND e.redacted = 0 ORDER BY e.stream_pos DESC LIMIT ?",
+                user_id,
+                before,
+                user_id,
+                limit,
+            )
+            for r in notifying:
+                found.setdefault(int(r[0]), NotifiedEvent(int(r[0]), str(r[1]), str(r[2]), False))
+        return [found[pos] for pos in sorted(found, reverse=True)[:limit]]
