@@ -38,7 +38,7 @@ from loadgen import (
 from servers import ROOT, SYNAPSE_VERSION, ensure_synapse, make_server
 
 SERVERS = ("chancery", "synapse")
-SCENARIOS = ("send", "initial-sync", "idle-memory")
+SCENARIOS = ("send", "send-push", "initial-sync", "idle-memory")
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -67,6 +67,14 @@ def figures(initial_counts: tuple[int, ...]) -> list[Figure]:
         Figure("load generator CPU during send phase (cores)", "send", "loadgen_cpu_per_s"),
         Figure("peak RSS, send phase (MiB)", "send", "peak_rss_mib", "< 1x", lambda r: r < 1),
         Figure("peak RSS, send setup incl. registration (MiB)", "send", "setup_peak_rss_mib"),
+        # The send scenario again with an HTTP pusher per user, to a push gateway run by the load generator.
+        Figure("send throughput with pushers (msgs/s)", "send-push", "send_throughput_msgs_per_s"),
+        Figure("delivery latency p99 with pushers (ms)", "send-push", "delivery_p99_ms"),
+        Figure("push latency p50 (ms)", "send-push", "push_p50_ms"),
+        Figure("push latency p99 (ms)", "send-push", "push_p99_ms"),
+        Figure("pushes seen", "send-push", "pushes_seen"),
+        Figure("pushes expected", "send-push", "pushes_expected"),
+        Figure("errors during send-push scenario", "send-push", "errors"),
     ]
     for i, count in enumerate(sorted(initial_counts)):
         last = i == len(initial_counts) - 1
@@ -121,8 +129,9 @@ def chancery_commit() -> str:
 def scenario_runner(
     name: str, quick: bool, idle_size: tuple[int | None, int | None] = (None, None)
 ) -> tuple[Callable[[str, list[int]], Coroutine[Any, Any, dict[str, Any]]], dict[str, Any]]:
-    if name == "send":
+    if name in ("send", "send-push"):
         send = SendParams(users=6, rooms=2, senders=4, messages=200) if quick else SendParams()
+        send = replace(send, pushers=name == "send-push")
         return (lambda url, pids: run_send(url, send, pids)), asdict(send)
     if name == "initial-sync":
         initial = InitialSyncParams(room_counts=(10, 50), runs=3) if quick else InitialSyncParams()

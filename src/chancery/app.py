@@ -34,6 +34,7 @@ from .services.ephemeral import EphemeralService
 from .services.install_conformance import install_conformance
 from .services.media import install_media
 from .services.notifier import Notifier
+from .services.push.install import install_push
 from .services.push.rules import PushRuleService
 from .services.rooms.events import RoomEventService
 from .services.rooms.local_event_rules import check_aliases_sender_joined
@@ -145,6 +146,7 @@ def build_services(
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
     install_classification(services)
+    install_push(services)
     install_web_client(services)
     install_directory(services)
     return services
@@ -175,6 +177,7 @@ class Server:
     async def close(self) -> None:
         self.services.ephemeral.close()
         await self.services.classification.close()
+        await self.services.push_sender.close()
         if self.audit_jobs is not None:
             await self.audit_jobs.close()
         if self.stream_watch is not None:
@@ -204,6 +207,7 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     stream_watch = StreamWatch(db, services.notifier)
     await stream_watch.start()
     services.classification.start()  # the clearance expiry sweep (serving processes only, not the CLI)
+    await services.push_sender.start()
     audit_jobs = AuditJobs(services.audit, config.audit)
     audit_jobs.start()
     return Server(services, build_web_app(services), broadcaster, stream_watch, audit_jobs)

@@ -30,7 +30,10 @@ from .legacy.event_stream import EventStreamService
 from .legacy.initial_sync import InitialSyncService
 from .media import MediaService
 from .notifier import Notifier
+from .push.notifications import NotificationService
+from .push.pushers import PusherService
 from .push.rules import PushRuleService
+from .push.sender import PushSender
 from .rooms.events import RoomEventService
 from .rooms.reads import RoomReadService
 from .rooms.room_directory import DirectoryService
@@ -97,6 +100,10 @@ class Services:
     whois: WhoisService = field(init=False)
     # Classified rooms, clearances and device accreditation (issue 12), set by install_classification.
     classification: ClearanceService = field(init=False)
+    # Pushers, /notifications and push delivery (issues 10 and 16), set by push.install.install_push.
+    pushers: PusherService = field(init=False)
+    notifications: NotificationService = field(init=False)
+    push_sender: PushSender = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)
     # The institution's directory and account lifecycle (issue 11), set by directory.install_directory.

@@ -15,6 +15,7 @@ from .e2e_to_device import ToDeviceStore
 from .ephemeral import EphemeralStore
 from .events import EventStore
 from .media import MediaStore
+from .pushers import PusherStore
 from .reports import ReportStore
 from .roles import RoleStore
 from .rooms import RoomStore
@@ -39,6 +40,7 @@ class Storage:
     reports: ReportStore
     short_lived_tokens: ShortLivedTokenStore
     classification: ClassificationStore
+    pushers: PusherStore
     audit: AuditStore
     people: DirectoryStore
 
@@ -60,6 +62,7 @@ class Storage:
             reports=ReportStore(db),
             short_lived_tokens=ShortLivedTokenStore(db),
             classification=ClassificationStore(db),
+            pushers=PusherStore(db),
             audit=AuditStore(db),
             people=DirectoryStore(db),
         )

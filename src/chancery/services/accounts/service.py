@@ -32,6 +32,8 @@ DeactivationHook = Callable[[Connection, str], Awaitable[None]]
 CreationHook = Callable[[Connection, str], Awaitable[None]]
 # Checks a new password (for the account named, when known): raises 400 M_WEAK_PASSWORD to refuse it.
 PasswordCheck = Callable[[str, str | None], Awaitable[None]]
+# Called after a password change with the account and the device kept (None: none), e.g. to drop pushers.
+PasswordChangedListener = Callable[[str, str | None], Awaitable[None]]
 
 MAX_DEVICE_NAME = 512
 
@@ -63,6 +65,7 @@ class AccountService:
         self.creation_hooks: list[CreationHook] = []
         # argon2id parameters for new hashes (None: the library's defaults).
         self.hasher: PasswordHasher | None = None
+        self.password_changed_listeners: list[PasswordChangedListener] = []
 
     # -- registration -------------------------------------------------------------------------------
 
@@ -175,6 +178,8 @@ class AccountService:
         if logout_devices:
             others = [d.device_id for d in await self.storage.users.list_devices(user_id)]
             await self.delete_devices(user_id, [d for d in others if d != keep_device])
+        for listener in self.password_changed_listeners:
+            await listener(user_id, keep_device)
 
     async def deactivate(self, user_id: str, actor: Actor | None = None) -> None:
         """Remove the person everywhere: tokens, rooms, devices, profile, directory.
