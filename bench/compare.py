@@ -1,6 +1,6 @@
 """Chancery and Synapse side by side: the same client-server scenarios against both, one table with the ratios.
 
-    .venv/bin/python bench/compare.py [--db sqlite|postgres] [--quick] [--scenarios send,initial-sync,idle-memory]
+    .venv/bin/python bench/compare.py [--db sqlite|postgres] [--quick] [--scenarios send,initial-sync,...]
 
 Installs the pinned Synapse into bench/.synapse-venv on first use. Each scenario gets a freshly started server with
 fresh data (and a fresh PostgreSQL database with --db postgres), one server at a time so they never share the CPU.
@@ -36,9 +36,10 @@ from loadgen import (
     run_send,
 )
 from servers import ROOT, SYNAPSE_VERSION, ensure_synapse, make_server
+from sliding_sync import SlidingSyncParams, run_sliding_sync
 
 SERVERS = ("chancery", "synapse")
-SCENARIOS = ("send", "send-push", "initial-sync", "idle-memory")
+SCENARIOS = ("send", "send-push", "initial-sync", "idle-memory", "sliding-sync")
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -97,6 +98,11 @@ def figures(initial_counts: tuple[int, ...]) -> list[Figure]:
         Figure("idle RSS after setup (MiB)", "idle-memory", "idle_rss_mib", "< 1x", lambda r: r < 1),
         Figure("peak RSS while registering/creating (MiB)", "idle-memory", "peak_rss_mib"),
         Figure("errors during idle-memory setup", "idle-memory", "errors"),
+        Figure("sliding sync: first 20 of the rooms (ms, median)", "sliding-sync", "initial_list_ms"),
+        Figure("sliding sync: first 20 of the rooms (ms, first run)", "sliding-sync", "initial_list_first_ms"),
+        Figure("sliding sync: message to long-poll p50 (ms)", "sliding-sync", "incremental_p50_ms"),
+        Figure("sliding sync: message to long-poll p99 (ms)", "sliding-sync", "incremental_p99_ms"),
+        Figure("errors during sliding-sync scenario", "sliding-sync", "errors"),
     ]
     return rows
 
@@ -136,6 +142,9 @@ def scenario_runner(
     if name == "initial-sync":
         initial = InitialSyncParams(room_counts=(10, 50), runs=3) if quick else InitialSyncParams()
         return (lambda url, pids: run_initial_sync(url, initial, pids)), asdict(initial)
+    if name == "sliding-sync":
+        sliding = SlidingSyncParams(rooms=30, runs=2, rounds=5) if quick else SlidingSyncParams()
+        return (lambda url, pids: run_sliding_sync(url, sliding, pids)), asdict(sliding)
     idle = IdleMemoryParams(users=300, rooms=30, settle_s=3.0) if quick else IdleMemoryParams()
     idle = replace(idle, users=idle_size[0] or idle.users, rooms=idle_size[1] or idle.rooms)
     return (lambda url, pids: run_idle_memory(url, idle, pids)), asdict(idle)

@@ -45,6 +45,7 @@ from .services.rooms.serialize import EventSerializer
 from .services.rooms.service import RoomService
 from .services.rooms.state_cache import StateCache
 from .services.rooms.visibility import VisibilityService
+from .services.sliding_sync.install import install_sliding_sync
 from .services.stream_watch import StreamWatch
 from .services.sync.service import SyncService
 from .storage import Storage
@@ -143,6 +144,7 @@ def build_services(
     RoomEventAuditor(audit).install(room_events.event_auditors)
     install_media(services)
     install_e2e(services)
+    install_sliding_sync(services)
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
     install_classification(services)

@@ -25,6 +25,7 @@ from .client import (
     room_upgrades,
     rooms,
     search,
+    sliding_sync,
     spaces,
     sync,
     terms,
@@ -41,6 +42,7 @@ U = C + "/user/{user_id}"
 P = C + "/pushrules/{scope}/{kind}/{rule_id}"
 CA = "/_chancery/admin/v1"
 ACCREDITATION = "/_chancery/admin/v1/users/{user_id}/devices/{device_id}/accreditation"
+SLIDING_SYNC = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
 
 
 def client_routes() -> list[Route]:
@@ -153,6 +155,7 @@ def client_routes() -> list[Route]:
         Route("POST", R + "/read_markers", room_events.post_read_markers),
         # sync
         Route("GET", C + "/sync", sync.get_sync),
+        Route("POST", SLIDING_SYNC, sliding_sync.post_sliding_sync),
         # end-to-end encryption: keys, to-device, cross-signing, key backup (issue 3)
         Route("POST", C + "/keys/upload", keys.post_keys_upload),
         Route("POST", C + "/keys/query", keys.post_keys_query),

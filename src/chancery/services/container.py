@@ -43,6 +43,7 @@ from .rooms.timestamps import TimestampService
 from .rooms.upgrade import RoomUpgradeService
 from .rooms.visibility import VisibilityService
 from .search import SearchService
+from .sliding_sync.service import SlidingSyncService
 from .spaces.hierarchy import HierarchyService
 from .spaces.summary import RoomSummaryService
 from .sync.service import SyncService
@@ -104,6 +105,8 @@ class Services:
     pushers: PusherService = field(init=False)
     notifications: NotificationService = field(init=False)
     push_sender: PushSender = field(init=False)
+    # Simplified sliding sync (issue 10), set by sliding_sync.install.install_sliding_sync.
+    sliding_sync: SlidingSyncService = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)
     # The institution's directory and account lifecycle (issue 11), set by directory.install_directory.
