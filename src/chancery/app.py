@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from signedjson.types import SigningKey
@@ -23,11 +23,13 @@ from .services.accounts.roles import RoleService
 from .services.accounts.service import AccountService
 from .services.accounts.uia import UiaService
 from .services.container import Services
+from .services.devices import install_devices
 from .services.e2e.install import install_e2e
 from .services.ephemeral import EphemeralService
 from .services.install_conformance import install_conformance
 from .services.media import install_media
 from .services.notifier import Notifier
+from .services.periodic import Periodic
 from .services.push.rules import PushRuleService
 from .services.rooms.events import RoomEventService
 from .services.rooms.local_event_rules import check_aliases_sender_joined
@@ -129,6 +131,7 @@ def build_services(
     # (their services, sync extensions, event checks and device-deletion hooks).
     install_media(services)
     install_e2e(services)
+    install_devices(services)
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
     install_web_client(services)
@@ -155,8 +158,12 @@ class Server:
     app: web.Application
     broadcaster: PgBroadcaster | None = None
     stream_watch: StreamWatch | None = None
+    jobs: list[Periodic] = field(default_factory=list)
 
     async def close(self) -> None:
+        for job in self.jobs:
+            await job.close()
+        await self.services.devices.activity.flush()
         self.services.ephemeral.close()
         if self.stream_watch is not None:
             await self.stream_watch.close()
@@ -184,4 +191,7 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     # After the broadcaster listens: every position committed after the start is then announced here.
     stream_watch = StreamWatch(db, services.notifier)
     await stream_watch.start()
-    return Server(services, build_web_app(services), broadcaster, stream_watch)
+    jobs = services.devices.background_jobs()
+    for job in jobs:
+        job.start()
+    return Server(services, build_web_app(services), broadcaster, stream_watch, jobs)

@@ -20,6 +20,7 @@ from .errors import MatrixError
 from .logging_setup import configure_logging
 from .media.cli import add_media_commands
 from .port_db import add_port_db_parser
+from .services.devices.cli import add_device_commands
 
 WARNING_BANNER = "\n" + "!" * 78 + "\n!! {}\n" + "!" * 78 + "\n"
 
@@ -263,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Commands that live in their own modules add their subparsers below, one line each.
     add_media_commands(sub, _add_common, resolve_config)
+    add_device_commands(sub, _add_common, resolve_config)
     add_port_db_parser(sub)
     return parser
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from ..http.routing import Route
 from . import web_client
+from .admin import devices as admin_devices
 from .admin import media as admin_media
 from .client import (
     account,
@@ -29,6 +30,7 @@ V1 = "/_matrix/client/v1"
 R = C + "/rooms/{room_id}"
 U = C + "/user/{user_id}"
 P = C + "/pushrules/{scope}/{kind}/{rule_id}"
+ADMIN_DEVICE = "/_chancery/admin/v1/users/{user_id}/devices/{device_id}"
 
 
 def client_routes() -> list[Route]:
@@ -50,6 +52,7 @@ def client_routes() -> list[Route]:
         ),
         Route("GET", C + "/login", account.get_login, auth="none"),
         Route("POST", C + "/login", account.post_login, auth="none", bucket="login"),
+        Route("POST", C + "/refresh", account.post_refresh, auth="none", bucket="login"),
         Route("POST", C + "/logout", account.post_logout),
         Route("POST", C + "/logout/all", account.post_logout_all),
         Route("GET", C + "/account/whoami", account.get_whoami),
@@ -197,6 +200,9 @@ def client_routes() -> list[Route]:
             admin_media.post_quarantine,
             auth="admin",
         ),
+        # device control (issue 14): the wipe is for administrators and security officers (checked inside)
+        Route("POST", ADMIN_DEVICE + "/wipe", admin_devices.post_wipe),
+        Route("POST", ADMIN_DEVICE + "/approve", admin_devices.post_approve, auth="admin"),
         # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
         Route("GET", "/", web_client.get_index, auth="none"),
         Route("GET", "/config.json", web_client.get_config, auth="none"),

@@ -11,7 +11,9 @@ from aiohttp import web
 
 from ..errors import MatrixError, forbidden, invalid_param
 from ..policy.roles import SECURITY_OFFICER
+from ..services.devices.standing import needs_check
 from .context import CLIENT_ADDRESSES, REQUESTER_KEY, services_of
+from .json_body import json_response
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # "optional": a token is checked when sent (and refused when invalid); without one the handler decides.
@@ -69,6 +71,12 @@ def wrap(route: Route) -> Handler:
             requester = await services.auth.requester_for_token(token)
             if requester is None:
                 raise MatrixError(401, "M_UNKNOWN_TOKEN", "Unknown or revoked access token", soft_logout=False)
+            if needs_check(requester):
+                # Expired token, device awaiting approval, or wiped device (whose /sync gets the wipe order).
+                answer = await services.devices.standing.check(requester, route.path, request.query.get("since"))
+                if answer is not None:
+                    return json_response(answer)
+            services.devices.activity.seen(requester.user_id, requester.device_id, ip)
             if route.auth == "admin" and not requester.is_admin:
                 raise forbidden("You are not a server administrator")
             if route.auth == "security_officer" and SECURITY_OFFICER not in await services.storage.roles.roles_of(

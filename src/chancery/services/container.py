@@ -39,6 +39,7 @@ from .sync.service import SyncService
 
 if TYPE_CHECKING:
     from ..web_client.assets import WebClientAssets
+    from .devices import DeviceServices
 
 
 @dataclass
@@ -79,5 +80,7 @@ class Services:
     hierarchy: HierarchyService = field(init=False)
     summaries: RoomSummaryService = field(init=False)
     timestamps: TimestampService = field(init=False)
+    # Device control (issue 14), set by devices.install_devices.
+    devices: DeviceServices = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .account import AccountStore
 from .database import Database
+from .devices import DeviceControlStore
 from .e2e import DeviceListStore, E2eKeyStore
 from .e2e_backup import KeyBackupStore
 from .e2e_to_device import ToDeviceStore
@@ -31,6 +32,7 @@ class Storage:
     to_device: ToDeviceStore
     key_backup: KeyBackupStore
     roles: RoleStore
+    devices: DeviceControlStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -47,4 +49,5 @@ class Storage:
             to_device=ToDeviceStore(db),
             key_backup=KeyBackupStore(db),
             roles=RoleStore(db),
+            devices=DeviceControlStore(db),
         )

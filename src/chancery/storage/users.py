@@ -21,6 +21,16 @@ class UserRow:
 
 
 @dataclass(frozen=True)
+class TokenRow:
+    user_id: str
+    device_id: str
+    is_admin: bool
+    is_guest: bool
+    expires_ts: int | None
+    device_approved: bool
+
+
+@dataclass(frozen=True)
 class DeviceRow:
     device_id: str
     display_name: str | None
@@ -165,14 +175,18 @@ class UserStore:
             now,
         )
 
-    async def lookup_token(self, token_hash: str) -> tuple[str, str, bool, bool] | None:
-        """(user_id, device_id, is_admin, is_guest) for a live token of an active account."""
+    async def lookup_token(self, token_hash: str) -> TokenRow | None:
+        """The live token of an active account, with its expiry and whether its device is approved."""
         row = await self.db.fetchone(
-            "SELECT t.user_id, t.device_id, u.is_admin, u.is_guest FROM access_tokens t"
-            " JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = ? AND u.deactivated = 0",
+            "SELECT t.user_id, t.device_id, u.is_admin, u.is_guest, t.expires_ts, COALESCE(d.approved, 1)"
+            " FROM access_tokens t JOIN users u ON u.user_id = t.user_id"
+            " LEFT JOIN devices d ON d.user_id = t.user_id AND d.device_id = t.device_id"
+            " WHERE t.token_hash = ? AND u.deactivated = 0",
             token_hash,
         )
-        return None if row is None else (str(row[0]), str(row[1]), bool(row[2]), bool(row[3]))
+        if row is None:
+            return None
+        return TokenRow(str(row[0]), str(row[1]), bool(row[2]), bool(row[3]), row[4], bool(row[5]))
 
     async def delete_token(self, txn: Connection, token_hash: str) -> None:
         await txn.execute("DELETE FROM access_tokens WHERE token_hash = ?", token_hash)

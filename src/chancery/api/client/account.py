@@ -30,6 +30,7 @@ async def post_register(request: web.Request) -> web.Response:
     device_id = get_str(body, "device_id", max_length=255)
     display_name = get_str(body, "initial_device_display_name", max_length=512)
     inhibit_login = get_bool(body, "inhibit_login", False)
+    wants_refresh = get_bool(body, "refresh_token", False)
     if kind == "guest":
         user_id, token, device_id = await services.guests.register_guest(device_id, display_name)
         return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
@@ -52,8 +53,10 @@ async def post_register(request: web.Request) -> web.Response:
     )
     if inhibit_login:
         return json_response({"user_id": user_id})
-    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name)
-    return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
+    token, device_id, _, extra = await services.auth.new_session(
+        user_id, device_id, display_name, refresh=wants_refresh
+    )
+    return json_response({"user_id": user_id, "access_token": token, "device_id": device_id, **extra})
 
 
 async def get_register_available(request: web.Request) -> web.Response:
@@ -96,6 +99,7 @@ async def post_login(request: web.Request) -> web.Response:
     password = get_str(body, "password", required=True, max_length=512)
     device_id = get_str(body, "device_id", max_length=255)
     display_name = get_str(body, "initial_device_display_name", max_length=512)
+    wants_refresh = get_bool(body, "refresh_token", False)
     assert user is not None and password is not None
     try:
         user_id = services.accounts.user_id_for(user)
@@ -104,7 +108,9 @@ async def post_login(request: web.Request) -> web.Response:
     services.rate_limiter.check("login", f"account:{user_id}")
     if not await services.auth.check_password(user_id, password):
         raise forbidden("Invalid username or password")
-    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name)
+    token, device_id, _, extra = await services.auth.new_session(
+        user_id, device_id, display_name, refresh=wants_refresh
+    )
     config = services.config
     return json_response(
         {
@@ -112,8 +118,18 @@ async def post_login(request: web.Request) -> web.Response:
             "access_token": token,
             "device_id": device_id,
             "well_known": {"m.homeserver": {"base_url": config.public_baseurl.rstrip("/")}},
+            **extra,
         }
     )
+
+
+async def post_refresh(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/refresh (client-server API: refreshing access tokens)."""
+    services = services_of(request)
+    body = await read_json(request)
+    refresh_token = get_str(body, "refresh_token", required=True, max_length=1024)
+    assert refresh_token is not None
+    return json_response(await services.devices.sessions.refresh(refresh_token))
 
 
 async def post_logout(request: web.Request) -> web.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -67,6 +67,11 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 
 _MAX_TOKENS_REMEMBERED = 100_000
 
+# Called inside the transaction that creates a session, with (txn, user_id, device_id, token_hash,
+# new_device, wants_refresh_token): may refuse it (raise) and returns fields for the login response
+# (device control: limits, expiry, refresh tokens).
+SessionHook = Callable[[Connection, str, str, str, bool, bool], Awaitable[dict[str, Any]]]
+
 
 class AuthService:
     def __init__(self, storage: Storage, clock: Clock, randomness: Randomness, notifier: Notifier) -> None:
@@ -78,6 +83,7 @@ class AuthService:
         # process knows that none of the user's tokens was revoked since: every revocation takes a stream
         # position (see `revoke_in`), so one made by another process or program invalidates it too.
         self._tokens: Lru[str, tuple[Requester, int]] = Lru(_MAX_TOKENS_REMEMBERED)
+        self.session_hooks: list[SessionHook] = []
 
     async def requester_for_token(self, token: str) -> Requester | None:
         token_hash = hash_token(token)
@@ -91,12 +97,26 @@ class AuthService:
         as_of = notifier.complete_upto  # before the lookup: a revocation after it is then newer than as_of
         found = await self.storage.users.lookup_token(token_hash)
         if found is None:
-            return None
-        user_id, device_id, is_admin, is_guest = found
-        requester = Requester(user_id, device_id, is_admin, token_hash, is_guest)
+            return await self._wiped_requester(token_hash)
+        requester = Requester(
+            found.user_id,
+            found.device_id,
+            found.is_admin,
+            token_hash,
+            found.is_guest,
+            expires_ts=found.expires_ts,
+            approved=found.device_approved,
+        )
         if notifier.tracking:
             self._tokens.put(token_hash, (requester, as_of))
         return requester
+
+    async def _wiped_requester(self, token_hash: str) -> Requester | None:
+        """A revoked token of a remotely wiped device: known, so that it can be told it was wiped."""
+        wiped = await self.storage.devices.wiped_token(token_hash)
+        if wiped is None:
+            return None
+        return Requester(wiped[0], wiped[1], False, token_hash, wiped=True)
 
     async def revoke_in(self, txn: Connection) -> int:
         """Call in every transaction that deletes access tokens or deactivates an account: takes the stream
@@ -116,8 +136,12 @@ class AuthService:
             return False
         return await verify_password(user.password_hash, password)
 
-    async def new_session(self, user_id: str, device_id: str | None, display_name: str | None) -> tuple[str, str, bool]:
-        """Create (or reuse) a device and a fresh access token; return (token, device_id, new_device).
+    async def new_session(
+        self, user_id: str, device_id: str | None, display_name: str | None, *, refresh: bool = False
+    ) -> tuple[str, str, bool, dict[str, Any]]:
+        """Create (or reuse) a device and a fresh access token; return (token, device_id, new_device, and the
+        session hooks' response fields: refresh_token, expires_in_ms). `refresh`: the client asked for a
+        refresh token.
 
         Logging in again as an existing device ends that device's earlier sessions: their tokens stop working
         at once, here and (announced like a logout) in every other process."""
@@ -131,9 +155,12 @@ class AuthService:
                 await self.storage.users.delete_tokens(txn, user_id, device_id)
                 revoked = await self.revoke_in(txn)
             await self.storage.users.add_access_token(txn, hash_token(token), user_id, device_id, now)
+            extra: dict[str, Any] = {}
+            for hook in self.session_hooks:
+                extra |= await hook(txn, user_id, device_id, hash_token(token), created, refresh)
         if revoked is not None:
             await self.announce_revoked(revoked, user_id)
-        return token, device_id, created
+        return token, device_id, created, extra
 
     async def logout(self, requester: Requester) -> None:
         async with self.storage.db.transaction() as txn:

@@ -53,7 +53,7 @@ class GuestService:
                 if await self.storage.users.user_exists(user_id, txn):
                     continue
                 await self.storage.users.create_user(txn, user_id, None, False, self.clock.now_ms(), is_guest=True)
-            token, device_id, _ = await self.auth.new_session(user_id, device_id, display_name)
+            token, device_id, _, _ = await self.auth.new_session(user_id, device_id, display_name)
             log.info("guest account created", extra={"user_id": user_id})
             return user_id, token, device_id
         raise MatrixError(500, "M_UNKNOWN", "Could not allocate a guest user ID")

@@ -167,15 +167,28 @@ class AccountService:
         for listener in self.device_renamed_listeners:
             await listener(user_id, [device_id], positions)
 
-    async def delete_devices(self, user_id: str, device_ids: list[str]) -> None:
-        """Delete devices with their tokens and everything hooked to them, in one transaction."""
+    async def delete_devices(
+        self,
+        user_id: str,
+        device_ids: list[str],
+        *,
+        before: Callable[[Connection], Awaitable[None]] | None = None,
+        after: Callable[[Connection], Awaitable[None]] | None = None,
+    ) -> None:
+        """Delete devices with their tokens and everything hooked to them, in one transaction; `before` and
+        `after` run in it before the tokens go and after the hooks (a remote wipe records the tokens first
+        and queues its message last)."""
         if not device_ids:
             return
         async with self.storage.db.transaction() as txn:
+            if before is not None:
+                await before(txn)
             for device_id in device_ids:
                 await self.storage.users.delete_tokens(txn, user_id, device_id)
                 await self.storage.users.delete_device_row(txn, user_id, device_id)
             positions = [pos for hook in self.device_deletion_hooks if (pos := await hook(txn, user_id, device_ids))]
+            if after is not None:
+                await after(txn)
             revoked = await self.auth.revoke_in(txn)
         await self.auth.announce_revoked(revoked, user_id)
         for listener in self.device_deleted_listeners:
