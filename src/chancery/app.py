@@ -31,6 +31,7 @@ from .services.media import install_media
 from .services.notifier import Notifier
 from .services.periodic import Periodic
 from .services.push.rules import PushRuleService
+from .services.retention import install_retention
 from .services.rooms.events import RoomEventService
 from .services.rooms.local_event_rules import check_aliases_sender_joined
 from .services.rooms.reads import RoomReadService
@@ -132,6 +133,7 @@ def build_services(
     install_media(services)
     install_e2e(services)
     install_devices(services)
+    install_retention(services)
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
     install_web_client(services)
@@ -191,7 +193,7 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     # After the broadcaster listens: every position committed after the start is then announced here.
     stream_watch = StreamWatch(db, services.notifier)
     await stream_watch.start()
-    jobs = services.devices.background_jobs()
+    jobs = services.devices.background_jobs() + services.retention.background_jobs()
     for job in jobs:
         job.start()
     return Server(services, build_web_app(services), broadcaster, stream_watch, jobs)

@@ -21,6 +21,7 @@ from .logging_setup import configure_logging
 from .media.cli import add_media_commands
 from .port_db import add_port_db_parser
 from .services.devices.cli import add_device_commands
+from .services.retention.cli import add_retention_commands
 
 WARNING_BANNER = "\n" + "!" * 78 + "\n!! {}\n" + "!" * 78 + "\n"
 
@@ -265,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Commands that live in their own modules add their subparsers below, one line each.
     add_media_commands(sub, _add_common, resolve_config)
     add_device_commands(sub, _add_common, resolve_config)
+    add_retention_commands(sub, _add_common, resolve_config)
     add_port_db_parser(sub)
     return parser
 

@@ -8,6 +8,7 @@ from ..http.routing import Route
 from . import web_client
 from .admin import devices as admin_devices
 from .admin import media as admin_media
+from .admin import retention as admin_retention
 from .client import (
     account,
     discovery,
@@ -30,7 +31,9 @@ V1 = "/_matrix/client/v1"
 R = C + "/rooms/{room_id}"
 U = C + "/user/{user_id}"
 P = C + "/pushrules/{scope}/{kind}/{rule_id}"
-ADMIN_DEVICE = "/_chancery/admin/v1/users/{user_id}/devices/{device_id}"
+ADMIN = "/_chancery/admin/v1"
+ADMIN_DEVICE = ADMIN + "/users/{user_id}/devices/{device_id}"
+HOLD = ADMIN + "/legal_holds/{kind:rooms|users}/{target}"
 
 
 def client_routes() -> list[Route]:
@@ -203,6 +206,12 @@ def client_routes() -> list[Route]:
         # device control (issue 14): the wipe is for administrators and security officers (checked inside)
         Route("POST", ADMIN_DEVICE + "/wipe", admin_devices.post_wipe),
         Route("POST", ADMIN_DEVICE + "/approve", admin_devices.post_approve, auth="admin"),
+        # retention, legal hold, spillage (issue 14)
+        Route("GET", ADMIN + "/legal_holds", admin_retention.get_legal_holds, auth="admin"),
+        Route("PUT", HOLD, admin_retention.put_legal_hold, auth="admin"),
+        Route("DELETE", HOLD, admin_retention.delete_legal_hold, auth="admin"),
+        Route("POST", ADMIN + "/retention/purge", admin_retention.post_purge, auth="admin"),
+        Route("POST", ADMIN + "/spillage/{room_id}/{event_id}", admin_retention.post_spillage, auth="security_officer"),
         # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
         Route("GET", "/", web_client.get_index, auth="none"),
         Route("GET", "/config.json", web_client.get_config, auth="none"),

@@ -40,6 +40,7 @@ from .sync.service import SyncService
 if TYPE_CHECKING:
     from ..web_client.assets import WebClientAssets
     from .devices import DeviceServices
+    from .retention import RetentionServices
 
 
 @dataclass
@@ -82,5 +83,7 @@ class Services:
     timestamps: TimestampService = field(init=False)
     # Device control (issue 14), set by devices.install_devices.
     devices: DeviceServices = field(init=False)
+    # Retention, legal hold and spillage (issue 14), set by retention.install_retention.
+    retention: RetentionServices = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)

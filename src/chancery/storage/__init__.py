@@ -13,6 +13,7 @@ from .e2e_to_device import ToDeviceStore
 from .ephemeral import EphemeralStore
 from .events import EventStore
 from .media import MediaStore
+from .retention import RetentionStore
 from .roles import RoleStore
 from .rooms import RoomStore
 from .users import UserStore
@@ -33,6 +34,7 @@ class Storage:
     key_backup: KeyBackupStore
     roles: RoleStore
     devices: DeviceControlStore
+    retention: RetentionStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -50,4 +52,5 @@ class Storage:
             key_backup=KeyBackupStore(db),
             roles=RoleStore(db),
             devices=DeviceControlStore(db),
+            retention=RetentionStore(db),
         )

@@ -47,4 +47,5 @@ def install_devices(services: Services) -> DeviceServices:
     services.devices = devices
     services.auth.session_hooks.append(sessions.on_new_session)
     services.accounts.device_deletion_hooks.append(sessions.delete_device_refresh_tokens)
+    services.sync.extensions.append(devices.activity.note_sync)
     return devices

@@ -26,7 +26,7 @@ def add_device_commands(
     wipe.add_argument("device_id")
     wipe.add_argument("--reason", default="Wiped by an administrator", help="shown on the device")
     wipe.set_defaults(
-        func=lambda args: _run(
+        func=lambda args: run_with_services(
             resolve_config,
             args,
             lambda s: s.devices.wipes.wipe(None, args.user_id, args.device_id, args.reason),
@@ -39,7 +39,7 @@ def add_device_commands(
     approve.add_argument("user_id")
     approve.add_argument("device_id")
     approve.set_defaults(
-        func=lambda args: _run(
+        func=lambda args: run_with_services(
             resolve_config,
             args,
             lambda s: s.devices.approval.approve(args.user_id, args.device_id),
@@ -51,15 +51,21 @@ def add_device_commands(
     add_common(stale)
     stale.add_argument("--days", type=int, help="default: [devices] stale_after_days")
     stale.set_defaults(
-        func=lambda args: _run(
+        func=lambda args: run_with_services(
             resolve_config, args, lambda s: s.devices.activity.purge_stale(args.days), "Deleted {} stale device(s)"
         )
     )
 
 
-def _run(
-    resolve_config: ResolveConfig, args: argparse.Namespace, action: Callable[[Any], Awaitable[Any]], done: str
+def run_with_services(
+    resolve_config: ResolveConfig,
+    args: argparse.Namespace,
+    action: Callable[[Any], Awaitable[Any]],
+    done: str,
+    show: Callable[[Any], str] = str,
 ) -> None:
+    """Run `action` on the services of the configured database; print `done` with its result shown by `show`;
+    a Matrix error becomes a one-line message and exit status 1."""
     config, _ = resolve_config(args, create=False)
 
     async def run() -> None:
@@ -69,7 +75,7 @@ def _run(
         try:
             services = build_services(config, db, load_or_create_signing_key(config))
             result = await action(services)
-            print(done.format(result))
+            print(done.format(show(result)))
         except MatrixError as exc:
             sys.exit(exc.error)
         finally:
