@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -243,4 +244,9 @@ class RetentionStore:
             # FTS5 keeps a deleted row's terms in older index segments until they are merged.
             async with self.db.transaction() as txn:
                 await txn.execute("INSERT INTO event_search (event_search) VALUES ('optimize')")
-            await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # On the reading connection, outside any transaction; a write group in progress makes it busy.
+            for _ in range(50):
+                busy = await self.db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+                if busy is None or not busy[0]:
+                    break
+                await asyncio.sleep(0.02)

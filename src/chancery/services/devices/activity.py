@@ -1,7 +1,7 @@
 """When each device was last used, and deleting devices unused for [devices] stale_after_days.
 
 A request only notes its device in memory (a dict write), and so does a /sync response how far it reached
-(a delivery record for spillage reports); the notes are written in one transaction every ten seconds, so the
+(a delivery record for spillage reports); the notes are written in one transaction every two seconds, so the
 request path takes no database work for this.
 """
 
@@ -17,7 +17,7 @@ from ..accounts.service import AccountService
 from ..sync.request import SyncRequest
 
 DAY_MS = 24 * 3600 * 1000
-FLUSH_INTERVAL_S = 10.0
+FLUSH_INTERVAL_S = 2.0
 STALE_CHECK_INTERVAL_S = 3600.0
 _BATCH = 100
 

@@ -9,6 +9,7 @@ and files are deleted, the freed database space is scrubbed, and the report is k
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ...clock import Clock
@@ -21,7 +22,7 @@ from ...events.room_versions import RoomVersion
 from ...media.disk import MediaDisk
 from ...storage import Storage
 from ...storage.stream import next_position
-from ..devices.activity import DeviceActivity
+from ..devices.activity import FLUSH_INTERVAL_S, DeviceActivity
 from ..notifier import Change, Notifier, room_key
 from ..rooms.events import RoomEventService
 from ..rooms.serialize import EventSerializer
@@ -79,8 +80,10 @@ class SpillageService:
         if stored is None or stored.event.get("room_id") != room_id:
             raise not_found("Event not found in this room")
         media_ids = sorted(local_media_ids(stored.event.get("content"), self.server_name))
-        # This process's delivery notes first, so the report covers every response it sent.
+        # This process's delivery notes now; every other process (workers, a running server when this is the
+        # command line) writes its notes within FLUSH_INTERVAL_S: wait that long so the report misses no one.
         await self.activity.flush()
+        await asyncio.sleep(FLUSH_INTERVAL_S + 0.5)
         devices = await self.storage.retention.devices_synced_past(room_id, stored.pos)
         downloads = await self.storage.retention.downloads_of(media_ids) if media_ids else []
         recipients = {
