@@ -22,6 +22,10 @@ from .services.accounts.profile import ProfileService
 from .services.accounts.roles import RoleService
 from .services.accounts.service import AccountService
 from .services.accounts.uia import UiaService
+from .services.audit import AuditLog
+from .services.audit.checkpoints import AuditJobs, Checkpointer, audit_signing_key
+from .services.audit.requests import RequestAuditor
+from .services.audit.room_events import RoomEventAuditor
 from .services.container import Services
 from .services.devices import install_devices
 from .services.e2e.install import install_e2e
@@ -85,6 +89,10 @@ def build_services(
     randomness = randomness or SystemRandomness()
     storage = Storage.on(db)
     notifier = Notifier()
+    checkpointer = Checkpointer(
+        storage, clock, config.audit, config.server_name, audit_signing_key(config.audit, signing_key)
+    )
+    audit = AuditLog(storage, clock, checkpointer)
     state_cache = StateCache(storage.events)
     recent_events = RecentEvents(notifier)
     room_events = RoomEventService(
@@ -101,7 +109,7 @@ def build_services(
     rooms = RoomService(
         storage, room_events, server_name=config.server_name, default_version=config.default_room_version
     )
-    auth = AuthService(storage, clock, randomness, notifier)
+    auth = AuthService(storage, clock, randomness, notifier, audit)
     visibility = VisibilityService(storage)
     serializer = EventSerializer(storage, clock, visibility, recent_events)
     ephemeral = EphemeralService(storage, clock, notifier, visibility)
@@ -115,7 +123,7 @@ def build_services(
         rate_limiter=RateLimiter(config.rate_limits),
         auth=auth,
         uia=UiaService(storage, auth, clock, randomness),
-        accounts=AccountService(storage, auth, rooms, clock, server_name=config.server_name),
+        accounts=AccountService(storage, auth, rooms, clock, audit, server_name=config.server_name),
         room_events=room_events,
         rooms=rooms,
         reads=RoomReadService(storage, visibility, serializer),
@@ -126,10 +134,13 @@ def build_services(
         serializer=serializer,
         visibility=visibility,
         directory=DirectoryService(storage, room_events, server_name=config.server_name),
-        roles=RoleService(storage, clock),
+        roles=RoleService(storage, clock, audit),
+        audit=audit,
+        request_auditor=RequestAuditor(audit, clock),
     )
     # Capabilities that live in their own modules wire themselves in below, one line each
     # (their services, sync extensions, event checks and device-deletion hooks).
+    RoomEventAuditor(audit).install(room_events.event_auditors)
     install_media(services)
     install_e2e(services)
     install_devices(services)
@@ -160,6 +171,7 @@ class Server:
     app: web.Application
     broadcaster: PgBroadcaster | None = None
     stream_watch: StreamWatch | None = None
+    audit_jobs: AuditJobs | None = None
     jobs: list[Periodic] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -167,6 +179,8 @@ class Server:
             await job.close()
         await self.services.devices.activity.flush()
         self.services.ephemeral.close()
+        if self.audit_jobs is not None:
+            await self.audit_jobs.close()
         if self.stream_watch is not None:
             await self.stream_watch.close()
         if self.broadcaster is not None:
@@ -193,7 +207,9 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     # After the broadcaster listens: every position committed after the start is then announced here.
     stream_watch = StreamWatch(db, services.notifier)
     await stream_watch.start()
+    audit_jobs = AuditJobs(services.audit, config.audit)
+    audit_jobs.start()
     jobs = services.devices.background_jobs() + services.retention.background_jobs()
     for job in jobs:
         job.start()
-    return Server(services, build_web_app(services), broadcaster, stream_watch, jobs)
+    return Server(services, build_web_app(services), broadcaster, stream_watch, audit_jobs, jobs)

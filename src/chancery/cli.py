@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import hashlib
 import signal
 import sys
 from dataclasses import replace
@@ -14,12 +15,15 @@ from pathlib import Path
 from aiohttp import web
 
 from .app import create_server, load_or_create_signing_key, open_database
+from .cli_audit import add_audit_commands
 from .clock import SystemClock, SystemRandomness
 from .config import CONFIG_FILE_NAME, Config, load_config_file, render_template
 from .errors import MatrixError
 from .logging_setup import configure_logging
 from .media.cli import add_media_commands
 from .port_db import add_port_db_parser
+from .services.audit import Actor
+from .services.audit.actor import acting_as
 from .services.devices.cli import add_device_commands
 from .services.retention.cli import add_retention_commands
 
@@ -208,7 +212,16 @@ def cmd_registration_token_create(args: argparse.Namespace) -> None:
         services = await _with_services(config)
         try:
             token = SystemRandomness().token(18)
-            await services.storage.users.create_registration_token(token, args.uses, expiry, SystemClock().now_ms())
+            async with services.storage.db.transaction() as txn:
+                await services.storage.users.create_registration_token(
+                    token, args.uses, expiry, SystemClock().now_ms(), txn
+                )
+                details = {
+                    "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+                    "uses": args.uses,
+                    "expiry_ts": expiry,
+                }
+                await services.audit.record(txn, Actor.cli(), "registration_token.create", None, details=details)
             print(token)
         finally:
             await services.storage.db.close()
@@ -267,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_media_commands(sub, _add_common, resolve_config)
     add_device_commands(sub, _add_common, resolve_config)
     add_retention_commands(sub, _add_common, resolve_config)
+    add_audit_commands(sub, _add_common, resolve_config)
     add_port_db_parser(sub)
     return parser
 
@@ -274,4 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     configure_logging()
     args = build_parser().parse_args(argv)
-    args.func(args)
+    if args.func is cmd_serve:
+        args.func(args)
+        return
+    # Every change a command makes is audited as done through the CLI (by whoever can run it on the server).
+    with acting_as(Actor.cli()):
+        args.func(args)

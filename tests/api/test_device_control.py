@@ -50,6 +50,17 @@ async def make_admin(api: Api, server: ServerProcess) -> User:
     return user
 
 
+async def audited(server: ServerProcess, action: str, target: str) -> list[tuple[str | None, str, str | None]]:
+    """(actor, outcome, reason) of the audit log's entries of `action` on `target`, oldest first."""
+    rows = await sql(
+        server,
+        "SELECT actor_user, outcome, reason FROM audit_log WHERE action = ? AND target = ? ORDER BY seq",
+        action,
+        target,
+    )
+    return [(r[0], str(r[1]), r[2]) for r in rows]
+
+
 def login_body(user: User, **extra: object) -> dict[str, object]:
     return {
         "type": "m.login.password",
@@ -67,7 +78,7 @@ async def whoami(api: Api, user: User) -> tuple[int, dict[str, object]]:
 # -- device limit --------------------------------------------------------------------------------------
 
 
-async def test_logins_beyond_the_device_limit_are_refused(lapi: Api) -> None:
+async def test_logins_beyond_the_device_limit_are_refused(lapi: Api, limited: ServerProcess) -> None:
     first = await lapi.register()
     await lapi.login(first)
     await lapi.login(first)
@@ -75,6 +86,7 @@ async def test_logins_beyond_the_device_limit_are_refused(lapi: Api) -> None:
     assert reply.status == 403 and reply.errcode == "M_FORBIDDEN"
     assert reply.body["org.chancery.reason"] == "device_limit"
     assert len((await lapi.ok("GET", C + "/devices", first))["devices"]) == 3
+    assert (first.user_id, "denied", "device_limit") in await audited(limited, "login", first.user_id)
     # Signing in again as a device one already has is no new device.
     again = await lapi.login(first, device_id=first.device_id)
     assert (await whoami(lapi, again))[0] == 200
@@ -172,6 +184,7 @@ async def test_new_devices_wait_for_approval(aapi: Api, approving: ServerProcess
     assert missing.status == 404 and missing.errcode == "M_NOT_FOUND"
     await aapi.ok("POST", f"{ADMIN}/users/{q(user.user_id)}/devices/{q(user.device_id)}/approve", admin, json={})
     assert "next_batch" in await aapi.sync(user)
+    assert await audited(approving, "device.approve", user.user_id) == [(admin.user_id, "allowed", None)]
 
 
 # -- remote wipe -------------------------------------------------------------------------------------------
@@ -216,6 +229,8 @@ async def test_remote_wipe(api: Api, server: ServerProcess) -> None:
     refused = await api.request("POST", C + "/login", json=login_body(user, device_id=phone.device_id))
     assert refused.status == 403 and refused.body["org.chancery.reason"] == "device_wiped"
     assert (await whoami(api, user))[0] == 200
+    assert await audited(server, "device.wipe", user.user_id) == [(admin.user_id, "allowed", None)]
+    assert [e[1:] for e in await audited(server, "login", user.user_id)][-1] == ("denied", "device_wiped")
 
 
 async def test_only_administrators_and_security_officers_wipe(api: Api, server: ServerProcess) -> None:
@@ -225,6 +240,7 @@ async def test_only_administrators_and_security_officers_wipe(api: Api, server: 
     path = f"{ADMIN}/users/{q(user.user_id)}/devices/{q(laptop.device_id)}/wipe"
     refused = await api.request("POST", path, stranger, json={})
     assert refused.status == 403 and refused.body["org.chancery.reason"] == "not_authorised"
+    assert await audited(server, "device.wipe", user.user_id) == [(stranger.user_id, "denied", "not_authorised")]
     assert (await api.request("POST", path, user, json={})).status == 403  # nor the owner through this API
     officer = await api.register()
     await sql(

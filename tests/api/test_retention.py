@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.test_device_control import ADMIN, make_admin
+from tests.api.test_device_control import ADMIN, audited, make_admin
 from tests.api.test_media import upload
 from tests.api.test_search import search
 from tests.client import Api, C, User, q
@@ -109,6 +109,7 @@ async def test_expired_messages_are_gone_everywhere(rapi: Api, retaining: Server
     assert media_files(retaining, picture) == []
     # A second run has nothing left to do.
     assert (await purge(rapi, admin))["events"] == 0
+    assert await audited(retaining, "retention.purge", room) == [(admin.user_id, "allowed", None)]
 
 
 async def test_room_policy_within_the_server_policy(rapi: Api, retaining: ServerProcess) -> None:
@@ -175,6 +176,8 @@ async def test_legal_holds(rapi: Api, retaining: ServerProcess) -> None:
     await rapi.ok("DELETE", room_hold, admin)
     await rapi.ok("DELETE", user_hold, admin)
     assert (await rapi.request("DELETE", user_hold, admin)).status == 404
+    assert [a[:2] for a in await audited(retaining, "legal_hold.set", held_room)] == [(admin.user_id, "allowed")]
+    assert [a[:2] for a in await audited(retaining, "legal_hold.lift", bob.user_id)] == [(admin.user_id, "allowed")]
     await purge(rapi, admin)
     assert await stored(retaining, [in_held_room, by_bob]) == set()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tests.api.test_device_control import ADMIN
+from tests.api.test_device_control import ADMIN, audited
 from tests.api.test_media import upload
 from tests.client import Api, C, User, q
 from tests.serverproc import ServerProcess
@@ -78,6 +78,7 @@ async def test_spillage_removes_the_bytes_and_lists_the_recipients(api: Api, ser
     # The operation is on record.
     kept = await sql(server, "SELECT marked_by FROM spillages WHERE event_id = ?", spilled)
     assert kept == [(officer.user_id,)]
+    assert await audited(server, "spillage.mark", spilled) == [(officer.user_id, "allowed", None)]
 
 
 async def test_spillage_from_the_command_line(api: Api, server: ServerProcess) -> None:

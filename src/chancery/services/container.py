@@ -17,6 +17,8 @@ from .accounts.profile import ProfileService
 from .accounts.roles import RoleService
 from .accounts.service import AccountService
 from .accounts.uia import UiaService
+from .audit import AuditLog
+from .audit.requests import RequestAuditor
 from .e2e.install import E2eServices
 from .ephemeral import EphemeralService
 from .legacy.event_stream import EventStreamService
@@ -66,6 +68,9 @@ class Services:
     visibility: VisibilityService
     directory: DirectoryService
     roles: RoleService
+    # The tamper-evident audit log (issue 13).
+    audit: AuditLog
+    request_auditor: RequestAuditor
     # Optional capabilities added by other modules (e2e keys, media, ...), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)
     # The media repository (issue 4), set by media.install_media.

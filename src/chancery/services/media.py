@@ -32,7 +32,10 @@ from ..media.thumbnailer import (
     cached_variant_count,
 )
 from ..storage import Storage
+from ..storage.database import Connection
 from ..storage.media import MediaRecord, UploadedContent
+from .audit import Actor, AuditLog
+from .audit.actor import current_actor
 
 if TYPE_CHECKING:
     from .container import Services
@@ -73,8 +76,10 @@ class PurgeReport:
 
 
 class MediaService:
-    def __init__(self, config: Config, storage: Storage, clock: Clock, randomness: Randomness) -> None:
+    def __init__(self, config: Config, storage: Storage, clock: Clock, randomness: Randomness, audit: AuditLog) -> None:
         self.server_name = config.server_name
+        self.db = storage.db
+        self.audit = audit
         self.max_upload_bytes = config.max_upload_bytes
         self.quota_bytes = config.media_quota_bytes
         self.legacy_endpoints = config.legacy_media_endpoints
@@ -129,7 +134,9 @@ class MediaService:
         sha256, size = await self._store_stream(user_id, chunks, limit)
         media_id = self.randomness.token(MEDIA_ID_BYTES)
         content = UploadedContent(sha256, size, clean_content_type(content_type), clean_filename(filename))
-        await self.store.insert_uploaded(media_id, user_id, content, self.clock.now_ms())
+        async with self.db.transaction() as txn:
+            await self._audit_upload(txn, user_id, media_id, content)
+            await self.store.insert_uploaded(txn, media_id, user_id, content, self.clock.now_ms())
         log.info("media uploaded", extra={"media_id": media_id, "size": size})
         return self.mxc(media_id)
 
@@ -170,13 +177,22 @@ class MediaService:
         limit = await self.check_upload_allowed(user_id, declared_length)
         sha256, size = await self._store_stream(user_id, chunks, limit)
         content = UploadedContent(sha256, size, clean_content_type(content_type), clean_filename(filename))
-        if not await self.store.complete_pending(media_id, user_id, content, self.clock.now_ms()):
+        async with self.db.transaction() as txn:
+            completed = await self.store.complete_pending(txn, media_id, user_id, content, self.clock.now_ms())
+            if completed:
+                await self._audit_upload(txn, user_id, media_id, content)
+        if not completed:
             # A concurrent upload won, or the ID expired meanwhile; our copy of the bytes is left to purge.
             await self.check_pending_upload(user_id, server_name, media_id)
             raise MatrixError(409, "M_CANNOT_OVERWRITE_MEDIA", "Media already uploaded")
         event = self._uploaded.pop(media_id, None)
         if event is not None:
             event.set()
+
+    async def _audit_upload(self, txn: Connection, user_id: str, media_id: str, content: UploadedContent) -> None:
+        actor = current_actor() or Actor(user_id)
+        details = {"size": content.size, "content_type": content.content_type, "sha256": content.sha256}
+        await self.audit.record(txn, actor, "media.upload", self.mxc(media_id), details=details)
 
     # -- downloads ----------------------------------------------------------------------------------
 
@@ -254,14 +270,22 @@ class MediaService:
         record = await self._local_record(server_name, media_id)
         if record is None:
             raise not_found("Media not found")
-        await self.store.set_quarantined(media_id, admin_user_id)
+        async with self.db.transaction() as txn:
+            actor = current_actor() or Actor(admin_user_id, via="admin")
+            await self.audit.record(txn, actor, "media.quarantine", self.mxc(media_id))
+            await self.store.set_quarantined(txn, media_id, admin_user_id)
         log.warning("media quarantined", extra={"media_id": media_id, "by": admin_user_id})
 
     async def purge_older_than(self, days: float) -> PurgeReport:
         """Delete media created more than `days` ago (and expired unused IDs), then their unreferenced files."""
         now = self.clock.now_ms()
         cutoff_ms = now - int(days * 86400 * 1000)
-        deleted = await self.store.delete_older_than(cutoff_ms, now)
+        async with self.db.transaction() as txn:
+            deleted = await self.store.delete_older_than(txn, cutoff_ms, now)
+            if deleted:
+                actor = current_actor() or Actor.server("media_purge")
+                details = {"cutoff_ts": cutoff_ms, "media": len(deleted)}
+                await self.audit.record(txn, actor, "media.purge", None, details=details)
         files = 0
         freed = 0
         for sha256 in {record.sha256 for record in deleted if record.sha256 is not None}:
@@ -286,4 +310,6 @@ def _standard_size_for(spec: ThumbnailSpec) -> ThumbnailSpec:
 
 def install_media(services: Services) -> None:
     """Wire the media repository into the services (called once from app.build_services)."""
-    services.media = MediaService(services.config, services.storage, services.clock, services.randomness)
+    services.media = MediaService(
+        services.config, services.storage, services.clock, services.randomness, services.audit
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .account import AccountStore
+from .audit import AuditStore
 from .database import Database
 from .devices import DeviceControlStore
 from .e2e import DeviceListStore, E2eKeyStore
@@ -35,6 +36,7 @@ class Storage:
     roles: RoleStore
     devices: DeviceControlStore
     retention: RetentionStore
+    audit: AuditStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -53,4 +55,5 @@ class Storage:
             roles=RoleStore(db),
             devices=DeviceControlStore(db),
             retention=RetentionStore(db),
+            audit=AuditStore(db),
         )

@@ -109,8 +109,9 @@ class UserStore:
     async def user_exists(self, user_id: str, conn: Connection | None = None) -> bool:
         return await (conn or self.db).fetchval("SELECT 1 FROM users WHERE user_id = ?", user_id) is not None
 
-    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
-        await self.db.execute("UPDATE users SET password_hash = ? WHERE user_id = ?", password_hash, user_id)
+    async def set_password_hash(self, user_id: str, password_hash: str, conn: Connection | None = None) -> None:
+        sql = "UPDATE users SET password_hash = ? WHERE user_id = ?"
+        await (conn or self.db).execute(sql, password_hash, user_id)
 
     async def set_profile_field(self, user_id: str, field: str, value: str | None) -> None:
         column = {"displayname": "displayname", "avatar_url": "avatar_url"}[field]
@@ -241,9 +242,9 @@ class UserStore:
     # -- registration tokens ------------------------------------------------------------------------
 
     async def create_registration_token(
-        self, token: str, uses_allowed: int | None, expiry_ts: int | None, now: int
+        self, token: str, uses_allowed: int | None, expiry_ts: int | None, now: int, conn: Connection | None = None
     ) -> None:
-        await self.db.execute(
+        await (conn or self.db).execute(
             "INSERT INTO registration_tokens (token, uses_allowed, expiry_ts, created_ts) VALUES (?, ?, ?, ?)",
             token,
             uses_allowed,

@@ -13,10 +13,10 @@ async def post_wipe(request: web.Request) -> web.Response:
     revoke the device at once, remove its keys, queue org.chancery.wipe for it, never let its ID sign in."""
     services = services_of(request)
     requester = requester_of(request)
-    await services.devices.wipes.check_may_wipe(requester.user_id, requester.is_admin)
+    info = request.match_info
+    await services.devices.wipes.check_may_wipe(requester.user_id, requester.is_admin, info["user_id"])
     body = await read_json(request, allow_empty=True)
     reason = get_str(body, "reason", max_length=1000) or "Wiped by an administrator"
-    info = request.match_info
     await services.devices.wipes.wipe(requester.user_id, info["user_id"], info["device_id"], reason)
     return json_response({})
 

@@ -7,6 +7,8 @@ from aiohttp import web
 from ...errors import MatrixError, bad_json, forbidden, invalid_param
 from ...http.context import requester_of, services_of
 from ...http.json_body import get_bool, get_str, json_response, read_json
+from ...http.routing import client_address
+from ...services.audit import Actor
 
 PASSWORD_FLOW = [["m.login.password"]]
 
@@ -54,7 +56,7 @@ async def post_register(request: web.Request) -> web.Response:
     if inhibit_login:
         return json_response({"user_id": user_id})
     token, device_id, _, extra = await services.auth.new_session(
-        user_id, device_id, display_name, refresh=wants_refresh
+        user_id, device_id, display_name, method="registration", refresh=wants_refresh
     )
     return json_response({"user_id": user_id, "access_token": token, "device_id": device_id, **extra})
 
@@ -107,6 +109,9 @@ async def post_login(request: web.Request) -> web.Response:
         raise forbidden("Invalid username or password") from None
     services.rate_limiter.check("login", f"account:{user_id}")
     if not await services.auth.check_password(user_id, password):
+        failure = {"method": "m.login.password"}
+        actor = Actor(None, ip=client_address(request))
+        await services.audit.record_alone(actor, "login.failed", user_id, outcome="failed", details=failure)
         raise forbidden("Invalid username or password")
     token, device_id, _, extra = await services.auth.new_session(
         user_id, device_id, display_name, refresh=wants_refresh
@@ -135,7 +140,7 @@ async def post_refresh(request: web.Request) -> web.Response:
 async def post_logout(request: web.Request) -> web.Response:
     """POST /_matrix/client/v3/logout: revokes this token and its device at once."""
     requester = requester_of(request)
-    await services_of(request).accounts.delete_devices(requester.user_id, [requester.device_id])
+    await services_of(request).accounts.delete_devices(requester.user_id, [requester.device_id], action="logout")
     return json_response({})
 
 
@@ -144,7 +149,7 @@ async def post_logout_all(request: web.Request) -> web.Response:
     services = services_of(request)
     requester = requester_of(request)
     devices = [d["device_id"] for d in await services.accounts.list_devices(requester.user_id)]
-    await services.accounts.delete_devices(requester.user_id, devices)
+    await services.accounts.delete_devices(requester.user_id, devices, action="logout")
     return json_response({})
 
 

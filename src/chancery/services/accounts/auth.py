@@ -15,9 +15,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ...clock import Clock, Randomness
 from ...errors import MatrixError, forbidden
 from ...lru import Lru
+from ...policy.decision import REASON_FIELD
 from ...storage import Storage
 from ...storage.database import Connection
 from ...storage.stream import next_position
+from ..audit import Actor, AuditLog
+from ..audit.actor import current_actor
 from ..notifier import Change, Notifier, user_key
 from .requester import Requester
 
@@ -74,8 +77,11 @@ SessionHook = Callable[[Connection, str, str, str, bool, bool], Awaitable[dict[s
 
 
 class AuthService:
-    def __init__(self, storage: Storage, clock: Clock, randomness: Randomness, notifier: Notifier) -> None:
+    def __init__(
+        self, storage: Storage, clock: Clock, randomness: Randomness, notifier: Notifier, audit: AuditLog
+    ) -> None:
         self.storage = storage
+        self.audit = audit
         self.clock = clock
         self.randomness = randomness
         self.notifier = notifier
@@ -137,11 +143,17 @@ class AuthService:
         return await verify_password(user.password_hash, password)
 
     async def new_session(
-        self, user_id: str, device_id: str | None, display_name: str | None, *, refresh: bool = False
+        self,
+        user_id: str,
+        device_id: str | None,
+        display_name: str | None,
+        *,
+        method: str = "m.login.password",
+        refresh: bool = False,
     ) -> tuple[str, str, bool, dict[str, Any]]:
         """Create (or reuse) a device and a fresh access token; return (token, device_id, new_device, and the
         session hooks' response fields: refresh_token, expires_in_ms). `refresh`: the client asked for a
-        refresh token.
+        refresh token. A session hook's refusal (device limit, wiped device) is audited as a denied login.
 
         Logging in again as an existing device ends that device's earlier sessions: their tokens stop working
         at once, here and (announced like a logout) in every other process."""
@@ -149,15 +161,27 @@ class AuthService:
         token = "chy_" + self.randomness.token(32)  # 256 random bits
         now = self.clock.now_ms()
         revoked: int | None = None
-        async with self.storage.db.transaction() as txn:
-            created = await self.storage.users.upsert_device(txn, user_id, device_id, display_name, now)
-            if not created:
-                await self.storage.users.delete_tokens(txn, user_id, device_id)
-                revoked = await self.revoke_in(txn)
-            await self.storage.users.add_access_token(txn, hash_token(token), user_id, device_id, now)
-            extra: dict[str, Any] = {}
-            for hook in self.session_hooks:
-                extra |= await hook(txn, user_id, device_id, hash_token(token), created, refresh)
+        request = current_actor()
+        actor = Actor(user_id, device_id, request.ip if request else None, request.via if request else "client")
+        try:
+            async with self.storage.db.transaction() as txn:
+                created = await self.storage.users.upsert_device(txn, user_id, device_id, display_name, now)
+                details = {"method": method, "device_id": device_id, "new_device": created}
+                await self.audit.record(txn, actor, "login", user_id, details=details)
+                if not created:
+                    await self.storage.users.delete_tokens(txn, user_id, device_id)
+                    revoked = await self.revoke_in(txn)
+                await self.storage.users.add_access_token(txn, hash_token(token), user_id, device_id, now)
+                extra: dict[str, Any] = {}
+                for hook in self.session_hooks:
+                    extra |= await hook(txn, user_id, device_id, hash_token(token), created, refresh)
+        except MatrixError as exc:
+            # A session hook's policy refusal rolled the login back: the refusal itself is on record.
+            reason = exc.extra.get(REASON_FIELD)
+            if reason is not None:
+                details = {"method": method, "device_id": device_id}
+                await self.audit.record_alone(actor, "login", user_id, outcome="denied", reason=reason, details=details)
+            raise
         if revoked is not None:
             await self.announce_revoked(revoked, user_id)
         return token, device_id, created, extra

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,6 +12,8 @@ from ...errors import MatrixError, forbidden, invalid_param, not_found
 from ...events.identifiers import is_valid_new_localpart, is_valid_user_id, localpart_of, server_of
 from ...storage import Storage
 from ...storage.database import Connection
+from ..audit import Actor, AuditLog
+from ..audit.actor import current_actor
 from ..rooms.service import RoomService
 from .auth import AuthService, hash_password
 from .requester import Requester
@@ -29,9 +32,17 @@ MAX_DEVICE_NAME = 512
 
 class AccountService:
     def __init__(
-        self, storage: Storage, auth: AuthService, rooms: RoomService, clock: Clock, *, server_name: str
+        self,
+        storage: Storage,
+        auth: AuthService,
+        rooms: RoomService,
+        clock: Clock,
+        audit: AuditLog,
+        *,
+        server_name: str,
     ) -> None:
         self.storage = storage
+        self.audit = audit
         self.auth = auth
         self.rooms = rooms
         self.clock = clock
@@ -72,12 +83,27 @@ class AccountService:
         is_admin: bool = False,
         registration_token: str | None = None,
         upgrading_guest: bool = False,
+        actor: Actor | None = None,
     ) -> None:
         """Create the account, or with `upgrading_guest` make the existing guest account `user_id` a full one
         (client-server API: guest access; its rooms, devices and tokens stay)."""
         password_hash = await hash_password(password) if password is not None else None
         revoked: int | None = None
+        actor = _actor(actor, user_id)
+        method = (
+            "registration_token"
+            if registration_token is not None
+            else "guest_upgrade"
+            if upgrading_guest
+            else actor.via
+        )
         async with self.storage.db.transaction() as txn:
+            details = {"admin": is_admin, "method": method}
+            await self.audit.record(txn, actor, "account.create", user_id, details=details)
+            if registration_token is not None:
+                # The token itself is a secret; its SHA-256 identifies it to whoever holds it.
+                token_ref = {"token_sha256": hashlib.sha256(registration_token.encode()).hexdigest()}
+                await self.audit.record(txn, actor, "registration_token.use", user_id, details=token_ref)
             if upgrading_guest:
                 if not await self.storage.users.upgrade_guest(txn, user_id, password_hash):
                     raise forbidden("This account is not a guest account")
@@ -102,12 +128,16 @@ class AccountService:
     async def change_password(self, requester: Requester, new_password: str, logout_devices: bool) -> None:
         if not new_password:
             raise invalid_param("new_password must not be empty")
-        await self.storage.users.set_password_hash(requester.user_id, await hash_password(new_password))
+        password_hash = await hash_password(new_password)
+        async with self.storage.db.transaction() as txn:
+            details = {"logout_devices": logout_devices}
+            await self.audit.record(txn, Actor.of(requester), "password.change", requester.user_id, details=details)
+            await self.storage.users.set_password_hash(requester.user_id, password_hash, txn)
         if logout_devices:
             others = [d.device_id for d in await self.storage.users.list_devices(requester.user_id)]
             await self.delete_devices(requester.user_id, [d for d in others if d != requester.device_id])
 
-    async def deactivate(self, user_id: str) -> None:
+    async def deactivate(self, user_id: str, actor: Actor | None = None) -> None:
         """Remove the person everywhere: tokens, rooms, devices, profile, directory.
 
         The account is closed first (tokens revoked, marked deactivated, in one transaction), so that nothing
@@ -116,6 +146,7 @@ class AccountService:
         if user is None:
             raise not_found("Unknown user")
         async with self.storage.db.transaction() as txn:
+            await self.audit.record(txn, _actor(actor, user_id), "account.deactivate", user_id)
             await self.storage.users.delete_tokens(txn, user_id)
             await self.storage.users.mark_deactivated(txn, user_id)
             revoked = await self.auth.revoke_in(txn)
@@ -172,15 +203,21 @@ class AccountService:
         user_id: str,
         device_ids: list[str],
         *,
+        action: str = "device.delete",
+        actor: Actor | None = None,
+        details: dict[str, Any] | None = None,
         before: Callable[[Connection], Awaitable[None]] | None = None,
         after: Callable[[Connection], Awaitable[None]] | None = None,
     ) -> None:
-        """Delete devices with their tokens and everything hooked to them, in one transaction; `before` and
-        `after` run in it before the tokens go and after the hooks (a remote wipe records the tokens first
-        and queues its message last)."""
+        """Delete devices with their tokens and everything hooked to them, in one transaction (`action`
+        names it in the audit log: "device.delete", or "logout" when a session ends itself, "device.wipe" ...,
+        with `details` added to the entry's). `before` and `after` run in the transaction before the tokens go
+        and after the hooks (a remote wipe keeps the tokens aside first and queues its message last)."""
         if not device_ids:
             return
         async with self.storage.db.transaction() as txn:
+            entry = {"devices": device_ids, **(details or {})}
+            await self.audit.record(txn, _actor(actor, user_id), action, user_id, details=entry)
             if before is not None:
                 await before(txn)
             for device_id in device_ids:
@@ -193,3 +230,9 @@ class AccountService:
         await self.auth.announce_revoked(revoked, user_id)
         for listener in self.device_deleted_listeners:
             await listener(user_id, device_ids, positions)
+
+
+def _actor(given: Actor | None, user_id: str) -> Actor:
+    """Who to name in the audit log: the caller's actor, else the request's (or CLI command's), else the
+    account itself (a change with no request behind it)."""
+    return given or current_actor() or Actor(user_id, via="server")

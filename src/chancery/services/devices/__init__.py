@@ -36,12 +36,14 @@ def install_devices(services: Services) -> DeviceServices:
     config = services.config.devices
     storage, clock = services.storage, services.clock
     sessions = SessionControl(storage, clock, services.randomness, config, services.auth)
-    wipes = WipeService(storage, clock, services.notifier, services.accounts, server_name=services.config.server_name)
+    wipes = WipeService(
+        storage, clock, services.notifier, services.accounts, services.audit, server_name=services.config.server_name
+    )
     devices = DeviceServices(
         sessions=sessions,
         standing=DeviceStanding(clock, wipes),
         activity=DeviceActivity(storage, clock, services.accounts, config),
-        approval=ApprovalService(storage, services.auth),
+        approval=ApprovalService(storage, services.auth, services.audit),
         wipes=wipes,
     )
     services.devices = devices

@@ -14,6 +14,8 @@ from ...clock import Clock
 from ...config.devices import DeviceConfig
 from ...storage import Storage
 from ..accounts.service import AccountService
+from ..audit import Actor
+from ..audit.actor import current_actor
 from ..sync.request import SyncRequest
 
 DAY_MS = 24 * 3600 * 1000
@@ -63,6 +65,11 @@ class DeviceActivity:
         while batch := await self.storage.devices.stale_devices(cutoff, _BATCH):
             for user_id, rows in groupby(batch, key=lambda row: row[0]):
                 devices = [device_id for _, device_id in rows]
-                await self.accounts.delete_devices(user_id, devices)
+                await self.accounts.delete_devices(
+                    user_id,
+                    devices,
+                    actor=current_actor() or Actor.server("stale_devices"),
+                    details={"stale_days": days},
+                )
                 deleted += len(devices)
         return deleted

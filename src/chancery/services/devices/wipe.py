@@ -22,6 +22,8 @@ from ...policy.roles import SECURITY_OFFICER
 from ...storage import Storage
 from ...storage.database import Connection
 from ..accounts.service import AccountService
+from ..audit import Actor, AuditLog
+from ..audit.actor import current_actor
 from ..notifier import Change, Notifier, user_key
 from ..sync.request import make_token, parse_token
 
@@ -40,18 +42,27 @@ def wiped_error() -> MatrixError:
 
 class WipeService:
     def __init__(
-        self, storage: Storage, clock: Clock, notifier: Notifier, accounts: AccountService, *, server_name: str
+        self,
+        storage: Storage,
+        clock: Clock,
+        notifier: Notifier,
+        accounts: AccountService,
+        audit: AuditLog,
+        *,
+        server_name: str,
     ) -> None:
         self.storage = storage
+        self.audit = audit
         self.clock = clock
         self.notifier = notifier
         self.accounts = accounts
         # The sender of wipes ordered from the command line, which has no account of its own.
         self.server_sender = f"@chancery:{server_name}"
 
-    async def check_may_wipe(self, user_id: str, is_admin: bool) -> None:
+    async def check_may_wipe(self, user_id: str, is_admin: bool, target: str) -> None:
         officer = SECURITY_OFFICER in await self.storage.roles.roles_of(user_id)
         if not (decision := may_wipe(is_admin, officer)):
+            await self.audit.record_denial(current_actor() or Actor(user_id), "device.wipe", target, decision)
             raise decision.as_error()
 
     async def wipe(self, ordered_by: str | None, user_id: str, device_id: str, reason: str) -> None:
@@ -71,7 +82,14 @@ class WipeService:
             await self.storage.devices.set_wipe_message_pos(txn, user_id, device_id, pos)
             positions.append(pos)
 
-        await self.accounts.delete_devices(user_id, [device_id], before=keep_tokens, after=queue_message)
+        await self.accounts.delete_devices(
+            user_id,
+            [device_id],
+            action="device.wipe",
+            details={"device_id": device_id, "reason": reason},
+            before=keep_tokens,
+            after=queue_message,
+        )
         await self.notifier.notify(positions[0], [user_key(user_id, Change.TO_DEVICE)])
 
     async def answer_wiped(self, user_id: str, device_id: str, is_sync: bool, since: str | None) -> dict[str, Any]:

@@ -31,9 +31,15 @@ def install_retention(services: Services) -> RetentionServices:
     storage, clock = services.storage, services.clock
     retention = RetentionServices(
         purge=RetentionPurge(
-            storage, clock, services.notifier, config.retention, services.media.disk, server_name=config.server_name
+            storage,
+            clock,
+            services.notifier,
+            config.retention,
+            services.media.disk,
+            services.audit,
+            server_name=config.server_name,
         ),
-        holds=LegalHoldService(storage, clock),
+        holds=LegalHoldService(storage, clock, services.audit),
         spillage=SpillageService(
             storage,
             clock,
@@ -42,6 +48,7 @@ def install_retention(services: Services) -> RetentionServices:
             services.serializer,
             services.devices.activity,
             services.media.disk,
+            services.audit,
             server_name=config.server_name,
         ),
         run_purge=config.retention.purge,

@@ -11,14 +11,17 @@ from typing import Any, Literal
 from ...clock import Clock
 from ...errors import not_found
 from ...storage import Storage
+from ..audit import Actor, AuditLog
+from ..audit.actor import current_actor
 
 HoldKind = Literal["room", "user"]
 
 
 class LegalHoldService:
-    def __init__(self, storage: Storage, clock: Clock) -> None:
+    def __init__(self, storage: Storage, clock: Clock, audit: AuditLog) -> None:
         self.storage = storage
         self.clock = clock
+        self.audit = audit
 
     async def _require_target(self, kind: HoldKind, target: str) -> None:
         if kind == "room":
@@ -32,12 +35,18 @@ class LegalHoldService:
         """Place the hold; False when it was already in place (placing it again changes nothing)."""
         await self._require_target(kind, target)
         async with self.storage.db.transaction() as txn:
-            return await self.storage.retention.place_hold(txn, kind, target, by, reason, self.clock.now_ms())
+            placed = await self.storage.retention.place_hold(txn, kind, target, by, reason, self.clock.now_ms())
+            if placed:
+                details = {"kind": kind, "reason": reason}
+                await self.audit.record(txn, current_actor() or Actor.cli(), "legal_hold.set", target, details=details)
+            return placed
 
     async def lift(self, kind: HoldKind, target: str) -> None:
         async with self.storage.db.transaction() as txn:
             if not await self.storage.retention.lift_hold(txn, kind, target):
                 raise not_found(f"This {kind} is not under legal hold")
+            actor = current_actor() or Actor.cli()
+            await self.audit.record(txn, actor, "legal_hold.lift", target, details={"kind": kind})
 
     async def list_holds(self) -> list[dict[str, Any]]:
         return [

@@ -24,6 +24,8 @@ from ...policy.retention import max_lifetime_ms, room_lifetimes
 from ...storage import Storage
 from ...storage.retention import RoomPolicyInputs, ScannedEvent
 from ...storage.stream import next_position
+from ..audit import Actor, AuditLog
+from ..audit.actor import current_actor
 from ..notifier import Change, Notifier, room_key
 
 log = logging.getLogger(__name__)
@@ -48,10 +50,12 @@ class RetentionPurge:
         notifier: Notifier,
         config: RetentionConfig,
         disk: MediaDisk,
+        audit: AuditLog,
         *,
         server_name: str,
     ) -> None:
         self.storage = storage
+        self.audit = audit
         self.clock = clock
         self.notifier = notifier
         self.config = config
@@ -132,11 +136,16 @@ class RetentionPurge:
                 media_ids |= local_media_ids(event.get("content"), self.server_name)
             files = await store.delete_media(txn, sorted(media_ids), held_users)
             await store.delete_events(txn, positions, list(chosen))
+            removed = 0
             for sha256 in set(files):
                 if not await store.content_referenced(txn, sha256):
-                    report.files += self.disk.delete_content(sha256)
+                    removed += self.disk.delete_content(sha256)
+            details = {"events": len(positions), "media": len(files), "files": removed}
+            actor = current_actor() or Actor.server("retention")
+            await self.audit.record(txn, actor, "retention.purge", room.room_id, details=details)
             # Announced as a change of the room's events: every process drops what it holds of them.
             pos = await next_position(txn)
         await self.notifier.notify(pos, [room_key(room.room_id, Change.EVENT)])
         report.events += len(positions)
         report.media += len(files)
+        report.files += removed

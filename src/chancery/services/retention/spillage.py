@@ -21,7 +21,10 @@ from ...events.redaction import prune_event
 from ...events.room_versions import RoomVersion
 from ...media.disk import MediaDisk
 from ...storage import Storage
+from ...storage.events import StoredEvent
 from ...storage.stream import next_position
+from ..audit import Actor, AuditLog
+from ..audit.actor import current_actor
 from ..devices.activity import FLUSH_INTERVAL_S, DeviceActivity
 from ..notifier import Change, Notifier, room_key
 from ..rooms.events import RoomEventService
@@ -58,10 +61,12 @@ class SpillageService:
         serializer: EventSerializer,
         activity: DeviceActivity,
         disk: MediaDisk,
+        audit: AuditLog,
         *,
         server_name: str,
     ) -> None:
         self.storage = storage
+        self.audit = audit
         self.clock = clock
         self.notifier = notifier
         self.room_events = room_events
@@ -76,9 +81,31 @@ class SpillageService:
             await self.storage.retention.record_download(media_id, user_id, device_id, self.clock.now_ms())
 
     async def mark(self, officer: str, room_id: str, event_id: str) -> dict[str, Any]:
+        """The whole operation, audited as one `spillage.mark` entry (outcome "failed" if it broke off)."""
         stored = await self.storage.events.get_event(event_id)
         if stored is None or stored.event.get("room_id") != room_id:
             raise not_found("Event not found in this room")
+        actor = current_actor() or Actor.cli()
+        try:
+            report = await self._mark(officer, stored)
+        except Exception:
+            await self.audit.record_alone(
+                actor, "spillage.mark", event_id, outcome="failed", details={"room_id": room_id}
+            )
+            raise
+        recipients = report["recipients"]
+        details = {
+            "room_id": room_id,
+            "users": recipients["users"],
+            "devices": [f"{d['user_id']}|{d['device_id']}" for d in recipients["devices"]],
+            "media_removed": report["media_removed"],
+            "redaction_event_id": report["redaction_event_id"],
+        }
+        await self.audit.record_alone(actor, "spillage.mark", event_id, details=details)
+        return report
+
+    async def _mark(self, officer: str, stored: StoredEvent) -> dict[str, Any]:
+        room_id, event_id = stored.event["room_id"], stored.event_id
         media_ids = sorted(local_media_ids(stored.event.get("content"), self.server_name))
         # This process's delivery notes now; every other process (workers, a running server when this is the
         # command line) writes its notes within FLUSH_INTERVAL_S: wait that long so the report misses no one.

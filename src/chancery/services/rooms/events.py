@@ -31,6 +31,7 @@ from ...storage import Storage
 from ...storage.database import Connection
 from ...storage.events import StoredEvent
 from ...storage.rooms import RoomRow
+from ..audit.room_events import EventAuditor
 from ..notifier import Change, Notifier, room_key, user_key
 from .canonical_alias import CANONICAL_ALIAS, check_canonical_alias
 from .recent_events import RecentEvents
@@ -69,6 +70,7 @@ class RoomWriter:
     txn_keys: dict[str, TxnKey] = field(default_factory=dict)  # event ID -> the transaction it was sent in
     notifications: dict[str, Notification] = field(default_factory=dict)  # event ID -> as stored
     previous_event: dict[str, Any] | None = None  # the last event appended through this writer
+    creating: bool = False  # this writer's transaction creates the room
 
     async def append(self, draft: EventDraft, txn_key: TxnKey | None = None) -> StoredEvent:
         """Build, authorise and persist one event; `txn_key` records the client's transaction ID with it."""
@@ -79,6 +81,11 @@ class RoomWriter:
         svc = self.service
         if event["type"] == "m.room.redaction":
             await self._apply_redaction(event)
+        if "state_key" in event:
+            # Audit entries join this transaction before the stream position is taken (one lock order).
+            replaced = self.state.get((event["type"], event["state_key"]))
+            for auditor in svc.event_auditors.get(event["type"], ()):
+                await auditor(self.txn, event, replaced, self.creating)
         await svc.storage.rooms.set_last_event(self.txn, event["room_id"], event["event_id"], event["depth"])
         if txn_key is not None:
             await svc.storage.events.record_txn(
@@ -203,6 +210,7 @@ class RoomWriter:
                 self.txn, event["room_id"], self.version.identifier, event["sender"], False, now
             ):
                 self.room_id = event["room_id"]
+                self.creating = True
                 return event
             if reserved is not None and not self.version.create_event_defines_room_id:
                 break
@@ -266,6 +274,8 @@ class RoomEventService:
         self.signing_key = signing_key
         self.max_event_bytes = max_event_bytes
         self.event_checks: list[EventCheck] = []
+        # Event type -> what writes the audit entries of its state events (services/audit/room_events.py).
+        self.event_auditors: dict[str, list[EventAuditor]] = {}
         # Told of every committed batch of events, after the announcement (e.g. guests leaving a room whose
         # guest access was revoked).
         self.committed_listeners: list[CommittedListener] = []
