@@ -39,7 +39,7 @@ async def test_send_with_the_purge_running(purging: ServerProcess) -> None:
     assert result["errors"] == 0, result["error_kinds"]
     assert result["deliveries_seen"] == result["deliveries_expected"] == 40
     assert result["purged_during_scenario"] + result["backlog_left"] >= 60
-    room = await _backlog_room(purging, sqlite_path, pg_dsn)
+    room = await _backlog_room(purging)
     deadline = time.monotonic() + 20
     while await purge_load.count_backlog(room, sqlite_path, pg_dsn) > 1:  # the latest message stays
         assert time.monotonic() < deadline, "the purge did not take the backlog"
