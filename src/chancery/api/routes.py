@@ -7,9 +7,11 @@ from dataclasses import replace
 from ..http.routing import Route
 from . import web_client
 from .admin import classification as admin_classification
+from .admin import devices as admin_devices
 from .admin import directory as admin_directory
 from .admin import lifecycle as admin_lifecycle
 from .admin import media as admin_media
+from .admin import retention as admin_retention
 from .client import (
     account,
     classification,
@@ -41,8 +43,10 @@ R = C + "/rooms/{room_id}"
 U = C + "/user/{user_id}"
 P = C + "/pushrules/{scope}/{kind}/{rule_id}"
 CA = "/_chancery/admin/v1"
-ACCREDITATION = "/_chancery/admin/v1/users/{user_id}/devices/{device_id}/accreditation"
+ACCREDITATION = CA + "/users/{user_id}/devices/{device_id}/accreditation"
 SLIDING_SYNC = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
+ADMIN_DEVICE = CA + "/users/{user_id}/devices/{device_id}"
+HOLD = CA + "/legal_holds/{kind:rooms|users}/{target}"
 
 
 def client_routes() -> list[Route]:
@@ -64,6 +68,7 @@ def client_routes() -> list[Route]:
         ),
         Route("GET", C + "/login", account.get_login, auth="none"),
         Route("POST", C + "/login", account.post_login, auth="none", bucket="login"),
+        Route("POST", C + "/refresh", account.post_refresh, auth="none", bucket="login"),
         Route("POST", C + "/logout", account.post_logout, while_held=True),
         Route("POST", C + "/logout/all", account.post_logout_all, while_held=True),
         Route("GET", C + "/account/whoami", account.get_whoami),
@@ -262,6 +267,15 @@ def client_routes() -> list[Route]:
         Route("POST", CA + "/users/{user_id}/reactivate", admin_lifecycle.post_reactivate, auth="admin"),
         Route("GET", CA + "/directory/people/{user_id}", admin_directory.get_person, auth="admin"),
         Route("GET", CA + "/directory/organisations", admin_directory.get_organisations, auth="admin"),
+        # device control (issue 14): the wipe is for administrators and security officers (checked inside)
+        Route("POST", ADMIN_DEVICE + "/wipe", admin_devices.post_wipe),
+        Route("POST", ADMIN_DEVICE + "/approve", admin_devices.post_approve, auth="admin"),
+        # retention, legal hold, spillage (issue 14)
+        Route("GET", CA + "/legal_holds", admin_retention.get_legal_holds, auth="admin"),
+        Route("PUT", HOLD, admin_retention.put_legal_hold, auth="admin"),
+        Route("DELETE", HOLD, admin_retention.delete_legal_hold, auth="admin"),
+        Route("POST", CA + "/retention/purge", admin_retention.post_purge, auth="admin"),
+        Route("POST", CA + "/spillage/{room_id}/{event_id}", admin_retention.post_spillage, auth="security_officer"),
         # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
         Route("GET", "/", web_client.get_index, auth="none"),
         Route("GET", "/config.json", web_client.get_config, auth="none"),

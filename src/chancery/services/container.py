@@ -50,8 +50,10 @@ from .sync.service import SyncService
 
 if TYPE_CHECKING:
     from ..web_client.assets import WebClientAssets
+    from .devices import DeviceServices
     from .directory.lifecycle import LifecycleService
     from .directory.provisioning import ProvisioningService
+    from .retention import RetentionServices
 
 
 @dataclass
@@ -107,6 +109,10 @@ class Services:
     push_sender: PushSender = field(init=False)
     # Simplified sliding sync (issue 10), set by sliding_sync.install.install_sliding_sync.
     sliding_sync: SlidingSyncService = field(init=False)
+    # Device control (issue 14), set by devices.install_devices.
+    devices: DeviceServices = field(init=False)
+    # Retention, legal hold and spillage (issue 14), set by retention.install_retention.
+    retention: RetentionServices = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)
     # The institution's directory and account lifecycle (issue 11), set by directory.install_directory.

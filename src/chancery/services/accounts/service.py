@@ -243,19 +243,33 @@ class AccountService:
             await listener(user_id, [device_id], positions)
 
     async def delete_devices(
-        self, user_id: str, device_ids: list[str], *, action: str = "device.delete", actor: Actor | None = None
+        self,
+        user_id: str,
+        device_ids: list[str],
+        *,
+        action: str = "device.delete",
+        actor: Actor | None = None,
+        details: dict[str, Any] | None = None,
+        before: Callable[[Connection], Awaitable[None]] | None = None,
+        after: Callable[[Connection], Awaitable[None]] | None = None,
     ) -> None:
         """Delete devices with their tokens and everything hooked to them, in one transaction (`action`
-        names it in the audit log: "device.delete", or "logout" when a session ends itself)."""
+        names it in the audit log: "device.delete", or "logout" when a session ends itself, "device.wipe" ...,
+        with `details` added to the entry's). `before` and `after` run in the transaction before the tokens go
+        and after the hooks (a remote wipe keeps the tokens aside first and queues its message last)."""
         if not device_ids:
             return
         async with self.storage.db.transaction() as txn:
-            details = {"devices": device_ids}
-            await self.audit.record(txn, _actor(actor, user_id), action, user_id, details=details)
+            entry = {"devices": device_ids, **(details or {})}
+            await self.audit.record(txn, _actor(actor, user_id), action, user_id, details=entry)
+            if before is not None:
+                await before(txn)
             for device_id in device_ids:
                 await self.storage.users.delete_tokens(txn, user_id, device_id)
                 await self.storage.users.delete_device_row(txn, user_id, device_id)
             positions = [pos for hook in self.device_deletion_hooks if (pos := await hook(txn, user_id, device_ids))]
+            if after is not None:
+                await after(txn)
             revoked = await self.auth.revoke_in(txn)
         await self.auth.announce_revoked(revoked, user_id)
         for listener in self.device_deleted_listeners:
