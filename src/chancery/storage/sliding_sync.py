@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .database import IN_LIST_CHUNK, Connection, Database, fetch_in
+from .ephemeral import Receipt
 from .events import StoredEvent, row_to_event
 
 
@@ -223,3 +224,28 @@ async def own_read_positions(db: Database, user_id: str, room_ids: list[str], af
         upto,
     )
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+_RECEIPT_COLUMNS = "room_id, receipt_type, user_id, thread_id, event_id, event_stream_pos, ts"
+
+
+async def receipts_on(
+    db: Database, room_ids: list[str], event_ids: list[str], user_id: str, upto: int
+) -> list[Receipt]:
+    """The rooms' receipts on those events, and the user's own receipts there, as of `upto`."""
+    found: dict[tuple[str, str, str, str], Receipt] = {}
+    for start in range(0, max(len(event_ids), 1), IN_LIST_CHUNK):
+        chunk = event_ids[start : start + IN_LIST_CHUNK]
+        rows = await fetch_in(
+            db,
+            f"SELECT {_RECEIPT_COLUMNS} FROM receipts WHERE room_id IN ({{marks}}) AND stream_pos <= ? AND"
+            f" (user_id = ? OR event_id IN ({','.join('?' * len(chunk)) or 'NULL'}))",
+            room_ids,
+            upto,
+            user_id,
+            *chunk,
+        )
+        for r in rows:
+            receipt = Receipt(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]), int(r[6]))
+            found[(receipt.room_id, receipt.receipt_type, receipt.user_id, receipt.thread_id)] = receipt
+    return list(found.values())
