@@ -171,23 +171,37 @@ async def room_activity(
 ) -> dict[str, tuple[int, int]]:
     """room -> (position of its latest event, of its latest event of `bump_types`), as of `upto`; 0 for none.
 
-    Each is an index lookup (events_room_pos, events_room_type_pos), whatever the size of the room."""
+    Each is one lookup in an existing index (events_room_pos; events_state_history, whose state_key column is
+    NULL for a message, '' for the create event and a user ID for a beacon), whatever the size of the room, so
+    the send path carries no extra index for it."""
     latest = "(SELECT MAX(stream_pos) FROM events e WHERE e.room_id = r.room_id AND e.stream_pos <= ?)"
-    by_type = "(SELECT MAX(stream_pos) FROM events e WHERE e.room_id = r.room_id AND e.type = ? AND e.stream_pos <= ?)"
-    columns = ", ".join([latest] + [by_type] * len(bump_types))
+    columns = [latest]
     args: list[object] = [upto]
     for event_type in bump_types:
+        state_key = _BUMP_STATE_KEYS.get(event_type, "e.state_key IS NULL")
+        columns.append(
+            "(SELECT MAX(stream_pos) FROM events e WHERE e.room_id = r.room_id AND e.type = ?"
+            f" AND {state_key} AND e.stream_pos <= ?)"
+        )
         args += [event_type, upto]
     found: dict[str, tuple[int, int]] = {}
     rows = []
     for start in range(0, len(room_ids), IN_LIST_CHUNK):
         chunk = room_ids[start : start + IN_LIST_CHUNK]
         marks = ",".join("?" * len(chunk))
-        sql = f"SELECT r.room_id, {columns} FROM rooms r WHERE r.room_id IN ({marks})"
+        sql = f"SELECT r.room_id, {', '.join(columns)} FROM rooms r WHERE r.room_id IN ({marks})"
         rows += await db.fetchall(sql, *args, *chunk)
     for row in rows:
         found[str(row[0])] = (int(row[1] or 0), max((int(v) for v in row[2:] if v is not None), default=0))
     return found
+
+
+# How the bump event types that are state events are found in events_state_history; the others have no state key.
+_BUMP_STATE_KEYS = {
+    "m.room.create": "e.state_key = ''",
+    "m.beacon_info": "e.state_key > ''",
+    "org.matrix.msc3672.beacon_info": "e.state_key > ''",
+}
 
 
 _KEYS_PER_QUERY = 200
