@@ -477,6 +477,12 @@ async def test_rooms_are_ordered_by_bump_stamp_not_by_any_event(api: Api) -> Non
     await api.ok("PUT", f"{C}/rooms/{q(newer)}/state/m.room.topic/", alice, json={"topic": "state does not bump"})
     body = await ok(api, alice, room_list(0, 0))
     assert list(body["rooms"]) == [older]
+    await api.send(alice, newer, event_type="m.reaction", content={})
+    assert list((await ok(api, alice, room_list(0, 0)))["rooms"]) == [older]
+    for event_type in ("m.call.invite", "m.poll.start", "m.sticker", "m.room.encrypted"):
+        target = newer if event_type in ("m.call.invite", "m.sticker") else older
+        await api.send(alice, target, event_type=event_type, content={"body": event_type})
+        assert list((await ok(api, alice, room_list(0, 0)))["rooms"]) == [target], event_type
 
 
 async def test_room_subscription_with_its_own_config_combines_with_lists(api: Api) -> None:
