@@ -8,7 +8,9 @@ a room the user left is seen only up to their leave.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ...events.sliding_sync import MEMBER, RequiredState, RoomConfig
@@ -25,6 +27,13 @@ from .room_list import ListedRoom
 
 MAX_HEROES = 5
 NAME, AVATAR = ("m.room.name", ""), ("m.room.avatar", "")
+StrippedState = Callable[[str, str], Awaitable[list[dict[str, Any]]]]  # (room, user) -> what an invitee sees
+
+
+@lru_cache(maxsize=1024)
+def sent_required_state(canonical: str) -> RequiredState:
+    """The required_state a room was sent with (connections repeat the same few, and every request asks)."""
+    return RequiredState.from_canonical(canonical)
 
 
 @dataclass
@@ -61,7 +70,7 @@ def needs_sending(room: RoomToSend) -> bool:
 
 def _state_expanded(room: RoomToSend) -> bool:
     assert room.sent is not None
-    before = RequiredState.from_canonical(room.sent.required_state)
+    before = sent_required_state(room.sent.required_state)
     return room.config.required_state != before and room.config.required_state.union(before) != before
 
 
@@ -85,7 +94,7 @@ class RoomResults:
         serializer: EventSerializer,
         visibility: VisibilityService,
         unread: UnreadCounter,
-        stripped_state: Any,
+        stripped_state: StrippedState,
         recent_events: RecentEvents | None,
     ) -> None:
         self.storage = storage
@@ -233,7 +242,7 @@ class RoomResults:
                 plan.changed_keys = changed
                 chosen = {k for k in changed if wanted.matches(k[0], k[1], user_id)}
                 if room_id in current or room.visible_upto_member:
-                    before = RequiredState.from_canonical(room.sent.required_state)
+                    before = sent_required_state(room.sent.required_state)
                     chosen |= {
                         k
                         for k in plan.state_map
