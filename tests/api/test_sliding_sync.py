@@ -465,6 +465,11 @@ async def test_list_filters(api: Api) -> None:
     assert await matching({"room_types": ["m.space", None], "not_room_types": ["m.space"]}) == everything - {space}
     assert await matching({"spaces": [space]}) == {child}
     assert await matching({"spaces": ["!unknown:localhost"]}) == set()
+    await api.ok("PUT", f"{C}/user/{q(alice.user_id)}/rooms/{q(plain)}/tags/m.favourite", alice, json={})
+    await api.ok("PUT", f"{C}/user/{q(alice.user_id)}/rooms/{q(child)}/tags/u.work", alice, json={})
+    assert await matching({"tags": ["m.favourite", "u.work"]}) == {plain, child}
+    assert await matching({"tags": ["m.favourite", "u.work"], "not_tags": ["u.work"]}) == {plain}
+    assert await matching({"not_tags": ["m.favourite"]}) == everything - {plain}
 
 
 async def test_rooms_are_ordered_by_bump_stamp_not_by_any_event(api: Api) -> None:

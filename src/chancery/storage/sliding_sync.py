@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
+
 from .database import IN_LIST_CHUNK, Connection, Database, fetch_in
 from .ephemeral import Receipt
 from .events import StoredEvent, row_to_event
@@ -263,3 +265,14 @@ async def receipts_on(
             receipt = Receipt(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]), int(r[6]))
             found[(receipt.room_id, receipt.receipt_type, receipt.user_id, receipt.thread_id)] = receipt
     return list(found.values())
+
+
+async def room_tags(db: Database, user_id: str) -> dict[str, set[str]]:
+    """room -> the names of the user's tags on it (`m.tag` room account data)."""
+    rows = await db.fetchall("SELECT room_id, content FROM account_data WHERE user_id = ? AND type = 'm.tag'", user_id)
+    found: dict[str, set[str]] = {}
+    for room_id, content in rows:
+        tags = orjson.loads(content).get("tags")
+        if isinstance(tags, dict) and tags:
+            found[str(room_id)] = set(tags)
+    return found

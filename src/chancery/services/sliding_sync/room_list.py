@@ -15,7 +15,7 @@ from ...events.sliding_sync import ListConfig, ListFilters
 from ...lru import Lru
 from ...storage import Storage
 from ...storage.account import GLOBAL
-from ...storage.sliding_sync import room_activity
+from ...storage.sliding_sync import room_activity, room_tags
 from ..notifier import Change, Notifier, room_key, user_key
 from ..sync.request import Memberships
 
@@ -150,6 +150,11 @@ class RoomLister:
             if filters.room_types is not None:
                 rooms = [r for r in rooms if types.get(r.room_id) in filters.room_types]
             rooms = [r for r in rooms if types.get(r.room_id) not in filters.not_room_types]
+        if filters.tags is not None or filters.not_tags:
+            tags = await room_tags(self.storage.db, user_id)
+            if filters.tags is not None:
+                rooms = [r for r in rooms if tags.get(r.room_id, set()) & set(filters.tags)]
+            rooms = [r for r in rooms if not tags.get(r.room_id, set()) & set(filters.not_tags)]
         if filters.is_encrypted is not None:
             encrypted = await self._encrypted_rooms(rooms)
             rooms = [r for r in rooms if (r.room_id in encrypted) == filters.is_encrypted]
