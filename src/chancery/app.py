@@ -24,6 +24,7 @@ from .services.accounts.service import AccountService
 from .services.accounts.uia import UiaService
 from .services.audit import AuditLog
 from .services.audit.checkpoints import AuditJobs, Checkpointer, audit_signing_key
+from .services.audit.query import AuditQueryService
 from .services.audit.requests import RequestAuditor
 from .services.audit.room_events import RoomEventAuditor
 from .services.container import Services
@@ -134,6 +135,7 @@ def build_services(
         roles=RoleService(storage, clock, audit),
         audit=audit,
         request_auditor=RequestAuditor(audit, clock),
+        audit_query=AuditQueryService(storage, audit),
     )
     # Capabilities that live in their own modules wire themselves in below, one line each
     # (their services, sync extensions, event checks and device-deletion hooks).

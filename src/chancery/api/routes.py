@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from ..http.routing import Route
 from . import web_client
+from .admin import audit as admin_audit
 from .admin import media as admin_media
 from .client import (
     account,
@@ -197,6 +198,9 @@ def client_routes() -> list[Route]:
             admin_media.post_quarantine,
             auth="admin",
         ),
+        # The audit log: for administrators and security officers (checked, and audited, by the service).
+        Route("GET", "/_chancery/admin/v1/audit", admin_audit.get_audit, bucket="default"),
+        Route("GET", "/_chancery/admin/v1/audit/checkpoints", admin_audit.get_checkpoints, bucket="default"),
         # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
         Route("GET", "/", web_client.get_index, auth="none"),
         Route("GET", "/config.json", web_client.get_config, auth="none"),

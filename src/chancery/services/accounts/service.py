@@ -90,13 +90,7 @@ class AccountService:
         password_hash = await hash_password(password) if password is not None else None
         revoked: int | None = None
         actor = _actor(actor, user_id)
-        method = (
-            "registration_token"
-            if registration_token is not None
-            else "guest_upgrade"
-            if upgrading_guest
-            else actor.via
-        )
+        method = _creation_method(actor, registration_token is not None, upgrading_guest)
         async with self.storage.db.transaction() as txn:
             details = {"admin": is_admin, "method": method}
             await self.audit.record(txn, actor, "account.create", user_id, details=details)
@@ -222,3 +216,11 @@ def _actor(given: Actor | None, user_id: str) -> Actor:
     """Who to name in the audit log: the caller's actor, else the request's (or CLI command's), else the
     account itself (a change with no request behind it)."""
     return given or current_actor() or Actor(user_id, via="server")
+
+
+def _creation_method(actor: Actor, with_token: bool, upgrading_guest: bool) -> str:
+    if with_token:
+        return "registration_token"
+    if upgrading_guest:
+        return "guest_upgrade"
+    return "registration" if actor.via == "client" else actor.via  # "cli", "admin", "server"

@@ -1,0 +1,65 @@
+"""The audit log for administrators and security officers (issue 13)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ...errors import invalid_param
+from ...http.context import requester_of, services_of
+from ...http.json_body import json_response
+from ...numbers import parse_decimal
+from ...services.audit.query import MAX_LIMIT, AuditFilter
+
+MAX_FILTER_LENGTH = 512
+DEFAULT_LIMIT = 100
+
+
+def _text(request: web.Request, name: str) -> str | None:
+    value = request.query.get(name)
+    if value is not None and (not value or len(value) > MAX_FILTER_LENGTH):
+        raise invalid_param(f"{name} must be 1 to {MAX_FILTER_LENGTH} characters")
+    return value
+
+
+def _number(request: web.Request, name: str) -> int | None:
+    text = request.query.get(name)
+    if text is None:
+        return None
+    value = parse_decimal(text)
+    if value is None:
+        raise invalid_param(f"{name} must be a non-negative integer")
+    return value
+
+
+def _limit(request: web.Request) -> int:
+    limit = _number(request, "limit")
+    if limit is None:
+        return DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise invalid_param(f"limit must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+async def get_audit(request: web.Request) -> web.Response:
+    """GET /_chancery/admin/v1/audit?actor=&action=&target=&since=&until=&from=&limit=
+
+    Entries newest first; `action` ending in "." selects a family (membership.); since/until are ms
+    timestamps; `from` is the previous page's next_token."""
+    query = AuditFilter(
+        actor=_text(request, "actor"),
+        action=_text(request, "action"),
+        target=_text(request, "target"),
+        since=_number(request, "since"),
+        until=_number(request, "until"),
+        before_seq=_number(request, "from"),
+    )
+    limit = _limit(request)
+    return json_response(await services_of(request).audit_query.entries(requester_of(request), query, limit))
+
+
+async def get_checkpoints(request: web.Request) -> web.Response:
+    """GET /_chancery/admin/v1/audit/checkpoints?from=&limit=: signed checkpoints, newest first, and the
+    public key that verifies them."""
+    services = services_of(request)
+    limit = _limit(request)
+    return json_response(await services.audit_query.checkpoints(requester_of(request), _number(request, "from"), limit))
