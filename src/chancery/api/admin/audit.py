@@ -6,8 +6,7 @@ from aiohttp import web
 
 from ...errors import invalid_param
 from ...http.context import requester_of, services_of
-from ...http.json_body import json_response
-from ...numbers import parse_decimal
+from ...http.json_body import json_response, query_int
 from ...services.audit.query import MAX_LIMIT, AuditFilter
 
 MAX_FILTER_LENGTH = 512
@@ -22,22 +21,12 @@ def _text(request: web.Request, name: str) -> str | None:
 
 
 def _number(request: web.Request, name: str) -> int | None:
-    text = request.query.get(name)
-    if text is None:
-        return None
-    value = parse_decimal(text)
-    if value is None:
-        raise invalid_param(f"{name} must be a non-negative integer")
-    return value
+    value = query_int(request, name, -1, maximum=2**62)
+    return None if value < 0 else value
 
 
 def _limit(request: web.Request) -> int:
-    limit = _number(request, "limit")
-    if limit is None:
-        return DEFAULT_LIMIT
-    if not 1 <= limit <= MAX_LIMIT:
-        raise invalid_param(f"limit must be between 1 and {MAX_LIMIT}")
-    return limit
+    return query_int(request, "limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
 
 
 async def get_audit(request: web.Request) -> web.Response:
