@@ -252,3 +252,33 @@ async def test_an_export_verifies_offline_with_the_public_key_only(
     assert "FAILED at seq 4" in verify(elsewhere, "--export", str(tmp_path / "edited.jsonl"), "--key", public_key)
     (tmp_path / "cut.jsonl").write_text("\n".join(lines[:-3]) + "\n")
     assert "FAILED" in verify(elsewhere, "--export", str(tmp_path / "cut.jsonl"), "--key", public_key)
+
+
+async def test_deactivation_is_audited_with_the_rooms_it_leaves(api: Api, server: ServerProcess) -> None:
+    reader = await officer(api, server)
+    alice = await api.register()
+    room = await api.create_room(alice)
+    auth = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": alice.user_id}}
+    await api.ok("POST", C + "/account/deactivate", alice, json={"auth": {**auth, "password": alice.password}})
+    closed = await one(api, reader, action="account.deactivate", target=alice.user_id)
+    assert closed["user_id"] == alice.user_id and closed["device_id"] == alice.device_id
+    left = await one(api, reader, action="membership.leave", target=room)
+    assert left["details"]["user_id"] == alice.user_id and left["seq"] > closed["seq"]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def limited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from own_server(request, tmp_path_factory, "audit-limits", "", "--open-registration")
+
+
+async def test_rate_limit_refusals_are_audited_once_a_minute(limited: ServerProcess) -> None:
+    async for api in client_of(limited):
+        reader = await officer(api, limited)
+        alice = await api.register()
+        wrong = {"type": "m.login.password", "user": alice.user_id, "password": "wrong"}
+        statuses = [(await api.request("POST", C + "/login", json=wrong)).status for _ in range(8)]
+        assert statuses[:5] == [403] * 5 and statuses[-1] == 429
+        blocked = await one(api, reader, action="ratelimit.blocked")
+        assert blocked["target"] == "/_matrix/client/v3/login" and blocked["outcome"] == "denied"
+        assert blocked["ip"] == "127.0.0.1" and blocked["reason"] == "rate_limit"
+        assert len(await entries(api, reader, action="login.failed", target=alice.user_id)) == 5
