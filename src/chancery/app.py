@@ -88,7 +88,7 @@ def build_services(
     storage = Storage.on(db)
     notifier = Notifier()
     checkpointer = Checkpointer(
-        storage, clock, config.audit, config.server_name, audit_signing_key(config.audit, signing_key)
+        storage, clock, config.audit, config.server_name, audit_signing_key(config.audit, config.data_dir, signing_key)
     )
     audit = AuditLog(storage, clock, checkpointer)
     state_cache = StateCache(storage.events)

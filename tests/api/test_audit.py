@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chancery.events.signing import new_signing_key, verify_key_base64
+from chancery.events.signing import new_signing_key, signing_key_from_text, verify_key_base64
 from tests.client import Api, C, User, q
 from tests.conftest import ENGINES
 from tests.own_server import RELAXED, client_of, own_server
@@ -177,7 +177,7 @@ async def test_administrator_requests_are_audited(api: Api, server: ServerProces
 
 # -- verification, on a server of its own (the tests tamper with its log) -------------------------------
 
-TOML = "[audit]\ncheckpoint_every = 5\ncheckpoint_seconds = 0\n"
+TOML = "[audit]\ncheckpoint_every = 5\ncheckpoint_seconds = 0\nsigning_key_path = \"audit.key\"\n"
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -243,8 +243,12 @@ async def test_an_export_verifies_offline_with_the_public_key_only(
     elsewhere = ServerProcess(tmp_path / "nowhere", "sqlite", [])  # no database: offline
     assert verify(elsewhere, "--export", str(export), "--key", public_key).startswith("OK")
 
-    other_key = verify_key_base64(new_signing_key("x"))
-    assert "signature does not verify" in verify(elsewhere, "--export", str(export), "--key", other_key)
+    # Checkpoints are signed with the separate audit key (created at the first start), not the server's key.
+    assert (tampered.data_dir / "audit.key").exists()
+    server_key = verify_key_base64(signing_key_from_text((tampered.data_dir / "signing.key").read_text()))
+    assert public_key != server_key
+    for other_key in (server_key, verify_key_base64(new_signing_key("x"))):
+        assert "signature does not verify" in verify(elsewhere, "--export", str(export), "--key", other_key)
 
     lines = export.read_text().splitlines()
     edited = [line.replace('"login"', '"logout"', 1) if '"seq":4,' in line else line for line in lines]
