@@ -177,7 +177,7 @@ async def test_administrator_requests_are_audited(api: Api, server: ServerProces
 
 # -- verification, on a server of its own (the tests tamper with its log) -------------------------------
 
-TOML = "[audit]\ncheckpoint_every = 5\ncheckpoint_seconds = 0\nsigning_key_path = \"audit.key\"\n"
+TOML = '[audit]\ncheckpoint_every = 5\ncheckpoint_seconds = 0\nsigning_key_path = "audit.key"\n'
 
 
 @pytest.fixture(scope="module", params=ENGINES)
