@@ -4,12 +4,14 @@ an UPDATE, DELETE, INSERT or swap done in SQL broke."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chancery.events.audit_chain import checkpoint_signed_by
 from chancery.events.signing import new_signing_key, signing_key_from_text, verify_key_base64
 from tests.client import Api, C, User, q
 from tests.conftest import ENGINES
@@ -272,7 +274,8 @@ async def test_deactivation_is_audited_with_the_rooms_it_leaves(api: Api, server
 
 @pytest.fixture(scope="module", params=ENGINES)
 def limited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from own_server(request, tmp_path_factory, "audit-limits", "", "--open-registration")
+    toml = "[audit]\ncheckpoint_seconds = 1\n"
+    yield from own_server(request, tmp_path_factory, "audit-limits", toml, "--open-registration")
 
 
 async def test_rate_limit_refusals_are_audited_once_a_minute(limited: ServerProcess) -> None:
@@ -286,3 +289,19 @@ async def test_rate_limit_refusals_are_audited_once_a_minute(limited: ServerProc
         assert blocked["target"] == "/_matrix/client/v3/login" and blocked["outcome"] == "denied"
         assert blocked["ip"] == "127.0.0.1" and blocked["reason"] == "rate_limit"
         assert len(await entries(api, reader, action="login.failed", target=alice.user_id)) == 5
+
+
+async def test_a_checkpoint_follows_new_entries_within_checkpoint_seconds(limited: ServerProcess) -> None:
+    async for api in client_of(limited):
+        reader = await officer(api, limited)
+        await api.register()
+        latest = (await entries(api, reader, limit="1"))[0]["seq"]
+        for _ in range(50):
+            body = await api.ok("GET", AUDIT + "/checkpoints", reader)
+            if body["checkpoints"] and body["checkpoints"][0]["seq"] >= latest:
+                break
+            await asyncio.sleep(0.1)
+        newest = body["checkpoints"][0]
+        assert newest["seq"] >= latest and newest["server_name"] == "localhost"
+        assert checkpoint_signed_by(newest, body["public_key"]["key"])
+        assert body["public_key"]["key_id"].startswith("ed25519:")
