@@ -44,6 +44,7 @@ async def test_account_actions_are_audited_once_each(api: Api, server: ServerPro
     alice = await api.register()
     created = await one(api, reader, action="account.create", target=alice.user_id)
     assert created["details"] == {"admin": False, "method": "registration"} and created["outcome"] == "allowed"
+    assert created["user_id"] == alice.user_id and created["ip"] == "127.0.0.1"
     registered = await one(api, reader, action="login", target=alice.user_id)
     assert registered["details"]["method"] == "registration" and registered["device_id"] == alice.device_id
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from ...clock import Clock
@@ -214,8 +215,12 @@ class AccountService:
 
 def _actor(given: Actor | None, user_id: str) -> Actor:
     """Who to name in the audit log: the caller's actor, else the request's (or CLI command's), else the
-    account itself (a change with no request behind it)."""
-    return given or current_actor() or Actor(user_id, via="server")
+    account itself (a change with no request behind it). An anonymous client request acting on an account is
+    its registration: the new account is the actor."""
+    actor = given or current_actor()
+    if actor is None:
+        return Actor(user_id, via="server")
+    return replace(actor, user_id=user_id) if actor.user_id is None and actor.via == "client" else actor
 
 
 def _creation_method(actor: Actor, with_token: bool, upgrading_guest: bool) -> str:
