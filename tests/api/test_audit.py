@@ -5,6 +5,7 @@ an UPDATE, DELETE, INSERT or swap done in SQL broke."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -306,3 +307,32 @@ async def test_a_checkpoint_follows_new_entries_within_checkpoint_seconds(limite
         assert newest["seq"] >= latest and newest["server_name"] == "localhost"
         assert checkpoint_signed_by(newest, body["public_key"]["key"])
         assert body["public_key"]["key_id"].startswith("ed25519:")
+
+
+async def test_the_export_endpoint_and_since_give_verifiable_exports(
+    tampered: ServerProcess, tampered_api: Api, tmp_path: Path
+) -> None:
+    api = tampered_api
+    reader = await officer(api, tampered)
+    nosy = await api.register()
+    assert (await api.request("GET", AUDIT + "/export", nosy)).status == 403
+    public_key = (await api.ok("GET", AUDIT + "/checkpoints", reader))["public_key"]["key"]
+    reply = await api.request("GET", AUDIT + "/export", reader)
+    assert reply.status == 200
+    export = tmp_path / "http.jsonl"
+    assert isinstance(reply.body, str)
+    export.write_text(reply.body)
+    elsewhere = ServerProcess(tmp_path / "nowhere", "sqlite", [])
+    assert verify(elsewhere, "--export", str(export), "--key", public_key).startswith("OK")
+    assert (await one(api, reader, action="audit.export"))["user_id"] == reader.user_id
+
+    # From a time after every entry: it starts at the last checkpoint (a signed anchor), and runs to the end.
+    tampered.run_cli("audit", "export", "--since", "2999-01-01", "--output", str(tmp_path / "since.jsonl"))
+    lines = [json.loads(line) for line in (tmp_path / "since.jsonl").read_text().splitlines()]
+    anchor, end = lines[0], lines[-1]
+    assert anchor["kind"] == "anchor" and anchor["seq"] > 0 and end["kind"] == "end"
+    assert [line["entry"]["seq"] for line in lines if line["kind"] == "entry"] == list(
+        range(anchor["seq"] + 1, end["seq"] + 1)
+    )
+    result = verify(elsewhere, "--export", str(tmp_path / "since.jsonl"), "--key", public_key)
+    assert result.startswith(f"OK: {end['seq'] - anchor['seq']} entries")

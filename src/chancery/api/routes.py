@@ -201,6 +201,7 @@ def client_routes() -> list[Route]:
         # The audit log: for administrators and security officers (checked, and audited, by the service).
         Route("GET", "/_chancery/admin/v1/audit", admin_audit.get_audit, bucket="default"),
         Route("GET", "/_chancery/admin/v1/audit/checkpoints", admin_audit.get_checkpoints, bucket="default"),
+        Route("GET", "/_chancery/admin/v1/audit/export", admin_audit.get_export, bucket="default"),
         # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
         Route("GET", "/", web_client.get_index, auth="none"),
         Route("GET", "/config.json", web_client.get_config, auth="none"),

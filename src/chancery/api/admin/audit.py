@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from aiohttp import web
 
 from ...errors import invalid_param
@@ -52,3 +53,17 @@ async def get_checkpoints(request: web.Request) -> web.Response:
     services = services_of(request)
     limit = _limit(request)
     return json_response(await services.audit_query.checkpoints(requester_of(request), _number(request, "from"), limit))
+
+
+async def get_export(request: web.Request) -> web.StreamResponse:
+    """GET /_chancery/admin/v1/audit/export?since=: the log as JSON Lines, for `chancery audit verify --export`
+    (docs/audit.md); `since` in ms."""
+    lines = await services_of(request).audit_query.export(requester_of(request), _number(request, "since"))
+    response = web.StreamResponse(
+        headers={"Content-Type": "application/x-ndjson", "Content-Disposition": 'attachment; filename="audit.jsonl"'}
+    )
+    await response.prepare(request)
+    async for line in lines:
+        await response.write(orjson.dumps(line) + b"\n")
+    await response.write_eof()
+    return response

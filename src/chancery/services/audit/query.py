@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from ...storage import Storage
 from ..accounts.requester import Requester
 from .actor import Actor
 from .log import AuditLog
+from .verify import export_log
 
 MAX_LIMIT = 1000
 
@@ -68,6 +70,13 @@ class AuditQueryService:
         if len(found) > limit:
             result["next_token"] = str(found[limit - 1].seq)
         return result
+
+    async def export(self, requester: Requester, since_ts: int | None) -> AsyncIterator[dict[str, Any]]:
+        """The export (services/audit/verify.py), after the access check; the export itself is audited."""
+        actor = await self.check_reader(requester, "export")
+        details = {"since": since_ts} if since_ts is not None else None
+        await self.audit.record_alone(actor, "audit.export", "export", details=details)
+        return export_log(self.storage, since_ts)
 
     async def checkpoints(self, requester: Requester, before_seq: int | None, limit: int) -> dict[str, Any]:
         actor = await self.check_reader(requester, "checkpoints")
