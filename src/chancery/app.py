@@ -131,7 +131,7 @@ def build_services(
         push_rules=PushRuleService(storage, notifier),
         serializer=serializer,
         visibility=visibility,
-        directory=DirectoryService(storage, room_events, server_name=config.server_name),
+        directory=DirectoryService(storage, room_events, audit, server_name=config.server_name),
         roles=RoleService(storage, clock, audit),
         audit=audit,
         request_auditor=RequestAuditor(audit, clock),

@@ -97,6 +97,7 @@ async def test_room_changes_are_audited_and_messages_are_not(api: Api, server: S
     await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.power_levels/", alice, json=levels)
     await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.join_rules/", alice, json={"join_rule": "public"})
     await api.ok("PUT", f"{C}/rooms/{q(room)}/state/m.room.topic/", alice, json={"topic": "not audited"})
+    await api.ok("PUT", f"{C}/directory/list/room/{q(room)}", alice, json={"visibility": "public"})
 
     found = await entries(api, reader, target=room)
     assert [e["action"] for e in reversed(found)] == [
@@ -109,11 +110,13 @@ async def test_room_changes_are_audited_and_messages_are_not(api: Api, server: S
         "membership.unban",
         "power_levels.change",
         "join_rules.change",
+        "room_directory.visibility",
     ]
     by_action = {e["action"]: e for e in found}
     assert by_action["membership.kick"]["details"] == {"user_id": bob.user_id, "sender": alice.user_id}
     assert by_action["power_levels.change"]["details"] == {"changes": {f"users.{bob.user_id}": [None, 50]}}
     assert by_action["join_rules.change"]["details"] == {"join_rule": "public", "previous": "invite"}
+    assert by_action["room_directory.visibility"]["details"] == {"visibility": "public"}
     assert "a secret message body" not in str(found)
     family = await entries(api, reader, target=room, action="membership.")
     assert len(family) == 6
