@@ -140,6 +140,8 @@ async def test_only_officers_and_administrators_read_the_log(api: Api, server: S
     refused = await api.request("GET", AUDIT, nosy)
     assert refused.status == 403 and refused.body["org.chancery.reason"] == "audit_reader"
     reader = await officer(api, server)
+    granted = await one(api, reader, action="role.grant", target=reader.user_id)
+    assert granted["via"] == "cli" and granted["user_id"] is None and granted["details"] == {"role": "security_officer"}
     denial = await one(api, reader, action="audit.read", actor=nosy.user_id)
     assert denial["outcome"] == "denied" and denial["reason"] == "audit_reader"
 
