@@ -80,9 +80,11 @@ async def test_openid_token_names_its_holder_to_other_services(api: Api) -> None
 
     # Not an access token, and an access token is not an OpenID token.
     assert (await api.request("GET", C + "/account/whoami", headers=bearer(token["access_token"]))).status == 401
-    for params in ({"access_token": user.token}, {"access_token": "nonsense"}, {}):
+    for params in ({"access_token": user.token}, {"access_token": "nonsense"}, {"access_token": "x" * 2000}):
         reply = await api.request("GET", userinfo, params=params)
         assert (reply.status, reply.errcode) == (401, "M_UNKNOWN_TOKEN"), reply
+    reply = await api.request("GET", userinfo)
+    assert (reply.status, reply.errcode) == (401, "M_MISSING_TOKEN")
     reply = await api.request("POST", f"{C}/user/{q(user.user_id)}/openid/request_token", other, json={})
     assert (reply.status, reply.errcode) == (403, "M_FORBIDDEN")
 
