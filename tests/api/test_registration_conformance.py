@@ -35,6 +35,7 @@ async def test_a_session_remembers_the_first_requests_parameters(api: Api) -> No
         "POST", C + "/register", json={"auth": {"type": "m.login.dummy", "session": first.body["session"]}}
     )
     assert done["user_id"] == f"@{name}:localhost" and done["device_id"] == "XYZZY"
+    assert done["home_server"] == "localhost"
     user = User(done["user_id"], done["access_token"], done["device_id"], "s3kr1t pass")
     assert (await api.ok("GET", C + "/devices/XYZZY", user))["display_name"] == "Remembered phone"
     assert (await api.login(user)).user_id == user.user_id
@@ -60,7 +61,7 @@ async def test_inhibit_login_creates_the_account_without_a_session(api: Api) -> 
         C + "/register",
         json={"username": name, "password": "pw inhibit", "inhibit_login": True, "auth": {"type": "m.login.dummy"}},
     )
-    assert body == {"user_id": f"@{name}:localhost"}
+    assert body == {"user_id": f"@{name}:localhost", "home_server": "localhost"}
     user = await api.login(User(body["user_id"], "", "", "pw inhibit"))
     assert [d["device_id"] for d in await api_devices(api, user)] == [user.device_id]
 

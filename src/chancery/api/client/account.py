@@ -44,7 +44,7 @@ async def post_register(request: web.Request) -> web.Response:
     inhibit_login = get_bool(body, "inhibit_login", False) if "inhibit_login" in body else None
     if kind == "guest":
         user_id, token, device_id = await services.guests.register_guest(device_id, display_name)
-        return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
+        return json_response(_session_reply(services, user_id, token, device_id))
     already = await services.uia.outcome_of(body, "register")
     if already is not None:
         return await _registered(services, already, device_id, display_name, bool(inhibit_login))
@@ -97,9 +97,19 @@ async def _registered(
 ) -> web.Response:
     """The reply to a completed registration: the user ID, and unless `inhibit_login` a new session's token."""
     if inhibit_login:
-        return json_response({"user_id": user_id})
+        return json_response({"user_id": user_id, "home_server": services.config.server_name})
     token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name, method="registration")
-    return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
+    return json_response(_session_reply(services, user_id, token, device_id))
+
+
+def _session_reply(services: Services, user_id: str, token: str, device_id: str) -> dict[str, Any]:
+    # `home_server` is deprecated but still in the spec, and older clients and test suites read it.
+    return {
+        "user_id": user_id,
+        "access_token": token,
+        "device_id": device_id,
+        "home_server": services.config.server_name,
+    }
 
 
 async def get_register_available(request: web.Request) -> web.Response:
@@ -171,14 +181,8 @@ async def post_login(request: web.Request) -> web.Response:
     user_id, method = await _login_user(request, body, services)
     token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name, method=method)
     config = services.config
-    return json_response(
-        {
-            "user_id": user_id,
-            "access_token": token,
-            "device_id": device_id,
-            "well_known": {"m.homeserver": {"base_url": config.public_baseurl.rstrip("/")}},
-        }
-    )
+    well_known = {"m.homeserver": {"base_url": config.public_baseurl.rstrip("/")}}
+    return json_response(_session_reply(services, user_id, token, device_id) | {"well_known": well_known})
 
 
 async def post_get_login_token(request: web.Request) -> web.Response:
