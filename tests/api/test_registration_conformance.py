@@ -5,6 +5,7 @@ repeats the current content returns the current event instead of a new one."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 
@@ -52,6 +53,15 @@ async def test_repeating_the_completing_request_returns_the_same_account(api: Ap
         for reply in (first, second):
             whoami = await api.ok("GET", C + "/account/whoami", User(reply["user_id"], reply["access_token"], "", ""))
             assert whoami["user_id"] == first["user_id"]
+
+
+async def test_concurrent_retries_of_the_completing_request_make_one_account(api: Api) -> None:
+    session = (await api.request("POST", C + "/register", json={"password": "racing pass"})).body["session"]
+    complete = {"password": "racing pass", "auth": {"type": "m.login.dummy", "session": session}}
+    replies = await asyncio.gather(*(api.request("POST", C + "/register", json=complete) for _ in range(4)))
+    created = {reply.body["user_id"] for reply in replies if reply.status == 200}
+    assert len(created) == 1, replies
+    assert all(reply.status == 200 or reply.errcode == "M_USER_IN_USE" for reply in replies), replies
 
 
 async def test_inhibit_login_creates_the_account_without_a_session(api: Api) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -72,9 +73,10 @@ async def post_register(request: web.Request) -> web.Response:
     if guest_id is not None:
         user_id = guest_id
     else:
-        user_id = await services.accounts.check_username_available(
-            params.get("username") or services.randomness.letters(12).lower()
-        )
+        # Without a username, one derived from the session: retries of the completing request racing each
+        # other then compete for the same name instead of creating an account each.
+        generated = "u" + hashlib.sha256(result.session_id.encode()).hexdigest()[:15]
+        user_id = await services.accounts.check_username_available(params.get("username") or generated)
     await services.accounts.create_account(
         user_id,
         None,
