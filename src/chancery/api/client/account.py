@@ -12,8 +12,8 @@ from ...errors import MatrixError, bad_json, forbidden, invalid_param
 from ...http.context import requester_of, services_of
 from ...http.json_body import get_bool, get_str, json_response, read_json
 from ...http.routing import client_address
-from ...services.accounts.auth import hash_password
 from ...services.audit import Actor
+from ...services.directory.lifecycle import terms_params
 
 if TYPE_CHECKING:
     from ...services.container import Services
@@ -21,11 +21,14 @@ if TYPE_CHECKING:
 PASSWORD_FLOW = [["m.login.password"]]
 
 
-def _registration_flows(open_registration: bool) -> list[list[str]]:
+def _registration_flows(open_registration: bool, terms: bool) -> list[list[str]]:
     # The token stage is followed by m.login.dummy, as Synapse offers it: matrix-nio's token registration
     # finishes with a dummy stage in the same session, and js-sdk/Element complete dummy stages on their own.
     flows = [["m.login.registration_token", "m.login.dummy"]]
-    return [["m.login.dummy"], *flows] if open_registration else flows
+    if open_registration:
+        flows = [["m.login.dummy"], *flows]
+    # Published terms of use are accepted before the account exists (client-server API: terms of service).
+    return [["m.login.terms", *stages] for stages in flows] if terms else flows
 
 
 async def post_register(request: web.Request) -> web.Response:
@@ -43,29 +46,33 @@ async def post_register(request: web.Request) -> web.Response:
     device_id = get_str(body, "device_id", max_length=255)
     display_name = get_str(body, "initial_device_display_name", max_length=512)
     inhibit_login = get_bool(body, "inhibit_login", False) if "inhibit_login" in body else None
+    wants_refresh = get_bool(body, "refresh_token", False)
     if kind == "guest":
         user_id, token, device_id = await services.guests.register_guest(device_id, display_name)
         return json_response(_session_reply(services, user_id, token, device_id))
     already = await services.uia.outcome_of(body, "register")
     if already is not None:
-        return await _registered(services, already, device_id, display_name, bool(inhibit_login))
+        return await _registered(services, already, device_id, display_name, bool(inhibit_login), wants_refresh)
     guest_token = get_str(body, "guest_access_token", max_length=1024)
     # Upgrading a guest (client-server API: guest access): the same flows, under the guest's own user ID.
     guest_id = await services.guests.guest_to_upgrade(guest_token, username) if guest_token is not None else None
     if username is not None and guest_id is None:
         await services.accounts.check_username_available(username)
+    terms = services.lifecycle.terms()
     remember = {
         "username": username,
-        "password_hash": await hash_password(password) if password is not None else None,
+        # Checked against the password policy before any stage is asked for.
+        "password_hash": await services.accounts.new_password_hash(password, None) if password is not None else None,
         "device_id": device_id,
         "initial_device_display_name": display_name,
         "inhibit_login": inhibit_login,
     }
     result = await services.uia.authenticate(
         body,
-        _registration_flows(services.config.open_registration),
+        _registration_flows(services.config.open_registration, terms is not None),
         "register",
         None,
+        terms_params(terms),
         remember=remember,
         keep_session=True,
     )
@@ -85,23 +92,35 @@ async def post_register(request: web.Request) -> web.Response:
         upgrading_guest=guest_id is not None,
     )
     await services.uia.record_outcome(result.session_id, user_id)
+    if terms is not None and "m.login.terms" in result.completed:
+        await services.lifecycle.record_terms_accepted(
+            user_id, terms["version"], Actor(user_id, ip=client_address(request))
+        )
     return await _registered(
         services,
         user_id,
         params.get("device_id"),
         params.get("initial_device_display_name"),
         bool(params.get("inhibit_login", False)),
+        wants_refresh,
     )
 
 
 async def _registered(
-    services: Services, user_id: str, device_id: str | None, display_name: str | None, inhibit_login: bool
+    services: Services,
+    user_id: str,
+    device_id: str | None,
+    display_name: str | None,
+    inhibit_login: bool,
+    wants_refresh: bool,
 ) -> web.Response:
     """The reply to a completed registration: the user ID, and unless `inhibit_login` a new session's token."""
     if inhibit_login:
         return json_response({"user_id": user_id, "home_server": services.config.server_name})
-    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name, method="registration")
-    return json_response(_session_reply(services, user_id, token, device_id))
+    token, device_id, _, extra = await services.auth.new_session(
+        user_id, device_id, display_name, method="registration", refresh=wants_refresh
+    )
+    return json_response(_session_reply(services, user_id, token, device_id) | extra)
 
 
 def _session_reply(services: Services, user_id: str, token: str, device_id: str) -> dict[str, Any]:
@@ -180,11 +199,14 @@ async def post_login(request: web.Request) -> web.Response:
     body = await read_json(request)
     device_id = get_str(body, "device_id", max_length=255)
     display_name = get_str(body, "initial_device_display_name", max_length=512)
+    wants_refresh = get_bool(body, "refresh_token", False)
     user_id, method = await _login_user(request, body, services)
-    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name, method=method)
+    token, device_id, _, extra = await services.auth.new_session(
+        user_id, device_id, display_name, method=method, refresh=wants_refresh
+    )
     config = services.config
     well_known = {"m.homeserver": {"base_url": config.public_baseurl.rstrip("/")}}
-    return json_response(_session_reply(services, user_id, token, device_id) | {"well_known": well_known})
+    return json_response(_session_reply(services, user_id, token, device_id) | {"well_known": well_known} | extra)
 
 
 async def post_get_login_token(request: web.Request) -> web.Response:
@@ -202,6 +224,15 @@ async def get_whois(request: web.Request) -> web.Response:
     """GET /_matrix/client/v3/admin/whois/{userId}: administrators, or the user themselves."""
     user_id = unquote(request.match_info["user_id"])
     return json_response(await services_of(request).whois.whois(requester_of(request), user_id))
+
+
+async def post_refresh(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/refresh (client-server API: refreshing access tokens)."""
+    services = services_of(request)
+    body = await read_json(request)
+    refresh_token = get_str(body, "refresh_token", required=True, max_length=1024)
+    assert refresh_token is not None
+    return json_response(await services.devices.sessions.refresh(refresh_token))
 
 
 async def post_logout(request: web.Request) -> web.Response:

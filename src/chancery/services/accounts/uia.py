@@ -52,12 +52,14 @@ class UiaService:
         flows: list[list[str]],
         purpose: str,
         user_id: str | None,
+        stage_params: dict[str, Any] | None = None,
         *,
         remember: dict[str, Any] | None = None,
         keep_session: bool = False,
     ) -> UiaResult:
         """Run one step of UIA. Returns when a flow is complete; otherwise raises UiaRequired (401).
 
+        `stage_params`: what the stages need to show the user (the terms of use ...), sent in every challenge.
         `remember`: request parameters the session keeps, so that later steps may leave them out (a value given
         again replaces the remembered one; None values are not remembered). They are never part of a
         challenge. `keep_session`: the session outlives its completion (see `record_outcome`)."""
@@ -84,7 +86,7 @@ class UiaService:
         def challenge(errcode: str | None = None, error: str | None = None) -> UiaRequired:
             body_out: dict[str, Any] = {
                 "flows": [{"stages": stages} for stages in flows],
-                "params": {},
+                "params": stage_params or {},
                 "session": session_id,
             }
             if completed:
@@ -144,7 +146,8 @@ class UiaService:
         return outcome if isinstance(outcome, str) else None
 
     async def _check_stage(self, stage: str, auth: dict[str, Any], user_id: str | None) -> tuple[bool, str | None]:
-        if stage == "m.login.dummy":
+        if stage in ("m.login.dummy", "m.login.terms"):
+            # m.login.terms: submitting the stage is the acceptance of the terms offered in params.
             return True, None
         if stage == "m.login.password":
             identifier = auth.get("identifier", {})

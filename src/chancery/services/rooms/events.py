@@ -40,6 +40,12 @@ from .state_cache import StateCache, StateMap
 log = logging.getLogger(__name__)
 
 EventCheck = Callable[[dict[str, Any], StateMap, RoomVersion], None]
+# Checks that need the database (e.g. a person's clearance), run with the writer's transaction; only for
+# modules whose settings ask for them, so rooms pay nothing for rules they are not under.
+AsyncEventCheck = Callable[["RoomWriter", dict[str, Any]], Awaitable[None]]
+# Told of each event appended, inside the transaction; may append more events (e.g. removing members a
+# room's new classification excludes, atomically with it).
+AppendHook = Callable[["RoomWriter", "StoredEvent"], Awaitable[None]]
 CommittedListener = Callable[[list[StoredEvent]], Awaitable[None]]
 REDACTION = "m.room.redaction"
 _MAX_ROOM_ROWS_REMEMBERED = 10_000
@@ -94,7 +100,10 @@ class RoomWriter:
             self.txn_keys[event["event_id"]] = txn_key
         # Last, so the stream counter's row (locked until commit on PostgreSQL) is held as briefly as possible.
         pos = await svc.storage.events.insert_event(self.txn, event, self.notifications[event["event_id"]])
-        return self.appended(pos, event)
+        stored = self.appended(pos, event)
+        for hook in svc.append_hooks:
+            await hook(self, stored)
+        return stored
 
     def appended(self, pos: int, event: dict[str, Any]) -> StoredEvent:
         """Bookkeeping after `event` was stored at `pos`: the writer's state, the state cache, `written`."""
@@ -130,6 +139,8 @@ class RoomWriter:
             raise forbidden(str(exc)) from exc
         for check in svc.event_checks:
             check(event, self.state, self.version)
+        for async_check in svc.async_event_checks:
+            await async_check(self, event)
         await self._check_relation(event)
         if event["type"] == CANONICAL_ALIAS and "state_key" in event:
             replaced = self.state.get((CANONICAL_ALIAS, event["state_key"]))
@@ -274,6 +285,8 @@ class RoomEventService:
         self.signing_key = signing_key
         self.max_event_bytes = max_event_bytes
         self.event_checks: list[EventCheck] = []
+        self.async_event_checks: list[AsyncEventCheck] = []
+        self.append_hooks: list[AppendHook] = []
         # Event type -> what writes the audit entries of its state events (services/audit/room_events.py).
         self.event_auditors: dict[str, list[EventAuditor]] = {}
         # Told of every committed batch of events, after the announcement (e.g. guests leaving a room whose
