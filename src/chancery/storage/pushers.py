@@ -164,12 +164,15 @@ class PusherStore:
 
     async def push_targets(self, txn: Connection, after: int, upto: int) -> list[PushTarget]:
         """Every (pusher, event) in (after, upto] the pusher's user should be told of: events that notify or
-        mention a joined member other than the sender (counted as in /sync), and invites still pending."""
+        mention a member other than the sender (counted as in /sync) who was joined then and still is, and
+        invites still pending."""
         mentioned = _MENTIONS_PUSHER_USER
         rows = await txn.fetchall(
             "SELECT p.pusher_id, p.user_id, e.stream_pos, e.room_id, e.event_id,"
             f" CASE WHEN {mentioned} THEN 1 ELSE 0 END FROM events e"
             " JOIN current_state s ON s.room_id = e.room_id AND s.type = 'm.room.member' AND s.membership = 'join'"
+            # Joined before the event (a member who joined since may not be allowed to see it).
+            " AND s.stream_pos < e.stream_pos"
             " JOIN pushers p ON p.user_id = s.state_key"
             " WHERE e.stream_pos > ? AND e.stream_pos <= ? AND e.sender <> p.user_id AND e.redacted = 0"
             f" AND (e.notifies = 1 OR {mentioned})"
