@@ -108,7 +108,10 @@ class PushSender:
     async def run_once(self) -> int | None:
         """One pass: fan out, deliver what is due. Returns when the next queued notification falls due."""
         if self.notifier.tracking:
-            await self.fanout.run(self.notifier.complete_upto)
+            try:
+                await self.fanout.run(self.notifier.complete_upto)
+            except Exception:  # what is already queued is still delivered
+                log.exception("push fan-out failed")
         now = self.clock.now_ms()
         if now - self._orphans_dropped_at > ORPHAN_SWEEP_MS:
             self._orphans_dropped_at = now
@@ -142,6 +145,11 @@ class PushSender:
                     await pushers.set_backoff(pusher.pusher_id, 0, 0)
         except Exception:
             log.exception("push delivery failed", extra={"user_id": pusher.user_id})
+            # Back off as for a failing gateway, so that a persistent error is not retried in a tight loop.
+            with contextlib.suppress(Exception):
+                await pushers.set_backoff(
+                    pusher.pusher_id, failures + 1, self.clock.now_ms() + retry_delay_ms(failures + 1)
+                )
         finally:
             await pushers.release(pusher.pusher_id)
 
