@@ -231,9 +231,6 @@ class PusherStore:
         )
         return None if value is None else int(value)
 
-    async def release(self, pusher_id: str) -> None:
-        await self.db.execute("UPDATE pushers SET claimed_until = 0 WHERE pusher_id = ?", pusher_id)
-
     async def queued(self, pusher_id: str, limit: int) -> list[QueuedPush]:
         rows = await self.db.fetchall(
             "SELECT stream_pos, room_id, event_id, highlight, created_ts FROM push_queue WHERE pusher_id = ?"
@@ -243,14 +240,21 @@ class PusherStore:
         )
         return [QueuedPush(int(r[0]), str(r[1]), str(r[2]), bool(r[3]), int(r[4])) for r in rows]
 
-    async def dequeue(self, pusher_id: str, stream_pos: int) -> None:
-        await self.db.execute("DELETE FROM push_queue WHERE pusher_id = ? AND stream_pos = ?", pusher_id, stream_pos)
-
-    async def set_backoff(self, pusher_id: str, failures: int, retry_at: int) -> None:
-        """`failures` deliveries in a row failed (0: the gateway took one again); wait until `retry_at`."""
-        await self.db.execute(
-            "UPDATE pushers SET failures = ?, retry_at = ? WHERE pusher_id = ?", failures, retry_at, pusher_id
-        )
+    async def finish_delivery(self, pusher_id: str, done_upto: int | None, failures: int, retry_at: int) -> None:
+        """After a delivery round: drop the notifications delivered (a prefix of the queue, up to `done_upto`),
+        record `failures` in a row (0: the gateway took the last one) with the backoff until `retry_at`, and
+        release the lease, in one transaction."""
+        async with self.db.transaction() as txn:
+            if done_upto is not None:
+                await txn.execute(
+                    "DELETE FROM push_queue WHERE pusher_id = ? AND stream_pos <= ?", pusher_id, done_upto
+                )
+            await txn.execute(
+                "UPDATE pushers SET failures = ?, retry_at = ?, claimed_until = 0 WHERE pusher_id = ?",
+                failures,
+                retry_at,
+                pusher_id,
+            )
 
     async def delete_rejected(self, user_id: str, app_id: str, pushkey: str) -> None:
         async with self.db.transaction() as txn:
