@@ -212,7 +212,7 @@ class PusherStore:
             rows = await txn.fetchall(
                 "UPDATE pushers SET claimed_until = ? WHERE claimed_until < ? AND retry_at <= ? AND pusher_id IN ("
                 " SELECT p.pusher_id FROM pushers p WHERE p.claimed_until < ? AND p.retry_at <= ?"
-                f" AND EXISTS (SELECT 1 FROM push_queue q WHERE q.pusher_id = p.pusher_id) LIMIT ?{skip_locked})"
+                f" AND p.pusher_id IN (SELECT pusher_id FROM push_queue) LIMIT ?{skip_locked})"
                 f" RETURNING {_DELIVERY_COLUMNS}",
                 lease_until,
                 now,
@@ -227,7 +227,8 @@ class PusherStore:
         """When a pusher with queued notifications may next be delivered (its backoff and any lease over)."""
         value = await self.db.fetchval(
             "SELECT MIN(CASE WHEN p.retry_at > p.claimed_until THEN p.retry_at ELSE p.claimed_until END)"
-            " FROM pushers p WHERE EXISTS (SELECT 1 FROM push_queue q WHERE q.pusher_id = p.pusher_id)"
+            # From the queue (usually empty) to the pushers, not the other way round.
+            " FROM pushers p WHERE p.pusher_id IN (SELECT pusher_id FROM push_queue)"
         )
         return None if value is None else int(value)
 
