@@ -123,10 +123,13 @@ class PusherService:
     async def on_devices_deleted(self, txn: Connection, user_id: str, device_ids: list[str]) -> None:
         await self.storage.pushers.delete_for_devices(txn, user_id, device_ids)
 
-    async def on_password_changed(self, requester: Requester) -> None:
+    async def on_password_changed(self, user_id: str, keep_device: str | None) -> None:
         """Someone who had the old password may have set pushers from other devices: they go."""
         async with self.storage.db.transaction() as txn:
-            await self.storage.pushers.delete_except_device(txn, requester.user_id, requester.device_id)
+            if keep_device is None:
+                await self.storage.pushers.delete_all_of(txn, user_id)
+            else:
+                await self.storage.pushers.delete_except_device(txn, user_id, keep_device)
 
     async def on_deactivated(self, txn: Connection, user_id: str) -> None:
         await self.storage.pushers.delete_all_of(txn, user_id)
