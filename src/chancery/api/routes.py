@@ -211,6 +211,15 @@ def client_routes() -> list[Route]:
         Route("PUT", HOLD, admin_retention.put_legal_hold, auth="admin"),
         Route("DELETE", HOLD, admin_retention.delete_legal_hold, auth="admin"),
         Route("POST", ADMIN + "/retention/purge", admin_retention.post_purge, auth="admin"),
+        Route("GET", ADMIN + "/retention/policy", admin_retention.get_retention_policy, auth="admin"),
+        *[
+            Route(method, ADMIN + "/retention/policy" + suffix, handler, auth="admin")
+            for suffix in ("/unclassified", "/levels/{level}")
+            for method, handler in (
+                ("PUT", admin_retention.put_retention_policy),
+                ("DELETE", admin_retention.delete_retention_policy),
+            )
+        ],
         Route("POST", ADMIN + "/spillage/{room_id}/{event_id}", admin_retention.post_spillage, auth="security_officer"),
         # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
         Route("GET", "/", web_client.get_index, auth="none"),
