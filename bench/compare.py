@@ -1,6 +1,6 @@
 """Chancery and Synapse side by side: the same client-server scenarios against both, one table with the ratios.
 
-    .venv/bin/python bench/compare.py [--db sqlite|postgres] [--quick] [--scenarios send,initial-sync,idle-memory]
+    .venv/bin/python bench/compare.py [--db sqlite|postgres] [--quick] [--scenarios send,initial-sync,...]
 
 Installs the pinned Synapse into bench/.synapse-venv on first use. Each scenario gets a freshly started server with
 fresh data (and a fresh PostgreSQL database with --db postgres), one server at a time so they never share the CPU.
@@ -37,9 +37,10 @@ from loadgen import (
 )
 from purge_load import CHANCERY_RETENTION, PurgeLoadParams, run_send_with_purge
 from servers import ROOT, SYNAPSE_VERSION, ChanceryServer, Server, ensure_synapse, make_server
+from sliding_sync import SlidingSyncParams, run_sliding_sync
 
 SERVERS = ("chancery", "synapse")
-SCENARIOS = ("send", "initial-sync", "idle-memory")
+SCENARIOS = ("send", "send-push", "initial-sync", "idle-memory", "sliding-sync")
 # Chancery only, with --purge-running: the send scenario while the retention purge deletes an expired backlog.
 PURGE_SCENARIO = "send-with-purge"
 RESULTS = ROOT / "bench" / "results"
@@ -70,6 +71,14 @@ def figures(initial_counts: tuple[int, ...]) -> list[Figure]:
         Figure("load generator CPU during send phase (cores)", "send", "loadgen_cpu_per_s"),
         Figure("peak RSS, send phase (MiB)", "send", "peak_rss_mib", "< 1x", lambda r: r < 1),
         Figure("peak RSS, send setup incl. registration (MiB)", "send", "setup_peak_rss_mib"),
+        # The send scenario again with an HTTP pusher per user, to a push gateway run by the load generator.
+        Figure("send throughput with pushers (msgs/s)", "send-push", "send_throughput_msgs_per_s"),
+        Figure("delivery latency p99 with pushers (ms)", "send-push", "delivery_p99_ms"),
+        Figure("push latency p50 (ms)", "send-push", "push_p50_ms"),
+        Figure("push latency p99 (ms)", "send-push", "push_p99_ms"),
+        Figure("pushes seen", "send-push", "pushes_seen"),
+        Figure("pushes expected", "send-push", "pushes_expected"),
+        Figure("errors during send-push scenario", "send-push", "errors"),
         Figure("send throughput, purge running (msgs/s)", PURGE_SCENARIO, "send_throughput_msgs_per_s"),
         Figure("send request p99, purge running (ms)", PURGE_SCENARIO, "send_request_p99_ms"),
         Figure("delivery latency p99, purge running (ms)", PURGE_SCENARIO, "delivery_p99_ms"),
@@ -97,6 +106,11 @@ def figures(initial_counts: tuple[int, ...]) -> list[Figure]:
         Figure("idle RSS after setup (MiB)", "idle-memory", "idle_rss_mib", "< 1x", lambda r: r < 1),
         Figure("peak RSS while registering/creating (MiB)", "idle-memory", "peak_rss_mib"),
         Figure("errors during idle-memory setup", "idle-memory", "errors"),
+        Figure("sliding sync: first 20 of the rooms (ms, median)", "sliding-sync", "initial_list_ms"),
+        Figure("sliding sync: first 20 of the rooms (ms, first run)", "sliding-sync", "initial_list_first_ms"),
+        Figure("sliding sync: message to long-poll p50 (ms)", "sliding-sync", "incremental_p50_ms"),
+        Figure("sliding sync: message to long-poll p99 (ms)", "sliding-sync", "incremental_p99_ms"),
+        Figure("errors during sliding-sync scenario", "sliding-sync", "errors"),
     ]
     return rows
 
@@ -129,12 +143,16 @@ def chancery_commit() -> str:
 def scenario_runner(
     name: str, quick: bool, idle_size: tuple[int | None, int | None] = (None, None)
 ) -> tuple[Callable[[str, list[int]], Coroutine[Any, Any, dict[str, Any]]], dict[str, Any]]:
-    if name == "send":
+    if name in ("send", "send-push"):
         send = SendParams(users=6, rooms=2, senders=4, messages=200) if quick else SendParams()
+        send = replace(send, pushers=name == "send-push")
         return (lambda url, pids: run_send(url, send, pids)), asdict(send)
     if name == "initial-sync":
         initial = InitialSyncParams(room_counts=(10, 50), runs=3) if quick else InitialSyncParams()
         return (lambda url, pids: run_initial_sync(url, initial, pids)), asdict(initial)
+    if name == "sliding-sync":
+        sliding = SlidingSyncParams(rooms=30, runs=2, rounds=5) if quick else SlidingSyncParams()
+        return (lambda url, pids: run_sliding_sync(url, sliding, pids)), asdict(sliding)
     idle = IdleMemoryParams(users=300, rooms=30, settle_s=3.0) if quick else IdleMemoryParams()
     idle = replace(idle, users=idle_size[0] or idle.users, rooms=idle_size[1] or idle.rooms)
     return (lambda url, pids: run_idle_memory(url, idle, pids)), asdict(idle)

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from ..errors import MatrixError, forbidden, invalid_param
+from ..policy.decision import PolicyDenied
 from ..policy.roles import SECURITY_OFFICER
 from ..services.accounts.requester import Requester
 from ..services.audit.actor import Actor, Via, acting_as
@@ -31,6 +32,8 @@ class Route:
     bucket: str | None = None
     # Whether guest accounts may call it (client-server API: guest access lists what they may).
     guest: bool = False
+    # Callable by an account on hold (expired, or terms of use not accepted): logout, terms, renewal.
+    while_held: bool = False
 
 
 def _access_token(request: web.Request) -> str | None:
@@ -99,6 +102,8 @@ async def _check_access(route: Route, request: web.Request, ip: str) -> Requeste
     if requester.is_guest and not (route.guest and services.config.access.guest_access):
         # Turning guest access off ends existing guest sessions too.
         raise MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest accounts may not use this endpoint")
+    if not route.while_held and route.auth != "admin":
+        services.lifecycle.check_usable(requester)  # expired, or the terms of use not accepted
     if route.bucket is not None:
         services.rate_limiter.check(route.bucket, requester.user_id)
     return requester
@@ -124,6 +129,8 @@ def wrap(route: Route) -> Handler:
             actor = _actor_of(request, ip, via)
             if exc.errcode == "M_LIMIT_EXCEEDED":
                 await services.request_auditor.rate_limited(actor, request.method, route.path)
+            if isinstance(exc, PolicyDenied):  # recorded here, after the refused change rolled back
+                await services.audit.record_denial(actor, exc.action, exc.target, exc.decision, exc.details)
             if audited:
                 await services.request_auditor.admin_request(actor, request.method, route.path, exc.status, exc.errcode)
             raise

@@ -41,10 +41,15 @@ async def _in_pool(fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(_HASH_POOL, fn, *args)
 
 
-async def hash_password(password: str) -> str:
+def make_hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    """argon2id with the given cost ([directory] argon2_time_cost, argon2_memory_kib)."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+async def hash_password(password: str, hasher: PasswordHasher | None = None) -> str:
     if len(password) > MAX_PASSWORD_LENGTH:
         raise MatrixError(400, "M_INVALID_PARAM", "Password too long")
-    return await _in_pool(_HASHER.hash, password)
+    return await _in_pool((hasher or _HASHER).hash, password)
 
 
 @functools.cache
@@ -89,6 +94,8 @@ class AuthService:
         # process knows that none of the user's tokens was revoked since: every revocation takes a stream
         # position (see `revoke_in`), so one made by another process or program invalidates it too.
         self._tokens: Lru[str, tuple[Requester, int]] = Lru(_MAX_TOKENS_REMEMBERED)
+        # Other places an active account's password may be right (the institution's LDAP directory).
+        self.password_checkers: list[Callable[[str, str], Awaitable[bool]]] = []
         self.session_hooks: list[SessionHook] = []
 
     async def requester_for_token(self, token: str) -> Requester | None:
@@ -110,7 +117,9 @@ class AuthService:
             found.is_admin,
             token_hash,
             found.is_guest,
-            expires_ts=found.expires_ts,
+            account_expires_ts=found.account_expires_ts,
+            terms_version=found.terms_version,
+            token_expires_ts=found.token_expires_ts,
             approved=found.device_approved,
         )
         if notifier.tracking:
@@ -140,6 +149,9 @@ class AuthService:
             # Hash anyway so response timing does not reveal which accounts exist.
             await verify_password(None, password)
             return False
+        for checker in self.password_checkers:
+            if await checker(user_id, password):
+                return True
         return await verify_password(user.password_hash, password)
 
     async def new_session(

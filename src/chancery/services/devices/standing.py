@@ -23,7 +23,7 @@ UNAPPROVED_PATHS = frozenset(
 
 
 def needs_check(requester: Requester) -> bool:
-    return requester.wiped or not requester.approved or requester.expires_ts is not None
+    return requester.wiped or not requester.approved or requester.token_expires_ts is not None
 
 
 class DeviceStanding:
@@ -35,7 +35,7 @@ class DeviceStanding:
         """Raise the request's refusal; or return the response a wiped device's /sync gets; or None: go on."""
         if requester.wiped:
             return await self.wipes.answer_wiped(requester.user_id, requester.device_id, path == SYNC_PATH, since)
-        if requester.expires_ts is not None and requester.expires_ts <= self.clock.now_ms():
+        if requester.token_expires_ts is not None and requester.token_expires_ts <= self.clock.now_ms():
             raise MatrixError(401, "M_UNKNOWN_TOKEN", "The access token has expired", soft_logout=True)
         if not requester.approved and not (decision := may_use_unapproved(path, UNAPPROVED_PATHS)):
             raise decision.as_error()
