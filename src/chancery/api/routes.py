@@ -276,6 +276,15 @@ def client_routes() -> list[Route]:
         Route("PUT", HOLD, admin_retention.put_legal_hold, auth="admin"),
         Route("DELETE", HOLD, admin_retention.delete_legal_hold, auth="admin"),
         Route("POST", CA + "/retention/purge", admin_retention.post_purge, auth="admin"),
+        Route("GET", CA + "/retention/policy", admin_retention.get_retention_policy, auth="admin"),
+        *[
+            Route(method, CA + "/retention/policy" + suffix, handler, auth="admin")
+            for suffix in ("/unclassified", "/levels/{level}")
+            for method, handler in (
+                ("PUT", admin_retention.put_retention_policy),
+                ("DELETE", admin_retention.delete_retention_policy),
+            )
+        ],
         Route("POST", CA + "/spillage/{room_id}/{event_id}", admin_retention.post_spillage, auth="security_officer"),
         # The audit log: for administrators and security officers (checked, and audited, by the service).
         Route("GET", "/_chancery/admin/v1/audit", admin_audit.get_audit, bucket="default"),
