@@ -9,13 +9,14 @@ import hashlib
 import signal
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from .app import create_server, load_or_create_signing_key, open_database
+from .classification_cli import add_clearance_commands
+from .cli_args import parse_expiry
 from .cli_audit import add_audit_commands
 from .cli_directory import add_directory_commands, add_user_lifecycle_commands, run_with_services
 from .clock import SystemClock, SystemRandomness
@@ -26,6 +27,8 @@ from .media.cli import add_media_commands
 from .port_db import add_port_db_parser
 from .services.audit import Actor
 from .services.audit.actor import acting_as
+from .services.devices.cli import add_device_commands
+from .services.retention.cli import add_retention_commands
 
 if TYPE_CHECKING:
     from .services.container import Services
@@ -189,19 +192,9 @@ def cmd_user_role(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
-def _parse_expiry(text: str) -> int:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        sys.exit("--expires takes an ISO 8601 date or time, e.g. 2027-01-31 or 2027-01-31T12:00:00+00:00")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
 def cmd_registration_token_create(args: argparse.Namespace) -> None:
     config, _ = resolve_config(args, create=False)
-    expiry = _parse_expiry(args.expires) if args.expires else None
+    expiry = parse_expiry(args.expires) if args.expires else None
     if args.uses is not None and args.uses < 1:
         sys.exit("--uses must be at least 1")
 
@@ -277,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Commands that live in their own modules add their subparsers below, one line each.
     add_media_commands(sub, _add_common, resolve_config)
+    add_clearance_commands(sub, _add_common, resolve_config)
+    add_device_commands(sub, _add_common, resolve_config)
+    add_retention_commands(sub, _add_common, resolve_config)
     add_audit_commands(sub, _add_common, resolve_config)
     add_directory_commands(sub, _add_common, resolve_config)
     add_port_db_parser(sub)

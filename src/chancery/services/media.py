@@ -11,7 +11,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +34,7 @@ from ..media.thumbnailer import (
 from ..storage import Storage
 from ..storage.database import Connection
 from ..storage.media import MediaRecord, UploadedContent
+from .accounts.requester import Requester
 from .audit import Actor, AuditLog
 from .audit.actor import current_actor
 
@@ -93,6 +94,9 @@ class MediaService:
             timeout_seconds=config.thumbnail_timeout_seconds,
         )
         self._uploaded: dict[str, asyncio.Event] = {}
+        # Institution rules on who may fetch a file (e.g. files of classified rooms), given the caller (None on
+        # the unauthenticated legacy endpoints) and the media ID; each raises a Matrix error to refuse.
+        self.read_checks: list[Callable[[Requester | None, str], Awaitable[None]]] = []
 
     def mxc(self, media_id: str) -> str:
         return f"mxc://{self.server_name}/{media_id}"
@@ -197,7 +201,7 @@ class MediaService:
     # -- downloads ----------------------------------------------------------------------------------
 
     async def _local_record(self, server_name: str, media_id: str) -> MediaRecord | None:
-        if not _MEDIA_ID.match(media_id):
+        if not _MEDIA_ID.fullmatch(media_id):
             raise invalid_param("Invalid media ID")
         if server_name != self.server_name:
             # No federation: remote media cannot be fetched.
@@ -225,9 +229,15 @@ class MediaService:
                 await asyncio.wait_for(event.wait(), min(remaining, _POLL_SECONDS))
 
     async def get_download(
-        self, server_name: str, media_id: str, timeout_ms: int, filename_override: str | None
+        self,
+        server_name: str,
+        media_id: str,
+        timeout_ms: int,
+        filename_override: str | None,
+        requester: Requester | None = None,
     ) -> MediaFile:
         record = await self._uploaded_record(server_name, media_id, timeout_ms)
+        await self._check_read(requester, media_id)
         assert record.sha256 is not None
         path = self.disk.content_path(record.sha256)
         if not path.exists():
@@ -237,7 +247,18 @@ class MediaService:
         filename = clean_filename(filename_override) or record.upload_name
         return MediaFile(path, content_type, filename)
 
-    async def get_thumbnail(self, server_name: str, media_id: str, spec: ThumbnailSpec, timeout_ms: int) -> Thumbnail:
+    async def _check_read(self, requester: Requester | None, media_id: str) -> None:
+        for check in self.read_checks:
+            await check(requester, media_id)
+
+    async def get_thumbnail(
+        self,
+        server_name: str,
+        media_id: str,
+        spec: ThumbnailSpec,
+        timeout_ms: int,
+        requester: Requester | None = None,
+    ) -> Thumbnail:
         if spec.method not in ("scale", "crop"):
             raise invalid_param("method must be 'scale' or 'crop'")
         if spec.width < 1 or spec.height < 1:
@@ -246,6 +267,7 @@ class MediaService:
             min(spec.width, MAX_DIMENSION), min(spec.height, MAX_DIMENSION), spec.method, spec.animated
         )
         record = await self._uploaded_record(server_name, media_id, timeout_ms)
+        await self._check_read(requester, media_id)
         assert record.sha256 is not None
         content_type = essence_of(clean_content_type(record.content_type))
         if not self.thumbnailer.can_thumbnail(content_type):

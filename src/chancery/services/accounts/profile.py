@@ -192,6 +192,7 @@ class ProfileService:
         every active account. External accounts see an empty directory."""
         limit = max(1, min(limit, 50))
         if await self.storage.roles.is_external(requester.user_id):
+            # External accounts (issue 12, Tchap's model) find nobody: they are invited, they do not look.
             return {"results": [], "limited": False}
         if self.searches_institution:
             rows = await self.storage.users.search(term, limit + 1)

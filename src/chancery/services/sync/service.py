@@ -17,6 +17,7 @@ from ...clock import Clock
 from ...events.client_format import stripped_state_event
 from ...events.filters import SyncFilter
 from ...lru import Lru
+from ...policy.invite_permission import INVITE_PERMISSION_CONFIG, blocks_invites
 from ...storage import Storage
 from ...storage.account import GLOBAL
 from ...storage.stream import current_position
@@ -153,7 +154,7 @@ class SyncService:
         empty = not room_section
         if room_section:
             body["rooms"] = room_section
-        account_data = await self._global_account_data(request)
+        account_data = await self.global_account_data(request)
         if account_data:
             body["account_data"] = {"events": account_data}
             empty = False
@@ -173,6 +174,9 @@ class SyncService:
         since = request.since
         room_filter = request.filter.room
         memberships = await request.memberships(self.storage.rooms)
+        hidden = await self.visibility.rooms_hidden_from(request.requester, list(memberships))
+        if hidden:  # rooms this device may not read at all (e.g. classified, on an unaccredited device)
+            memberships = {r: m for r, m in memberships.items() if r not in hidden}
         forgotten: set[str] | None = None
         joined = [r for r, (m, _, _) in memberships.items() if m == "join" and room_filter.allows_room(r)]
         changed = set(joined)
@@ -180,6 +184,7 @@ class SyncService:
             changed = await self._rooms_changed(request, joined)
         rooms = _Rooms()
         to_build: list[tuple[str, bool]] = []
+        invites_blocked: bool | None = None  # read once, and only when there is an invite to show
         for room_id, (membership, member_pos, _event_id) in memberships.items():
             if not room_filter.allows_room(room_id):
                 continue
@@ -188,7 +193,11 @@ class SyncService:
                 if newly or room_id in changed:
                     to_build.append((room_id, newly))
             elif membership == "invite" and newly:
-                rooms.invite[room_id] = await self._invited_room(room_id, user_id)
+                if invites_blocked is None:
+                    config = await self.storage.account.get_account_data(user_id, GLOBAL, INVITE_PERMISSION_CONFIG)
+                    invites_blocked = blocks_invites(config)
+                if not invites_blocked:  # invite permission: a blocking user is not shown invites
+                    rooms.invite[room_id] = await self._invited_room(room_id, user_id)
             elif membership in ("leave", "ban"):
                 if (since is not None and member_pos > since) or (since is None and room_filter.include_leave):
                     if forgotten is None:
@@ -196,7 +205,7 @@ class SyncService:
                     if room_id not in forgotten:
                         rooms.leave[room_id] = await self._left_room(request, room_id, member_pos)
             elif membership == "knock" and newly:
-                rooms.knock[room_id] = {"knock_state": {"events": await self._stripped_state(room_id, user_id)}}
+                rooms.knock[room_id] = {"knock_state": {"events": await self.stripped_state(room_id, user_id)}}
         rooms.join = await self.joined_rooms.build(request, to_build)
         return rooms
 
@@ -217,9 +226,9 @@ class SyncService:
         return changed
 
     async def _invited_room(self, room_id: str, user_id: str) -> dict[str, Any]:
-        return {"invite_state": {"events": await self._stripped_state(room_id, user_id)}}
+        return {"invite_state": {"events": await self.stripped_state(room_id, user_id)}}
 
-    async def _stripped_state(self, room_id: str, user_id: str) -> list[dict[str, Any]]:
+    async def stripped_state(self, room_id: str, user_id: str) -> list[dict[str, Any]]:
         """What an invitee or knocker sees of a room: stripped state, their own membership and its sender's."""
         state = await self.storage.events.current_state(room_id)
         stripped = [stripped_state_event(s.event) for key, s in state.items() if key[0] in INVITE_STATE_TYPES]
@@ -257,7 +266,7 @@ class SyncService:
             "account_data": {"events": []},
         }
 
-    async def _global_account_data(self, request: SyncRequest) -> list[dict[str, Any]]:
+    async def global_account_data(self, request: SyncRequest) -> list[dict[str, Any]]:
         data = await request.account_data_since(self.storage.account, request.since or 0)
         events = [{"type": t, "content": c} for t, c in data.get(GLOBAL, {}).items()]
         if request.since is None and not any(e["type"] == "m.push_rules" for e in events):
