@@ -10,6 +10,7 @@ import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -17,6 +18,7 @@ from .app import create_server, load_or_create_signing_key, open_database
 from .classification_cli import add_clearance_commands
 from .cli_args import parse_expiry
 from .cli_audit import add_audit_commands
+from .cli_directory import add_directory_commands, add_user_lifecycle_commands, run_with_services
 from .clock import SystemClock, SystemRandomness
 from .config import CONFIG_FILE_NAME, Config, load_config_file, render_template
 from .errors import MatrixError
@@ -25,6 +27,11 @@ from .media.cli import add_media_commands
 from .port_db import add_port_db_parser
 from .services.audit import Actor
 from .services.audit.actor import acting_as
+from .services.devices.cli import add_device_commands
+from .services.retention.cli import add_retention_commands
+
+if TYPE_CHECKING:
+    from .services.container import Services
 
 WARNING_BANNER = "\n" + "!" * 78 + "\n!! {}\n" + "!" * 78 + "\n"
 
@@ -155,17 +162,11 @@ def cmd_user_create(args: argparse.Namespace) -> None:
 
 
 def cmd_user_deactivate(args: argparse.Namespace) -> None:
-    config, _ = resolve_config(args, create=False)
+    async def job(services: Services) -> None:
+        await services.lifecycle.deactivate(args.user_id, Actor.cli(), erase=args.erase)
+        print(f"Deactivated {args.user_id}")
 
-    async def run() -> None:
-        services = await _with_services(config)
-        try:
-            await services.accounts.deactivate(args.user_id)
-            print(f"Deactivated {args.user_id}")
-        finally:
-            await services.storage.db.close()
-
-    asyncio.run(run())
+    run_with_services(args, resolve_config, job)
 
 
 def cmd_user_role(args: argparse.Namespace) -> None:
@@ -246,7 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     deactivate = user.add_parser("deactivate", help="deactivate an account everywhere")
     _add_common(deactivate)
     deactivate.add_argument("user_id")
+    deactivate.add_argument("--erase", action="store_true", help="also forget the directory's data about them")
     deactivate.set_defaults(func=cmd_user_deactivate)
+    add_user_lifecycle_commands(user, _add_common, resolve_config)
 
     role = user.add_parser("role", help="show, grant or withdraw institution roles and the external flag")
     _add_common(role)
@@ -268,7 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     # Commands that live in their own modules add their subparsers below, one line each.
     add_media_commands(sub, _add_common, resolve_config)
     add_clearance_commands(sub, _add_common, resolve_config)
+    add_device_commands(sub, _add_common, resolve_config)
+    add_retention_commands(sub, _add_common, resolve_config)
     add_audit_commands(sub, _add_common, resolve_config)
+    add_directory_commands(sub, _add_common, resolve_config)
     add_port_db_parser(sub)
     return parser
 

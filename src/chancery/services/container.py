@@ -20,13 +20,20 @@ from .accounts.uia import UiaService
 from .audit import AuditLog
 from .audit.requests import RequestAuditor
 from .classification.clearances import ClearanceService
+from .conformance.reports import ReportService
+from .conformance.tokens import ShortLivedTokenService
+from .conformance.voip import TurnService
+from .conformance.whois import WhoisService
 from .e2e.install import E2eServices
 from .ephemeral import EphemeralService
 from .legacy.event_stream import EventStreamService
 from .legacy.initial_sync import InitialSyncService
 from .media import MediaService
 from .notifier import Notifier
+from .push.notifications import NotificationService
+from .push.pushers import PusherService
 from .push.rules import PushRuleService
+from .push.sender import PushSender
 from .rooms.events import RoomEventService
 from .rooms.reads import RoomReadService
 from .rooms.room_directory import DirectoryService
@@ -36,12 +43,17 @@ from .rooms.timestamps import TimestampService
 from .rooms.upgrade import RoomUpgradeService
 from .rooms.visibility import VisibilityService
 from .search import SearchService
+from .sliding_sync.service import SlidingSyncService
 from .spaces.hierarchy import HierarchyService
 from .spaces.summary import RoomSummaryService
 from .sync.service import SyncService
 
 if TYPE_CHECKING:
     from ..web_client.assets import WebClientAssets
+    from .devices import DeviceServices
+    from .directory.lifecycle import LifecycleService
+    from .directory.provisioning import ProvisioningService
+    from .retention import RetentionServices
 
 
 @dataclass
@@ -85,7 +97,24 @@ class Services:
     hierarchy: HierarchyService = field(init=False)
     summaries: RoomSummaryService = field(init=False)
     timestamps: TimestampService = field(init=False)
+    reports: ReportService = field(init=False)
+    short_lived_tokens: ShortLivedTokenService = field(init=False)
+    turn: TurnService = field(init=False)
+    whois: WhoisService = field(init=False)
     # Classified rooms, clearances and device accreditation (issue 12), set by install_classification.
     classification: ClearanceService = field(init=False)
+    # Pushers, /notifications and push delivery (issues 10 and 16), set by push.install.install_push.
+    pushers: PusherService = field(init=False)
+    notifications: NotificationService = field(init=False)
+    push_sender: PushSender = field(init=False)
+    # Simplified sliding sync (issue 10), set by sliding_sync.install.install_sliding_sync.
+    sliding_sync: SlidingSyncService = field(init=False)
+    # Device control (issue 14), set by devices.install_devices.
+    devices: DeviceServices = field(init=False)
+    # Retention, legal hold and spillage (issue 14), set by retention.install_retention.
+    retention: RetentionServices = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)
+    # The institution's directory and account lifecycle (issue 11), set by directory.install_directory.
+    lifecycle: LifecycleService = field(init=False)
+    provisioning: ProvisioningService = field(init=False)

@@ -201,7 +201,7 @@ class MediaService:
     # -- downloads ----------------------------------------------------------------------------------
 
     async def _local_record(self, server_name: str, media_id: str) -> MediaRecord | None:
-        if not _MEDIA_ID.match(media_id):
+        if not _MEDIA_ID.fullmatch(media_id):
             raise invalid_param("Invalid media ID")
         if server_name != self.server_name:
             # No federation: remote media cannot be fetched.

@@ -36,6 +36,13 @@ async def put_profile_field(request: web.Request) -> web.Response:
     return json_response({})
 
 
+async def delete_profile_field(request: web.Request) -> web.Response:
+    """DELETE /_matrix/client/v3/profile/{userId}/{keyName} (Matrix 1.16): the field is removed."""
+    info = request.match_info
+    await services_of(request).profile.set_field(requester_of(request), info["user_id"], info["field"], None)
+    return json_response({})
+
+
 async def get_account_data(request: web.Request) -> web.Response:
     """GET /_matrix/client/v3/user/{userId}[/rooms/{roomId}]/account_data/{type}."""
     info = request.match_info
@@ -137,6 +144,15 @@ async def get_push_rules_scope(request: web.Request) -> web.Response:
         raise invalid_param("Only the global scope is supported")
     rules = await services_of(request).push_rules.all_rules(requester_of(request).user_id)
     return json_response(rules["global"])
+
+
+async def get_push_rules_of_kind(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v3/pushrules/global/{kind}/: the rules of one kind, in evaluation order."""
+    info = request.match_info
+    rules = await services_of(request).push_rules.rules_of_kind(
+        requester_of(request).user_id, info["scope"], info["kind"]
+    )
+    return json_response(rules)
 
 
 async def get_push_rule(request: web.Request) -> web.Response:

@@ -356,8 +356,13 @@ class RoomEventService:
         state = await self.state_cache.get(room_id, room.last_event_id, txn)
         return RoomWriter(self, txn, room_id, version, state, room.last_event_id, room.last_depth)
 
-    async def send(self, room_id: str, draft: EventDraft, txn_key: TxnKey | None = None) -> StoredEvent:
-        """Append one event; a repeated (user, device, txn_id) returns the event of the first call."""
+    async def send(
+        self, room_id: str, draft: EventDraft, txn_key: TxnKey | None = None, *, unless_unchanged: bool = False
+    ) -> StoredEvent:
+        """Append one event; a repeated (user, device, txn_id) returns the event of the first call.
+
+        With `unless_unchanged`, a state event its (still joined) sender already set with the same content is
+        not sent again: the current one is returned (client-server API: PUT /state is idempotent)."""
         if self.storage.db.dialect == "postgres" and draft.state_key is None and draft.event_type != REDACTION:
             stored = await self._send_in_one_statement(room_id, draft, txn_key)
             if stored is not None:
@@ -372,6 +377,11 @@ class RoomEventService:
                 earlier = await self._event_for_txn(txn, txn_key)
                 if earlier is not None:
                     return earlier
+            current = _same_state(writer.state, draft) if unless_unchanged else None
+            if current is not None:
+                found = await self.storage.events.get_event(current, txn)
+                if found is not None:
+                    return found
             stored = await writer.append(draft, txn_key)
         await self._after_commit(writer)
         return stored
@@ -459,3 +469,18 @@ def _version_of(room: RoomRow) -> RoomVersion:
     if version is None:
         raise MatrixError(500, "M_UNKNOWN", "Room has an unsupported version")
     return version
+
+
+def _same_state(state: StateMap, draft: EventDraft) -> str | None:
+    """The ID of the current state event `draft` would repeat: same sender (still joined), same content."""
+    if draft.state_key is None:
+        return None
+    current = state.get((draft.event_type, draft.state_key))
+    if current is None or current["sender"] != draft.sender:
+        return None
+    membership = state.get(("m.room.member", draft.sender))
+    if membership is None or membership["content"].get("membership") != "join":
+        return None
+    if canonical_json(current["content"]) != canonical_json(draft.content):
+        return None
+    return str(current["event_id"])
