@@ -22,6 +22,7 @@ from .services.accounts.profile import ProfileService
 from .services.accounts.roles import RoleService
 from .services.accounts.service import AccountService
 from .services.accounts.uia import UiaService
+from .services.admin import install_admin
 from .services.container import Services
 from .services.e2e.install import install_e2e
 from .services.ephemeral import EphemeralService
@@ -132,6 +133,7 @@ def build_services(
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
     install_web_client(services)
+    install_admin(services)
     return services
 
 

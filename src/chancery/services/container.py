@@ -39,6 +39,7 @@ from .sync.service import SyncService
 
 if TYPE_CHECKING:
     from ..web_client.assets import WebClientAssets
+    from .admin import AdminServices
 
 
 @dataclass
@@ -81,3 +82,5 @@ class Services:
     timestamps: TimestampService = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)
+    # The Synapse-compatible admin API (issue 11), set by admin.install_admin.
+    admin: AdminServices = field(init=False)
