@@ -152,26 +152,19 @@ class AdminRoomStore:
     # -- purge ------------------------------------------------------------------------------------
 
     async def purge(self, txn: Connection, room_id: str, now: int) -> None:
-        """Delete the room's history, state, aliases, receipts and room account data. Each member's last
-        membership event stays (it is how a client that was offline learns it left); so does the room row,
-        marked purged, so that the ID is never reused."""
-        gone = (
-            "SELECT event_id FROM events WHERE room_id = ? AND event_id NOT IN"
-            " (SELECT event_id FROM current_state WHERE room_id = ? AND type = 'm.room.member')"
-        )
+        """Delete the room's messages and state (but membership), aliases, receipts and room account data.
+        Membership events stay (they hold no content, and are how a client that was offline learns that it
+        left); so does the room row, marked purged, so that the ID is never reused."""
+        gone = "SELECT event_id FROM events WHERE room_id = ? AND type <> 'm.room.member'"
         search_key = "rowid" if txn.dialect == "sqlite" else "stream_pos"
         await txn.execute(
-            f"DELETE FROM event_search WHERE {search_key} IN (SELECT stream_pos FROM events WHERE room_id = ?"
-            " AND event_id NOT IN (SELECT event_id FROM current_state WHERE room_id = ? AND type = 'm.room.member'))",
-            room_id,
+            f"DELETE FROM event_search WHERE {search_key} IN"
+            " (SELECT stream_pos FROM events WHERE room_id = ? AND type <> 'm.room.member')",
             room_id,
         )
-        await txn.execute(f"DELETE FROM event_txns WHERE event_id IN ({gone})", room_id, room_id)
-        await txn.execute(f"DELETE FROM redactions WHERE event_id IN ({gone})", room_id, room_id)
-        await txn.execute(
-            f"DELETE FROM membership_changes WHERE room_id = ? AND event_id IN ({gone})", room_id, room_id, room_id
-        )
-        await txn.execute(f"DELETE FROM events WHERE event_id IN ({gone})", room_id, room_id)
+        await txn.execute(f"DELETE FROM event_txns WHERE event_id IN ({gone})", room_id)
+        await txn.execute(f"DELETE FROM redactions WHERE event_id IN ({gone})", room_id)
+        await txn.execute("DELETE FROM events WHERE room_id = ? AND type <> 'm.room.member'", room_id)
         await txn.execute("DELETE FROM current_state WHERE room_id = ? AND type <> 'm.room.member'", room_id)
         for table in ("event_mentions", "receipts", "typing", "room_aliases", "account_data", "forgotten_rooms"):
             await txn.execute(f"DELETE FROM {table} WHERE room_id = ?", room_id)
