@@ -29,10 +29,11 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import aiohttp
-import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from procmem import RssSampler, cpu_seconds, mib, pids_listening_on
+from tests.client import HttpClient
 
 C = "/_matrix/client/v3"
 T = TypeVar("T")
@@ -52,21 +53,16 @@ class User:
     password: str
 
 
-@dataclass
-class Client:
-    """A thin raw-HTTP Matrix client that counts every failed request by kind."""
+class Client(HttpClient):
+    """The tests' raw-HTTP client, counting every failed setup request by kind."""
 
-    base_url: str
-    session: aiohttp.ClientSession
-    errors: Counter[str] = field(default_factory=Counter)
+    def __init__(self, base_url: str, session: aiohttp.ClientSession) -> None:
+        super().__init__(base_url, session)
+        self.errors: Counter[str] = Counter()
 
     @classmethod
     def open(cls, base_url: str) -> Client:
-        connector = aiohttp.TCPConnector(limit=0, force_close=False)
-        return cls(base_url.rstrip("/"), aiohttp.ClientSession(connector=connector))
-
-    async def close(self) -> None:
-        await self.session.close()
+        return cls(base_url, aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=False)))
 
     async def request(
         self,
@@ -77,25 +73,8 @@ class Client:
         params: dict[str, str] | None = None,
         timeout: float = 120.0,
     ) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        data = None
-        if body is not None:
-            data = orjson.dumps(body)
-            headers["Content-Type"] = "application/json"
-        async with self.session.request(
-            method,
-            self.base_url + path,
-            data=data,
-            params=params,
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=timeout),
-        ) as response:
-            raw = await response.read()
-            try:
-                parsed = orjson.loads(raw) if raw else None
-            except orjson.JSONDecodeError:
-                parsed = raw.decode("utf-8", "replace")
-            return response.status, parsed
+        reply = await self.call(method, path, token, json=body, params=params, timeout=timeout)
+        return reply.status, reply.body
 
     async def setup_call(self, what: str, method: str, path: str, token: str | None = None, body: Any = None) -> Any:
         """A setup request that must succeed: retried on 429, 5xx and connection errors, then BenchError."""

@@ -3,21 +3,20 @@ limits, no federation. Synapse comes from PyPI into its own virtual environment 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests import serverproc  # noqa: E402 - the tests' server helpers, shared
+from tests.serverproc import free_port, wait_until_serving  # noqa: E402
+
 SYNAPSE_VERSION = "1.163.2"
 PSYCOPG2_VERSION = "2.9.13"  # psycopg2-binary: the `psycopg2` module Synapse's PostgreSQL engine imports
 SYNAPSE_VENV = ROOT / "bench" / ".synapse-venv"
@@ -53,41 +52,12 @@ _RATE_LIMIT_KEYS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# -- PostgreSQL ------------------------------------------------------------------------------------------------
-
-
-def _pg_execute(sql: str) -> None:
-    import asyncpg
-
-    async def run() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
-
-
 def create_pg_database(prefix: str) -> str:
-    """A fresh database with C collation and UTF8 encoding (what Synapse requires); returns its name."""
-    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
-    _pg_execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' LC_COLLATE='C' LC_CTYPE='C' TEMPLATE template0")
-    return name
+    return serverproc.create_pg_database(prefix, PG_ADMIN_DSN, c_locale=True)
 
 
-def drop_pg_database(name: str) -> None:
-    _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def pg_dsn(name: str) -> str:
-    return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
+def drop_pg_database(dsn: str) -> None:
+    serverproc.drop_pg_database(dsn, PG_ADMIN_DSN)
 
 
 # -- Synapse installation ------------------------------------------------------------------------------------
@@ -127,7 +97,7 @@ class Server:
     workdir: Path
     engine: str  # "sqlite" or "postgres"
     port: int = field(default_factory=free_port)
-    pg_database: str | None = None
+    pg_dsn: str | None = None
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -150,8 +120,8 @@ class Server:
 
     def start(self, ready_timeout: float = 300.0) -> Server:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        if self.engine == "postgres" and self.pg_database is None:
-            self.pg_database = create_pg_database(f"bench_{self.name}")
+        if self.engine == "postgres" and self.pg_dsn is None:
+            self.pg_dsn = create_pg_database(f"bench_{self.name}")
         self.prepare()
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=log, cwd=self.workdir)
@@ -160,18 +130,7 @@ class Server:
         return self
 
     def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                tail = self.log_path.read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{tail}")
-            try:
-                with urllib.request.urlopen(self.base_url + "/_matrix/client/versions", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"{self.name} did not answer within {timeout:.0f}s; see {self.log_path}")
+        wait_until_serving(self.proc, self.base_url + "/_matrix/client/versions", timeout, self.log_path)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -181,9 +140,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=30)
-        if self.pg_database is not None:
-            drop_pg_database(self.pg_database)
-            self.pg_database = None
+        if self.pg_dsn is not None:
+            drop_pg_database(self.pg_dsn)
+            self.pg_dsn = None
 
     def remove(self) -> None:
         self.stop()
@@ -192,7 +151,7 @@ class Server:
 
 class ChanceryServer(Server):
     def command(self) -> list[str]:
-        database = pg_dsn(self.pg_database) if self.pg_database else "sqlite"
+        database = self.pg_dsn or "sqlite"
         return [
             str(CHANCERY_BIN),
             "serve",
@@ -250,14 +209,14 @@ class SynapseServer(Server):
         (self.workdir / "log.yaml").write_text(json.dumps(log_config), encoding="utf-8")
 
     def overrides(self) -> dict[str, object]:
-        if self.pg_database:
+        if self.pg_dsn:
             database: dict[str, object] = {
                 "name": "psycopg2",
                 "args": {
                     "user": "postgres",
                     "host": "127.0.0.1",
                     "port": 5432,
-                    "database": self.pg_database,
+                    "database": self.pg_dsn.rsplit("/", 1)[1],
                     "cp_min": 5,
                     "cp_max": 10,
                 },

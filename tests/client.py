@@ -1,13 +1,16 @@
-"""A small raw-HTTP Matrix client for tests that need to see exact status codes and bodies."""
+"""A small raw-HTTP Matrix client that shows exact status codes and bodies: the tests' `Api` and the load
+generator of bench/ (bench/loadgen.py) both speak through `HttpClient`."""
 
 from __future__ import annotations
 
+import json as stdjson
 import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 
 C = "/_matrix/client/v3"
 
@@ -34,14 +37,61 @@ def q(value: str) -> str:
     return quote(value, safe="")
 
 
-class Api:
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.session = aiohttp.ClientSession()
+def _encode(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # what orjson refuses on purpose (integers past 64 bits, NaN keys ...), tests send
+        return stdjson.dumps(value).encode()
+
+
+def _decode(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:
+            return stdjson.loads(raw)
+        except ValueError:
+            return raw.decode("utf-8", "replace")
+
+
+class HttpClient:
+    """One aiohttp session against one server; bodies are sent and parsed as JSON (text when not JSON)."""
+
+    def __init__(self, base_url: str, session: aiohttp.ClientSession | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session or aiohttp.ClientSession()
 
     async def close(self) -> None:
         await self.session.close()
 
+    async def call(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        json: Any = None,
+        data: bytes | str | None = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Reply:
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        if json is not None:
+            data = _encode(json)
+            all_headers.setdefault("Content-Type", "application/json")
+        options: dict[str, Any] = {"timeout": aiohttp.ClientTimeout(total=timeout)} if timeout is not None else {}
+        async with self.session.request(
+            method, self.base_url + path, data=data, params=params, headers=all_headers, **options
+        ) as response:
+            raw = await response.read()
+            return Reply(response.status, _decode(raw))
+
+
+class Api(HttpClient):
     async def request(
         self,
         method: str,
@@ -52,17 +102,8 @@ class Api:
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
-        all_headers = dict(headers or {})
-        if user is not None:
-            all_headers["Authorization"] = f"Bearer {user.token}"
-        async with self.session.request(
-            method, self.base_url + path, json=json, data=data, params=params, headers=all_headers
-        ) as response:
-            try:
-                body = await response.json(content_type=None)
-            except ValueError:
-                body = await response.text()
-            return Reply(response.status, body)
+        token = user.token if user is not None else None
+        return await self.call(method, path, token, json=json, data=data, params=params, headers=headers)
 
     async def ok(self, method: str, path: str, user: User | None = None, **kwargs: Any) -> Any:
         reply = await self.request(method, path, user, **kwargs)

@@ -22,13 +22,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _psql(sql: str) -> None:
+def _psql(sql: str, admin_dsn: str) -> None:
     import asyncio
 
     import asyncpg
 
     async def run() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        conn = await asyncpg.connect(admin_dsn)
         try:
             await conn.execute(sql)
         finally:
@@ -37,16 +37,33 @@ def _psql(sql: str) -> None:
     asyncio.run(run())
 
 
-def create_pg_database() -> str:
-    """A fresh, empty database for one test run; returns its DSN."""
-    name = f"chancery_test_{os.getpid()}_{secrets.token_hex(4)}"
-    _psql(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
+def create_pg_database(prefix: str = "chancery_test", admin_dsn: str = PG_ADMIN_DSN, *, c_locale: bool = False) -> str:
+    """A fresh, empty database (C collation and UTF8 when `c_locale`, as Synapse requires); returns its DSN."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    options = " ENCODING 'UTF8' LC_COLLATE='C' LC_CTYPE='C' TEMPLATE template0" if c_locale else ""
+    _psql(f'CREATE DATABASE "{name}"{options}', admin_dsn)
+    return admin_dsn.rsplit("/", 1)[0] + "/" + name
 
 
-def drop_pg_database(dsn: str) -> None:
+def drop_pg_database(dsn: str, admin_dsn: str = PG_ADMIN_DSN) -> None:
     name = dsn.rsplit("/", 1)[1]
-    _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', admin_dsn)
+
+
+def wait_until_serving(proc: subprocess.Popen[bytes] | None, url: str, timeout: float, log: Path) -> None:
+    """Poll `url` until it answers 200; fail early, with the log's tail, if the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            raise RuntimeError(f"server exited with {proc.returncode}; see {log}:\n{tail}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server did not answer within {timeout:.0f}s; see {log}")
 
 
 @dataclass
@@ -74,8 +91,12 @@ class ServerProcess:
             self.database,
         ]
 
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir.parent / f"server-{self.port}.log"
+
     def start(self) -> ServerProcess:
-        log = open(self.data_dir.parent / f"server-{self.port}.log", "ab")  # noqa: SIM115 - owned by the process
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen(
             [*self.command("serve"), "--listen", f"127.0.0.1:{self.port}", *self.extra_args],
             stdout=log,
@@ -85,17 +106,7 @@ class ServerProcess:
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.data_dir.parent}")
-            try:
-                with urllib.request.urlopen(self.base_url + "/health", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not become ready")
+        wait_until_serving(self.proc, self.base_url + "/health", timeout, self.log_path)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
