@@ -385,18 +385,12 @@ async def test_user_media_quarantine_protect_and_delete(api: Api, admin: User) -
     }
 
     download = f"/_matrix/client/v1/media/download/localhost/{ids[0]}"
-
-    async def download_status() -> int:
-        headers = {"Authorization": f"Bearer {user.token}"}
-        async with api.session.get(api.base_url + download, headers=headers) as response:
-            return response.status
-
     await api.ok("POST", f"{SA1}/media/quarantine/localhost/{ids[0]}", admin)
-    assert await download_status() == 404
+    assert (await api.request("GET", download, user)).status == 404
     quarantined = await api.ok("GET", base, admin, params={"order_by": "media_length"})
     assert quarantined["media"][0]["quarantined_by"] == admin.user_id
     await api.ok("POST", f"{SA1}/media/unquarantine/localhost/{ids[0]}", admin)
-    assert await download_status() == 200
+    assert (await api.request("GET", download, user)).status == 200
 
     await api.ok("POST", f"{SA1}/media/protect/{ids[1]}", admin)
     refused = await api.request("POST", f"{SA1}/media/quarantine/localhost/{ids[1]}", admin)
@@ -405,7 +399,7 @@ async def test_user_media_quarantine_protect_and_delete(api: Api, admin: User) -
 
     deleted = await api.ok("DELETE", f"{SA1}/media/localhost/{ids[0]}", admin)
     assert deleted == {"deleted_media": [ids[0]], "total": 1}
-    assert await download_status() == 404
+    assert (await api.request("GET", download, user)).status == 404
     rest = await api.ok("DELETE", base, admin)
     assert sorted(rest["deleted_media"]) == sorted(ids[1:]) and rest["total"] == 2
     assert (await api.ok("GET", base, admin))["total"] == 0
