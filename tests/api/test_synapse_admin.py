@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from chancery.api.routes import synapse_admin_routes
+from chancery.http.routing import Route
 from tests.api.test_media import upload
 from tests.client import Api, C, User, q
 from tests.security.test_aliases import make_admin
+from tests.security.test_bad_input import BAD_QUERIES, HOSTILE_VALUES, IMPLAUSIBLE, MALFORMED_BODIES, PARAM, check
 from tests.serverproc import ServerProcess
 
 SA1 = "/_synapse/admin/v1"
@@ -494,3 +496,70 @@ async def test_reported_events_are_listed_read_and_deleted(api: Api, admin: User
     assert details["event_json"]["content"]["body"] == "offending"
     await api.ok("DELETE", f"{SA1}/event_reports/{entry['id']}", admin)
     assert (await api.ok("GET", SA1 + "/event_reports", admin, params={"room_id": room}))["total"] == 0
+
+
+# -- malformed input --------------------------------------------------------------------------------
+
+ADMIN_BODY_KEYS = (
+    "erase",
+    "admin",
+    "deactivated",
+    "password",
+    "new_password",
+    "logout_devices",
+    "displayname",
+    "avatar_url",
+    "threepids",
+    "external_ids",
+    "locked",
+    "user_type",
+    "devices",
+    "display_name",
+    "block",
+    "purge",
+    "force_purge",
+    "message",
+    "room_name",
+    "new_room_user_id",
+    "token",
+    "length",
+    "uses_allowed",
+    "expiry_time",
+    "valid_until_ms",
+)
+# Routes whose request has no body in Synapse's API: ignoring garbage there is fine.
+BODYLESS = ("/media/quarantine/", "/media/unquarantine/", "/media/protect/", "/media/unprotect/", "/delete")
+
+
+def _admin_route_id(route: Route) -> str:
+    return f"{route.method} {route.path.removeprefix('/_synapse/admin')}"
+
+
+@pytest.mark.parametrize("route", [r for r in synapse_admin_routes() if r.auth == "admin"], ids=_admin_route_id)
+async def test_admin_route_survives_malformed_input(api: Api, admin: User, route: Route) -> None:
+    victim = await api.register()
+    room = await api.create_room(victim)
+    plausible = {"user_id": victim.user_id, "room_id": room, "device_id": victim.device_id, "server_name": "localhost"}
+
+    def fill(overrides: dict[str, str]) -> str:
+        return PARAM.sub(lambda m: overrides.get(m.group(1)) or q(plausible.get(m.group(1), "value")), route.path)
+
+    for name in PARAM.findall(route.path):
+        for garbage in IMPLAUSIBLE:
+            body = b"{}" if route.method != "GET" else None
+            reply = await api.request(route.method, fill({name: garbage}), admin, data=body)
+            check(reply, f"{_admin_route_id(route)} with {name}={garbage[:20]}", allow_success=True)
+    path = fill({})
+    if route.method != "GET":
+        ignores_body = route.method == "DELETE" or any(marker in route.path for marker in BODYLESS)
+        for label, raw in MALFORMED_BODIES:
+            reply = await api.request(route.method, path, admin, data=raw, headers={"Content-Type": "application/json"})
+            check(reply, f"{_admin_route_id(route)} with {label} body", allow_success=ignores_body)
+        for value in HOSTILE_VALUES:
+            reply = await api.request(route.method, path, admin, json=dict.fromkeys(ADMIN_BODY_KEYS, value))
+            check(reply, f"{_admin_route_id(route)} with {value!r:.20}", allow_success=True)
+    else:
+        for params in [*BAD_QUERIES, {"order_by": "nonsense"}, {"deactivated": "maybe"}, {"valid": "x"}]:
+            reply = await api.request("GET", path, admin, params=params)
+            check(reply, f"{_admin_route_id(route)} with query {params}", allow_success=True)
+    assert (await api.request("GET", SA1 + "/server_version")).status == 200
