@@ -56,9 +56,14 @@ ROOM_LIST_FIELDS = {
 }
 
 
+_admins: dict[str, User] = {}  # one per server: creating one (the CLI, password hashing) is the slow part
+
+
 @pytest.fixture
 async def admin(api: Api, server: ServerProcess, tmp_path: Path) -> User:
-    return await make_admin(api, server, tmp_path)
+    if server.base_url not in _admins:
+        _admins[server.base_url] = await make_admin(api, server, tmp_path)
+    return _admins[server.base_url]
 
 
 def _filled(path: str) -> str:
@@ -272,6 +277,9 @@ async def test_rooms_are_listed_paged_ordered_and_searched(api: Api, admin: User
     state = (await api.ok("GET", f"{SA1}/rooms/{q(rooms[2])}/state", admin))["state"]
     assert {"m.room.create", "m.room.name", "m.room.member"} <= {e["type"] for e in state}
     assert all({"event_id", "sender", "type", "state_key", "origin_server_ts"} <= set(e) for e in state)
+    extremities = await api.ok("GET", f"{SA1}/rooms/{q(rooms[2])}/forward_extremities", admin)
+    assert extremities["count"] == 1 and extremities["results"][0]["event_id"] == state[-1]["event_id"]
+    assert await api.ok("DELETE", f"{SA1}/rooms/{q(rooms[2])}/forward_extremities", admin) == {"deleted": 0}
     missing = await api.request("GET", f"{SA1}/rooms/{q('!missing:localhost')}", admin)
     assert (missing.status, missing.errcode) == (404, "M_NOT_FOUND")
 
@@ -398,6 +406,13 @@ async def test_user_media_quarantine_protect_and_delete(api: Api, admin: User) -
     refused = await api.request("POST", f"{SA1}/media/quarantine/localhost/{ids[1]}", admin)
     assert (refused.status, refused.errcode) == (400, "M_INVALID_PARAM")
     await api.ok("POST", f"{SA1}/media/unprotect/{ids[1]}", admin)
+
+    # synapse-admin's "users' media" page
+    stats = await api.ok("GET", SA1 + "/statistics/users/media", admin, params={"search_term": user.user_id})
+    assert stats["total"] == 1
+    assert stats["users"] == [
+        {"user_id": user.user_id, "displayname": user.user_id[1:].split(":")[0], "media_count": 3, "media_length": 303}
+    ]
 
     deleted = await api.ok("DELETE", f"{SA1}/media/localhost/{ids[0]}", admin)
     assert deleted == {"deleted_media": [ids[0]], "total": 1}

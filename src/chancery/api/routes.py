@@ -237,6 +237,8 @@ def synapse_admin_routes() -> list[Route]:
         ("GET", room1, synapse_rooms.get_room),
         ("GET", room1 + "/members", synapse_rooms.get_members),
         ("GET", room1 + "/state", synapse_rooms.get_state),
+        ("GET", room1 + "/forward_extremities", synapse_rooms.get_forward_extremities),
+        ("DELETE", room1 + "/forward_extremities", synapse_rooms.delete_forward_extremities),
         ("GET", room1 + "/block", synapse_rooms.get_block),
         ("PUT", room1 + "/block", synapse_rooms.put_block),
         ("DELETE", SA2 + "/rooms/{room_id}", synapse_rooms.delete_room),
@@ -249,6 +251,7 @@ def synapse_admin_routes() -> list[Route]:
         ("POST", SA1 + "/media/unprotect/{media_id}", synapse_media.post_unprotect),
         ("POST", SA1 + "/media/{server_name}/delete", synapse_media.post_delete_media_before),
         ("DELETE", SA1 + "/media/{server_name}/{media_id}", synapse_media.delete_media),
+        ("GET", SA1 + "/statistics/users/media", synapse_media.get_media_statistics),
         # registration tokens
         ("GET", SA1 + "/registration_tokens", synapse_server.get_registration_tokens),
         ("POST", SA1 + "/registration_tokens/new", synapse_server.post_registration_token),

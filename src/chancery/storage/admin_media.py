@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import orjson
 
 from .database import Connection, Database, Row, fetch_in
+from .users import like_pattern
 
 MEDIA_ORDER_COLUMNS = {
     "media_id": "media_id",
@@ -17,6 +18,13 @@ MEDIA_ORDER_COLUMNS = {
     "media_type": "COALESCE(content_type, '')",
     "quarantined_by": "COALESCE(quarantined_by, '')",
     "safe_from_quarantine": "safe_from_quarantine",
+}
+
+USAGE_ORDER_COLUMNS = {
+    "user_id": "m.uploader",
+    "displayname": "COALESCE(u.displayname, '')",
+    "media_count": "COUNT(*)",
+    "media_length": "COALESCE(SUM(m.size), 0)",
 }
 
 _COLUMNS = "media_id, content_type, size, sha256, upload_name, created_ts, quarantined_by, safe_from_quarantine"
@@ -110,3 +118,29 @@ class AdminMediaStore:
             if isinstance(url, str):
                 urls.append(url)
         return urls
+
+    async def usage_by_uploader(
+        self, search: str | None, from_ts: int, until_ts: int, order_by: str, descending: bool, offset: int, limit: int
+    ) -> tuple[list[Row], int]:
+        """(user_id, displayname, media count, bytes) of each uploader with media created in [from_ts, until_ts],
+        whose ID or display name contains `search`; and how many uploaders match."""
+        where = " WHERE m.created_ts >= ? AND m.created_ts <= ?"
+        args: list[object] = [from_ts, until_ts]
+        if search:
+            where += (
+                " AND (LOWER(m.uploader) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(u.displayname, '')) LIKE ? ESCAPE '\\')"
+            )
+            args += [like_pattern(search)] * 2
+        grouped = (
+            "SELECT m.uploader, u.displayname, COUNT(*) AS media_count, COALESCE(SUM(m.size), 0) AS media_length"
+            f" FROM media m LEFT JOIN users u ON u.user_id = m.uploader{where} GROUP BY m.uploader, u.displayname"
+        )
+        direction = "DESC" if descending else "ASC"
+        rows = await self.db.fetchall(
+            f"{grouped} ORDER BY {USAGE_ORDER_COLUMNS[order_by]} {direction}, m.uploader {direction} LIMIT ? OFFSET ?",
+            *args,
+            limit,
+            offset,
+        )
+        total = await self.db.fetchval(f"SELECT COUNT(*) FROM ({grouped}) uploaders", *args)
+        return rows, int(total)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .database import Connection, Database, Row
-from .users import _like_pattern
+from .users import like_pattern
 
 # The admin API's sort keys (Synapse's names) and the column each sorts by.
 USER_ORDER_COLUMNS = {
@@ -72,10 +72,10 @@ def _where(wanted: UserFilter) -> tuple[str, list[object]]:
     args: list[object] = []
     if wanted.user_id:
         clauses.append("LOWER(u.user_id) LIKE ? ESCAPE '\\'")
-        args.append(_like_pattern(wanted.user_id))
+        args.append(like_pattern(wanted.user_id))
     if wanted.name:
         clauses.append("(LOWER(u.user_id) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(u.displayname, '')) LIKE ? ESCAPE '\\')")
-        args += [_like_pattern(wanted.name)] * 2
+        args += [like_pattern(wanted.name)] * 2
     if not wanted.guests:
         clauses.append("u.is_guest = 0")
     if not wanted.deactivated:

@@ -35,7 +35,7 @@ _SEARCH = (
 )
 
 
-def _like_pattern(term: str) -> str:
+def like_pattern(term: str) -> str:
     return "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
@@ -115,14 +115,14 @@ class UserStore:
 
     async def search(self, term: str, limit: int) -> list[UserRow]:
         """Active users whose ID or display name contains `term` (case-insensitive)."""
-        pattern = _like_pattern(term)
+        pattern = like_pattern(term)
         rows = await self.db.fetchall(f"{_SEARCH} ORDER BY user_id LIMIT ?", pattern, pattern, limit)
         return [UserRow(str(r[0]), r[1], bool(r[2]), bool(r[3]), r[4], r[5]) for r in rows]
 
     async def search_visible_to(self, searcher: str, term: str, limit: int) -> list[UserRow]:
         """search(), limited to users joined to a room the searcher is joined to, or to a public room (one
         anyone may join or whose history is world-readable): the user directory's default scope."""
-        pattern = _like_pattern(term)
+        pattern = like_pattern(term)
         rows = await self.db.fetchall(
             f"{_SEARCH} AND EXISTS (SELECT 1 FROM current_state theirs WHERE theirs.type = 'm.room.member'"
             " AND theirs.state_key = users.user_id AND theirs.membership = 'join' AND ("

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...errors import missing_param
+from ...errors import invalid_param, missing_param
 from ...http.context import requester_of, services_of
 from ...http.json_body import json_response, query_bool, query_int
-from ...storage.admin_media import MEDIA_ORDER_COLUMNS
-from .params import descending, order_by, paging, path
+from ...storage.admin_media import MEDIA_ORDER_COLUMNS, USAGE_ORDER_COLUMNS
+from .params import descending, order_by, paging, path, text_filter
 
 
 async def get_user_media(request: web.Request) -> web.Response:
@@ -78,3 +78,18 @@ async def post_unprotect(request: web.Request) -> web.Response:
     """POST /_synapse/admin/v1/media/unprotect/{mediaId} (Synapse admin API: unprotect media)."""
     await services_of(request).admin.media.set_protected(requester_of(request), path(request, "media_id"), False)
     return json_response({})
+
+
+async def get_media_statistics(request: web.Request) -> web.Response:
+    """GET /_synapse/admin/v1/statistics/users/media (Synapse admin API: users' media usage statistics)."""
+    offset, limit = paging(request)
+    order = order_by(request, USAGE_ORDER_COLUMNS, "user_id")
+    from_ts = query_int(request, "from_ts", 0)
+    until_ts = query_int(request, "until_ts", 2**53)
+    if until_ts < from_ts:
+        raise invalid_param("until_ts must not be before from_ts")
+    media = services_of(request).admin.media
+    search = text_filter(request, "search_term")
+    return json_response(
+        await media.usage_by_user(search, from_ts, until_ts, order, descending(request), offset, limit)
+    )

@@ -68,3 +68,16 @@ async def get_room_delete_status(request: web.Request) -> web.Response:
 async def get_delete_status(request: web.Request) -> web.Response:
     """GET /_synapse/admin/v2/rooms/delete_status/{deleteId} (Synapse admin API: status of one deletion)."""
     return json_response(await services_of(request).admin.deletions.status(path(request, "delete_id")))
+
+
+async def get_forward_extremities(request: web.Request) -> web.Response:
+    """GET /_synapse/admin/v1/rooms/{roomId}/forward_extremities (Synapse admin API: check for extremities)."""
+    return json_response(await services_of(request).admin.rooms.forward_extremities(path(request, "room_id")))
+
+
+async def delete_forward_extremities(request: web.Request) -> web.Response:
+    """DELETE /_synapse/admin/v1/rooms/{roomId}/forward_extremities (Synapse admin API: delete extremities).
+
+    A room here never has more than one, so there is never one to delete."""
+    await services_of(request).admin.rooms.check_exists(path(request, "room_id"))
+    return json_response({"deleted": 0})

@@ -36,6 +36,16 @@ class MediaAdminService:
         media, total = await self.store.of_uploader(user_id, order_by, descending, offset, limit)
         return {"media": [media_json(m) for m in media], **page(media, offset, total)}
 
+    async def usage_by_user(
+        self, search: str | None, from_ts: int, until_ts: int, order_by: str, descending: bool, offset: int, limit: int
+    ) -> dict[str, Any]:
+        """GET v1/statistics/users/media: how much each user uploaded (created between from_ts and until_ts)."""
+        rows, total = await self.store.usage_by_uploader(search, from_ts, until_ts, order_by, descending, offset, limit)
+        users = [
+            {"user_id": r[0], "displayname": r[1], "media_count": int(r[2]), "media_length": int(r[3])} for r in rows
+        ]
+        return {"users": users, **page(users, offset, total)}
+
     # -- deletion -----------------------------------------------------------------------------------
 
     async def delete_of_user(self, admin: Requester, user_id: str) -> dict[str, Any]:

@@ -138,6 +138,19 @@ class RoomAdminService:
         events = sorted(state.values(), key=lambda stored: stored.pos)
         return {"state": await self.serializer.serialize(events, admin, with_relations=False)}
 
+    async def forward_extremities(self, room_id: str) -> dict[str, Any]:
+        """The room's forward extremities: one, always, as this server writes each room's events in a line."""
+        await self._facts(room_id)
+        room = await self.storage.rooms.get_room(room_id)
+        results = []
+        if room is not None and room.last_event_id is not None:
+            last = await self.storage.events.get_event(room.last_event_id)
+            received = last.event["origin_server_ts"] if last is not None else None
+            results.append(
+                {"event_id": room.last_event_id, "state_group": None, "depth": room.last_depth, "received_ts": received}
+            )
+        return {"count": len(results), "results": results}
+
     # -- blocking ---------------------------------------------------------------------------------
 
     async def block_status(self, room_id: str) -> dict[str, Any]:
