@@ -23,7 +23,13 @@ from .services.accounts.roles import RoleService
 from .services.accounts.service import AccountService
 from .services.accounts.uia import UiaService
 from .services.admin import install_admin
+from .services.audit import AuditLog
+from .services.audit.checkpoints import AuditJobs, Checkpointer, audit_signing_key
+from .services.audit.requests import RequestAuditor
+from .services.audit.room_events import RoomEventAuditor
+from .services.classification.install import install_classification
 from .services.container import Services
+from .services.directory.install import install_directory
 from .services.e2e.install import install_e2e
 from .services.ephemeral import EphemeralService
 from .services.install_conformance import install_conformance
@@ -83,6 +89,10 @@ def build_services(
     randomness = randomness or SystemRandomness()
     storage = Storage.on(db)
     notifier = Notifier()
+    checkpointer = Checkpointer(
+        storage, clock, config.audit, config.server_name, audit_signing_key(config.audit, signing_key)
+    )
+    audit = AuditLog(storage, clock, checkpointer)
     state_cache = StateCache(storage.events)
     recent_events = RecentEvents(notifier)
     room_events = RoomEventService(
@@ -99,7 +109,7 @@ def build_services(
     rooms = RoomService(
         storage, room_events, server_name=config.server_name, default_version=config.default_room_version
     )
-    auth = AuthService(storage, clock, randomness, notifier)
+    auth = AuthService(storage, clock, randomness, notifier, audit)
     visibility = VisibilityService(storage)
     serializer = EventSerializer(storage, clock, visibility, recent_events)
     ephemeral = EphemeralService(storage, clock, notifier, visibility)
@@ -113,26 +123,31 @@ def build_services(
         rate_limiter=RateLimiter(config.rate_limits),
         auth=auth,
         uia=UiaService(storage, auth, clock, randomness),
-        accounts=AccountService(storage, auth, rooms, clock, server_name=config.server_name),
+        accounts=AccountService(storage, auth, rooms, clock, audit, server_name=config.server_name),
         room_events=room_events,
         rooms=rooms,
         reads=RoomReadService(storage, visibility, serializer),
         sync=SyncService(storage, clock, notifier, serializer, visibility, recent_events),
         ephemeral=ephemeral,
-        profile=ProfileService(storage, notifier, rooms, config.access),
+        profile=ProfileService(storage, notifier, rooms, config.access, config.directory, audit),
         push_rules=PushRuleService(storage, notifier),
         serializer=serializer,
         visibility=visibility,
         directory=DirectoryService(storage, room_events, server_name=config.server_name),
-        roles=RoleService(storage, clock),
+        roles=RoleService(storage, clock, audit),
+        audit=audit,
+        request_auditor=RequestAuditor(audit, clock),
     )
     # Capabilities that live in their own modules wire themselves in below, one line each
     # (their services, sync extensions, event checks and device-deletion hooks).
+    RoomEventAuditor(audit).install(room_events.event_auditors)
     install_media(services)
     install_e2e(services)
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
+    install_classification(services)
     install_web_client(services)
+    install_directory(services)
     install_admin(services)
     return services
 
@@ -157,9 +172,13 @@ class Server:
     app: web.Application
     broadcaster: PgBroadcaster | None = None
     stream_watch: StreamWatch | None = None
+    audit_jobs: AuditJobs | None = None
 
     async def close(self) -> None:
         self.services.ephemeral.close()
+        await self.services.classification.close()
+        if self.audit_jobs is not None:
+            await self.audit_jobs.close()
         if self.stream_watch is not None:
             await self.stream_watch.close()
         if self.broadcaster is not None:
@@ -186,4 +205,7 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     # After the broadcaster listens: every position committed after the start is then announced here.
     stream_watch = StreamWatch(db, services.notifier)
     await stream_watch.start()
-    return Server(services, build_web_app(services), broadcaster, stream_watch)
+    services.classification.start()  # the clearance expiry sweep (serving processes only, not the CLI)
+    audit_jobs = AuditJobs(services.audit, config.audit)
+    audit_jobs.start()
+    return Server(services, build_web_app(services), broadcaster, stream_watch, audit_jobs)

@@ -5,21 +5,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import hashlib
 import signal
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from .app import create_server, load_or_create_signing_key, open_database
+from .classification_cli import add_clearance_commands
+from .cli_args import parse_expiry
+from .cli_audit import add_audit_commands
+from .cli_directory import add_directory_commands, add_user_lifecycle_commands, run_with_services
 from .clock import SystemClock, SystemRandomness
 from .config import CONFIG_FILE_NAME, Config, load_config_file, render_template
 from .errors import MatrixError
 from .logging_setup import configure_logging
 from .media.cli import add_media_commands
 from .port_db import add_port_db_parser
+from .services.audit import Actor
+from .services.audit.actor import acting_as
+
+if TYPE_CHECKING:
+    from .services.container import Services
 
 WARNING_BANNER = "\n" + "!" * 78 + "\n!! {}\n" + "!" * 78 + "\n"
 
@@ -150,17 +160,11 @@ def cmd_user_create(args: argparse.Namespace) -> None:
 
 
 def cmd_user_deactivate(args: argparse.Namespace) -> None:
-    config, _ = resolve_config(args, create=False)
+    async def job(services: Services) -> None:
+        await services.lifecycle.deactivate(args.user_id, Actor.cli(), erase=args.erase)
+        print(f"Deactivated {args.user_id}")
 
-    async def run() -> None:
-        services = await _with_services(config)
-        try:
-            await services.accounts.deactivate(args.user_id)
-            print(f"Deactivated {args.user_id}")
-        finally:
-            await services.storage.db.close()
-
-    asyncio.run(run())
+    run_with_services(args, resolve_config, job)
 
 
 def cmd_user_role(args: argparse.Namespace) -> None:
@@ -186,19 +190,9 @@ def cmd_user_role(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
-def _parse_expiry(text: str) -> int:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        sys.exit("--expires takes an ISO 8601 date or time, e.g. 2027-01-31 or 2027-01-31T12:00:00+00:00")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
 def cmd_registration_token_create(args: argparse.Namespace) -> None:
     config, _ = resolve_config(args, create=False)
-    expiry = _parse_expiry(args.expires) if args.expires else None
+    expiry = parse_expiry(args.expires) if args.expires else None
     if args.uses is not None and args.uses < 1:
         sys.exit("--uses must be at least 1")
 
@@ -206,7 +200,16 @@ def cmd_registration_token_create(args: argparse.Namespace) -> None:
         services = await _with_services(config)
         try:
             token = SystemRandomness().token(18)
-            await services.storage.users.create_registration_token(token, args.uses, expiry, SystemClock().now_ms())
+            async with services.storage.db.transaction() as txn:
+                await services.storage.users.create_registration_token(
+                    token, args.uses, expiry, SystemClock().now_ms(), txn
+                )
+                details = {
+                    "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+                    "uses": args.uses,
+                    "expiry_ts": expiry,
+                }
+                await services.audit.record(txn, Actor.cli(), "registration_token.create", None, details=details)
             print(token)
         finally:
             await services.storage.db.close()
@@ -242,7 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     deactivate = user.add_parser("deactivate", help="deactivate an account everywhere")
     _add_common(deactivate)
     deactivate.add_argument("user_id")
+    deactivate.add_argument("--erase", action="store_true", help="also forget the directory's data about them")
     deactivate.set_defaults(func=cmd_user_deactivate)
+    add_user_lifecycle_commands(user, _add_common, resolve_config)
 
     role = user.add_parser("role", help="show, grant or withdraw institution roles and the external flag")
     _add_common(role)
@@ -263,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Commands that live in their own modules add their subparsers below, one line each.
     add_media_commands(sub, _add_common, resolve_config)
+    add_clearance_commands(sub, _add_common, resolve_config)
+    add_audit_commands(sub, _add_common, resolve_config)
+    add_directory_commands(sub, _add_common, resolve_config)
     add_port_db_parser(sub)
     return parser
 
@@ -270,4 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     configure_logging()
     args = build_parser().parse_args(argv)
-    args.func(args)
+    if args.func is cmd_serve:
+        args.func(args)
+        return
+    # Every change a command makes is audited as done through the CLI (by whoever can run it on the server).
+    with acting_as(Actor.cli()):
+        args.func(args)

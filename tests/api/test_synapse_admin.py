@@ -222,7 +222,7 @@ async def test_devices_sessions_rooms_and_pushers(api: Api, admin: User) -> None
     whois = await api.ok("GET", f"{SA1}/whois/{q(user.user_id)}", admin)
     assert whois["user_id"] == user.user_id
     connections = whois["devices"][user.device_id]["sessions"][0]["connections"]
-    assert all(set(c) == {"ip", "last_seen", "user_agent"} for c in connections)
+    assert all(set(c) <= {"ip", "last_seen", "user_agent"} for c in connections)
 
     joined = await api.ok("GET", f"{SA1}/users/{q(user.user_id)}/joined_rooms", admin)
     assert joined == {"joined_rooms": [room], "total": 1}

@@ -55,14 +55,20 @@ class Pair:
         drop_pg_database(self.dsn)
 
 
-def start_pair(tmp: Path, flags: tuple[str, ...] = ("--open-registration", "--no-rate-limits")) -> Pair:
-    """Two processes on one fresh database, started at the same moment (they race on the migrations)."""
+def start_pair(
+    tmp: Path, flags: tuple[str, ...] = ("--open-registration", "--no-rate-limits"), sections: str = ""
+) -> Pair:
+    """Two processes on one fresh database, started at the same moment (they race on the migrations).
+    `sections`: TOML tables both processes' chancery.toml holds."""
     dsn = create_pg_database()
     dir_a, dir_b = tmp / "a" / "data", tmp / "b" / "data"
     dir_b.mkdir(parents=True)
     load_or_create_signing_key(Config(data_dir=dir_a))
     shutil.copy(dir_a / "signing.key", dir_b / "signing.key")  # every machine carries the same key
-    (dir_b / "chancery.toml").write_text(f'server_name = "localhost"\ndatabase = "{dsn}"\n', encoding="utf-8")
+    if sections:
+        (dir_a / "chancery.toml").write_text(sections, encoding="utf-8")
+    toml = f'server_name = "localhost"\ndatabase = "{dsn}"\n{sections}'
+    (dir_b / "chancery.toml").write_text(toml, encoding="utf-8")
     a = ServerProcess(dir_a, "postgres", list(flags), database=dsn)
     b = ConfigFileServer(dir_b, "postgres", list(flags), database=dsn)
     with ThreadPoolExecutor(2) as pool:

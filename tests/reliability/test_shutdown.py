@@ -59,7 +59,7 @@ async def test_admin_cli_creates_accounts_and_tokens(tmp_path: Path) -> None:
         closed = await api.request(
             "POST",
             "/_matrix/client/v3/register",
-            json={"username": "x", "password": "y", "auth": {"type": "m.login.dummy"}},
+            json={"username": "x", "password": "a long enough passphrase", "auth": {"type": "m.login.dummy"}},
         )
         assert closed.status == 401, "dummy registration must be closed"
         assert all("m.login.registration_token" in flow["stages"] for flow in closed.body["flows"])

@@ -6,32 +6,43 @@ from dataclasses import replace
 
 from ..http.routing import Route
 from . import web_client
+from .admin import classification as admin_classification
+from .admin import directory as admin_directory
+from .admin import lifecycle as admin_lifecycle
 from .admin import media as admin_media
 from .admin import synapse_media, synapse_rooms, synapse_server, synapse_users
 from .client import (
     account,
+    classification,
     discovery,
     key_backup,
     keys,
     legacy,
     media,
+    openid_voip,
+    reports,
     room_events,
     room_upgrades,
     rooms,
     search,
     spaces,
     sync,
+    terms,
     to_device,
     user_data,
 )
+from .federation import openid as federation_openid
 
 C = "/_matrix/client/v3"
 V1 = "/_matrix/client/v1"
+UNSTABLE = "/_matrix/client/unstable"
 R = C + "/rooms/{room_id}"
 U = C + "/user/{user_id}"
 P = C + "/pushrules/{scope}/{kind}/{rule_id}"
 SA1 = "/_synapse/admin/v1"
 SA2 = "/_synapse/admin/v2"
+CA = "/_chancery/admin/v1"
+ACCREDITATION = "/_chancery/admin/v1/users/{user_id}/devices/{device_id}/accreditation"
 
 
 def client_routes() -> list[Route]:
@@ -53,8 +64,8 @@ def client_routes() -> list[Route]:
         ),
         Route("GET", C + "/login", account.get_login, auth="none"),
         Route("POST", C + "/login", account.post_login, auth="none", bucket="login"),
-        Route("POST", C + "/logout", account.post_logout),
-        Route("POST", C + "/logout/all", account.post_logout_all),
+        Route("POST", C + "/logout", account.post_logout, while_held=True),
+        Route("POST", C + "/logout/all", account.post_logout_all, while_held=True),
         Route("GET", C + "/account/whoami", account.get_whoami),
         Route("POST", C + "/account/password", account.post_password, bucket="login"),
         Route("POST", C + "/account/deactivate", account.post_deactivate, bucket="login"),
@@ -141,6 +152,9 @@ def client_routes() -> list[Route]:
         Route("GET", C + "/keys/changes", keys.get_keys_changes),
         Route("POST", C + "/keys/device_signing/upload", keys.post_device_signing_upload, bucket="login"),
         Route("POST", C + "/keys/signatures/upload", keys.post_signatures_upload),
+        # The unstable paths of cross-signing (MSC1756) that clients written before Matrix 1.1 still call.
+        Route("POST", UNSTABLE + "/keys/device_signing/upload", keys.post_device_signing_upload, bucket="login"),
+        Route("POST", UNSTABLE + "/keys/signatures/upload", keys.post_signatures_upload),
         Route("PUT", C + "/sendToDevice/{event_type}/{txn_id}", to_device.put_send_to_device, bucket="message"),
         Route("POST", C + "/room_keys/version", key_backup.post_version),
         Route("GET", C + "/room_keys/version", key_backup.get_version),
@@ -188,11 +202,40 @@ def client_routes() -> list[Route]:
         ),
         Route(
             "GET",
-            "/_matrix/client/unstable/im.nheko.summary/summary/{room_id_or_alias}",
+            UNSTABLE + "/im.nheko.summary/summary/{room_id_or_alias}",
             spaces.get_room_summary,
             auth="optional",
             bucket="default",
         ),
+        # reporting content and the smaller client endpoints (issue 16 conformance, part B)
+        Route("POST", R + "/report/{event_id}", reports.post_report_event, bucket="message"),
+        Route("POST", R + "/report", reports.post_report_room, bucket="message"),
+        Route("POST", C + "/users/{user_id}/report", reports.post_report_user, bucket="message"),
+        Route("GET", C + "/voip/turnServer", openid_voip.get_turn_server),
+        Route("POST", U + "/openid/request_token", openid_voip.post_openid_request_token, bucket="login"),
+        Route("GET", "/_matrix/federation/v1/openid/userinfo", federation_openid.get_openid_userinfo, auth="none"),
+        Route("GET", C + "/thirdparty/protocols", discovery.get_thirdparty_protocols),
+        Route("GET", C + "/thirdparty/protocol/{protocol}", discovery.get_thirdparty_protocol),
+        Route("GET", C + "/thirdparty/location/{protocol}", discovery.get_thirdparty_protocol),
+        Route("GET", C + "/thirdparty/user/{protocol}", discovery.get_thirdparty_protocol),
+        Route("GET", C + "/thirdparty/location", discovery.get_thirdparty_lookup),
+        Route("GET", C + "/thirdparty/user", discovery.get_thirdparty_lookup),
+        Route("GET", C + "/admin/whois/{user_id}", account.get_whois),
+        Route("POST", V1 + "/login/get_token", account.post_get_login_token, bucket="login"),
+        Route("DELETE", C + "/profile/{user_id}/{field}", user_data.delete_profile_field),
+        Route("GET", "/.well-known/matrix/support", discovery.get_well_known_support, auth="none"),
+        # classified rooms (issue 12)
+        Route("GET", "/_chancery/client/v1/classification", classification.get_classification),
+        *[
+            Route(method, "/_chancery/admin/v1/clearances/{user_id}", handler, auth="security_officer")
+            for method, handler in (
+                ("GET", admin_classification.get_clearance),
+                ("PUT", admin_classification.put_clearance),
+                ("DELETE", admin_classification.delete_clearance),
+            )
+        ],
+        Route("PUT", ACCREDITATION, admin_classification.put_accreditation),
+        Route("DELETE", ACCREDITATION, admin_classification.delete_accreditation),
         # administration
         Route(
             "POST",
@@ -201,6 +244,14 @@ def client_routes() -> list[Route]:
             auth="admin",
         ),
         *synapse_admin_routes(),
+        # the institution's directory and account lifecycle (issue 11)
+        Route("GET", "/_chancery/client/v1/terms", terms.get_terms, while_held=True),
+        Route("POST", "/_chancery/client/v1/terms", terms.post_terms, while_held=True),
+        Route("GET", CA + "/users/{user_id}/validity", admin_lifecycle.get_validity, auth="admin"),
+        Route("POST", CA + "/users/{user_id}/renew", admin_lifecycle.post_renew, auth="admin"),
+        Route("POST", CA + "/users/{user_id}/reactivate", admin_lifecycle.post_reactivate, auth="admin"),
+        Route("GET", CA + "/directory/people/{user_id}", admin_directory.get_person, auth="admin"),
+        Route("GET", CA + "/directory/organisations", admin_directory.get_organisations, auth="admin"),
         # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
         Route("GET", "/", web_client.get_index, auth="none"),
         Route("GET", "/config.json", web_client.get_config, auth="none"),

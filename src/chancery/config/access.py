@@ -27,6 +27,11 @@ limit_profile_requests_to_users_who_share_rooms = false
 # The public room directory (GET/POST /publicRooms) without an access token. Off: only signed-in users
 # may list the rooms published in the directory.
 # public_rooms_without_token = false
+# A signed-in device may make a single-use login token (POST /login/get_token, behind the account's
+# password) with which a new device signs in (m.login.token), e.g. by scanning a QR code. Off by default.
+# login_tokens = false
+# How long such a token is valid, in seconds.
+# login_token_lifetime = 120
 """
     user_directory_scope: str = "shared_rooms"
     require_auth_for_profile_requests: bool = True
@@ -34,7 +39,11 @@ limit_profile_requests_to_users_who_share_rooms = false
 
     guest_access: bool = False
     public_rooms_without_token: bool = False
+    login_tokens: bool = False
+    login_token_lifetime: int = 120
 
     def __post_init__(self) -> None:
         if self.user_directory_scope not in USER_DIRECTORY_SCOPES:
             raise ConfigError(f"access.user_directory_scope must be one of {', '.join(USER_DIRECTORY_SCOPES)}")
+        if not 10 <= self.login_token_lifetime <= 600:
+            raise ConfigError("access.login_token_lifetime must be between 10 and 600 seconds")

@@ -18,6 +18,7 @@ from .http import HttpConfig
 from .push import PushConfig
 from .retention import RetentionConfig
 from .sections import ConfigError, Section
+from .support import SupportConfig
 from .turn import TurnConfig
 from .web import WebClientConfig
 
@@ -109,6 +110,7 @@ class Config:
     devices: DeviceConfig = field(default_factory=DeviceConfig)
     push: PushConfig = field(default_factory=PushConfig)
     web: WebClientConfig = field(default_factory=WebClientConfig)
+    support: SupportConfig = field(default_factory=SupportConfig)
 
     def sections(self) -> dict[str, Section]:
         """Every [table] section by its table name."""

@@ -14,7 +14,7 @@ MAX_ID_LENGTH = 255
 
 
 def is_valid_server_name(name: str) -> bool:
-    return bool(_SERVER_NAME.match(name))
+    return bool(_SERVER_NAME.fullmatch(name))
 
 
 def split_id(identifier: str, sigil: str) -> tuple[str, str] | None:
@@ -31,11 +31,11 @@ def is_valid_user_id(user_id: str) -> bool:
     if not isinstance(user_id, str) or len(user_id.encode()) > MAX_ID_LENGTH:
         return False
     parts = split_id(user_id, "@")
-    return parts is not None and bool(_LOCALPART_HISTORICAL.match(parts[0]))
+    return parts is not None and bool(_LOCALPART_HISTORICAL.fullmatch(parts[0]))
 
 
 def is_valid_new_localpart(localpart: str) -> bool:
-    return bool(_LOCALPART_NEW.match(localpart))
+    return bool(_LOCALPART_NEW.fullmatch(localpart))
 
 
 def server_of(identifier: str) -> str:

@@ -45,7 +45,7 @@ class MediaDisk:
 
     @staticmethod
     def _checked(sha256: str) -> str:
-        if not _SHA256.match(sha256):
+        if not _SHA256.fullmatch(sha256):
             raise ValueError("not a SHA-256 hex digest")
         return sha256
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import MatrixError
 
@@ -27,6 +28,25 @@ class Decision:
         if self.allowed:
             raise ValueError("an allowing decision is not an error")
         return MatrixError(self.status, self.errcode, self.message, **{REASON_FIELD: self.reason})
+
+    def as_denial(self, action: str, target: str | None, details: dict[str, Any] | None = None) -> PolicyDenied:
+        """The denial as an error that also says what was refused, so that the HTTP layer, outside every
+        transaction the refusal rolled back, hands it to the audit log (audit: record_denial)."""
+        if self.allowed:
+            raise ValueError("an allowing decision is not an error")
+        return PolicyDenied(self, action, target, details)
+
+
+class PolicyDenied(MatrixError):
+    """A policy refusal: the Matrix error a client sees, plus the decision and the refused action."""
+
+    def __init__(self, decision: Decision, action: str, target: str | None, details: dict[str, Any] | None) -> None:
+        error = decision.as_error()
+        super().__init__(error.status, error.errcode, error.error, **error.extra)
+        self.decision = decision
+        self.action = action
+        self.target = target
+        self.details = details
 
 
 ALLOW = Decision(True)

@@ -17,6 +17,13 @@ from .accounts.profile import ProfileService
 from .accounts.roles import RoleService
 from .accounts.service import AccountService
 from .accounts.uia import UiaService
+from .audit import AuditLog
+from .audit.requests import RequestAuditor
+from .classification.clearances import ClearanceService
+from .conformance.reports import ReportService
+from .conformance.tokens import ShortLivedTokenService
+from .conformance.voip import TurnService
+from .conformance.whois import WhoisService
 from .e2e.install import E2eServices
 from .ephemeral import EphemeralService
 from .legacy.event_stream import EventStreamService
@@ -40,6 +47,8 @@ from .sync.service import SyncService
 if TYPE_CHECKING:
     from ..web_client.assets import WebClientAssets
     from .admin import AdminServices
+    from .directory.lifecycle import LifecycleService
+    from .directory.provisioning import ProvisioningService
 
 
 @dataclass
@@ -65,6 +74,9 @@ class Services:
     visibility: VisibilityService
     directory: DirectoryService
     roles: RoleService
+    # The tamper-evident audit log (issue 13).
+    audit: AuditLog
+    request_auditor: RequestAuditor
     # Optional capabilities added by other modules (e2e keys, media, ...), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)
     # The media repository (issue 4), set by media.install_media.
@@ -80,7 +92,16 @@ class Services:
     hierarchy: HierarchyService = field(init=False)
     summaries: RoomSummaryService = field(init=False)
     timestamps: TimestampService = field(init=False)
+    reports: ReportService = field(init=False)
+    short_lived_tokens: ShortLivedTokenService = field(init=False)
+    turn: TurnService = field(init=False)
+    whois: WhoisService = field(init=False)
+    # Classified rooms, clearances and device accreditation (issue 12), set by install_classification.
+    classification: ClearanceService = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)
     # The Synapse-compatible admin API (issue 11), set by admin.install_admin.
     admin: AdminServices = field(init=False)
+    # The institution's directory and account lifecycle (issue 11), set by directory.install_directory.
+    lifecycle: LifecycleService = field(init=False)
+    provisioning: ProvisioningService = field(init=False)

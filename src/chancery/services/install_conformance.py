@@ -1,12 +1,16 @@
 """Issue 16's conformance areas, wired into the server in one call (`install_conformance`): guest accounts,
-the legacy event stream and room previews, room upgrades, server-side search, spaces, room summaries and
-jumping to a date."""
+the legacy event stream and room previews, room upgrades, server-side search, spaces, room summaries,
+jumping to a date, content reports, OpenID and login tokens, TURN credentials and whois."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from .accounts.guests import GuestService
+from .conformance.reports import ReportService
+from .conformance.tokens import ShortLivedTokenService
+from .conformance.voip import TurnService
+from .conformance.whois import WhoisService
 from .legacy.event_stream import EventStreamService
 from .legacy.initial_sync import InitialSyncService
 from .rooms.timestamps import TimestampService
@@ -44,3 +48,14 @@ def install_conformance(services: Services) -> None:
     services.hierarchy = HierarchyService(storage, services.directory)
     services.summaries = RoomSummaryService(storage, services.rooms, services.directory)
     services.timestamps = TimestampService(storage, services.visibility)
+    services.reports = ReportService(storage, clock, services.visibility, services.profile, services.audit)
+    services.short_lived_tokens = ShortLivedTokenService(
+        storage,
+        clock,
+        services.randomness,
+        server_name=config.server_name,
+        audit=services.audit,
+        login_token_lifetime_ms=config.access.login_token_lifetime * 1000 if config.access.login_tokens else None,
+    )
+    services.turn = TurnService(config.turn, clock)
+    services.whois = WhoisService(storage, services.audit)

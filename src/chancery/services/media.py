@@ -11,7 +11,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +32,11 @@ from ..media.thumbnailer import (
     cached_variant_count,
 )
 from ..storage import Storage
+from ..storage.database import Connection
 from ..storage.media import MediaRecord, UploadedContent
+from .accounts.requester import Requester
+from .audit import Actor, AuditLog
+from .audit.actor import current_actor
 
 if TYPE_CHECKING:
     from .container import Services
@@ -73,8 +77,10 @@ class PurgeReport:
 
 
 class MediaService:
-    def __init__(self, config: Config, storage: Storage, clock: Clock, randomness: Randomness) -> None:
+    def __init__(self, config: Config, storage: Storage, clock: Clock, randomness: Randomness, audit: AuditLog) -> None:
         self.server_name = config.server_name
+        self.db = storage.db
+        self.audit = audit
         self.max_upload_bytes = config.max_upload_bytes
         self.quota_bytes = config.media_quota_bytes
         self.legacy_endpoints = config.legacy_media_endpoints
@@ -88,6 +94,9 @@ class MediaService:
             timeout_seconds=config.thumbnail_timeout_seconds,
         )
         self._uploaded: dict[str, asyncio.Event] = {}
+        # Institution rules on who may fetch a file (e.g. files of classified rooms), given the caller (None on
+        # the unauthenticated legacy endpoints) and the media ID; each raises a Matrix error to refuse.
+        self.read_checks: list[Callable[[Requester | None, str], Awaitable[None]]] = []
 
     def mxc(self, media_id: str) -> str:
         return f"mxc://{self.server_name}/{media_id}"
@@ -129,7 +138,9 @@ class MediaService:
         sha256, size = await self._store_stream(user_id, chunks, limit)
         media_id = self.randomness.token(MEDIA_ID_BYTES)
         content = UploadedContent(sha256, size, clean_content_type(content_type), clean_filename(filename))
-        await self.store.insert_uploaded(media_id, user_id, content, self.clock.now_ms())
+        async with self.db.transaction() as txn:
+            await self._audit_upload(txn, user_id, media_id, content)
+            await self.store.insert_uploaded(txn, media_id, user_id, content, self.clock.now_ms())
         log.info("media uploaded", extra={"media_id": media_id, "size": size})
         return self.mxc(media_id)
 
@@ -170,7 +181,11 @@ class MediaService:
         limit = await self.check_upload_allowed(user_id, declared_length)
         sha256, size = await self._store_stream(user_id, chunks, limit)
         content = UploadedContent(sha256, size, clean_content_type(content_type), clean_filename(filename))
-        if not await self.store.complete_pending(media_id, user_id, content, self.clock.now_ms()):
+        async with self.db.transaction() as txn:
+            completed = await self.store.complete_pending(txn, media_id, user_id, content, self.clock.now_ms())
+            if completed:
+                await self._audit_upload(txn, user_id, media_id, content)
+        if not completed:
             # A concurrent upload won, or the ID expired meanwhile; our copy of the bytes is left to purge.
             await self.check_pending_upload(user_id, server_name, media_id)
             raise MatrixError(409, "M_CANNOT_OVERWRITE_MEDIA", "Media already uploaded")
@@ -178,10 +193,15 @@ class MediaService:
         if event is not None:
             event.set()
 
+    async def _audit_upload(self, txn: Connection, user_id: str, media_id: str, content: UploadedContent) -> None:
+        actor = current_actor() or Actor(user_id)
+        details = {"size": content.size, "content_type": content.content_type, "sha256": content.sha256}
+        await self.audit.record(txn, actor, "media.upload", self.mxc(media_id), details=details)
+
     # -- downloads ----------------------------------------------------------------------------------
 
     async def _local_record(self, server_name: str, media_id: str) -> MediaRecord | None:
-        if not _MEDIA_ID.match(media_id):
+        if not _MEDIA_ID.fullmatch(media_id):
             raise invalid_param("Invalid media ID")
         if server_name != self.server_name:
             # No federation: remote media cannot be fetched.
@@ -209,9 +229,15 @@ class MediaService:
                 await asyncio.wait_for(event.wait(), min(remaining, _POLL_SECONDS))
 
     async def get_download(
-        self, server_name: str, media_id: str, timeout_ms: int, filename_override: str | None
+        self,
+        server_name: str,
+        media_id: str,
+        timeout_ms: int,
+        filename_override: str | None,
+        requester: Requester | None = None,
     ) -> MediaFile:
         record = await self._uploaded_record(server_name, media_id, timeout_ms)
+        await self._check_read(requester, media_id)
         assert record.sha256 is not None
         path = self.disk.content_path(record.sha256)
         if not path.exists():
@@ -221,7 +247,18 @@ class MediaService:
         filename = clean_filename(filename_override) or record.upload_name
         return MediaFile(path, content_type, filename)
 
-    async def get_thumbnail(self, server_name: str, media_id: str, spec: ThumbnailSpec, timeout_ms: int) -> Thumbnail:
+    async def _check_read(self, requester: Requester | None, media_id: str) -> None:
+        for check in self.read_checks:
+            await check(requester, media_id)
+
+    async def get_thumbnail(
+        self,
+        server_name: str,
+        media_id: str,
+        spec: ThumbnailSpec,
+        timeout_ms: int,
+        requester: Requester | None = None,
+    ) -> Thumbnail:
         if spec.method not in ("scale", "crop"):
             raise invalid_param("method must be 'scale' or 'crop'")
         if spec.width < 1 or spec.height < 1:
@@ -230,6 +267,7 @@ class MediaService:
             min(spec.width, MAX_DIMENSION), min(spec.height, MAX_DIMENSION), spec.method, spec.animated
         )
         record = await self._uploaded_record(server_name, media_id, timeout_ms)
+        await self._check_read(requester, media_id)
         assert record.sha256 is not None
         content_type = essence_of(clean_content_type(record.content_type))
         if not self.thumbnailer.can_thumbnail(content_type):
@@ -254,14 +292,22 @@ class MediaService:
         record = await self._local_record(server_name, media_id)
         if record is None:
             raise not_found("Media not found")
-        await self.store.set_quarantined(media_id, admin_user_id)
+        async with self.db.transaction() as txn:
+            actor = current_actor() or Actor(admin_user_id, via="admin")
+            await self.audit.record(txn, actor, "media.quarantine", self.mxc(media_id))
+            await self.store.set_quarantined(txn, media_id, admin_user_id)
         log.warning("media quarantined", extra={"media_id": media_id, "by": admin_user_id})
 
     async def purge_older_than(self, days: float) -> PurgeReport:
         """Delete media created more than `days` ago (and expired unused IDs), then their unreferenced files."""
         now = self.clock.now_ms()
         cutoff_ms = now - int(days * 86400 * 1000)
-        deleted = await self.store.delete_older_than(cutoff_ms, now)
+        async with self.db.transaction() as txn:
+            deleted = await self.store.delete_older_than(txn, cutoff_ms, now)
+            if deleted:
+                actor = current_actor() or Actor.server("media_purge")
+                details = {"cutoff_ts": cutoff_ms, "media": len(deleted)}
+                await self.audit.record(txn, actor, "media.purge", None, details=details)
         files = 0
         freed = 0
         for sha256 in {record.sha256 for record in deleted if record.sha256 is not None}:
@@ -286,4 +332,6 @@ def _standard_size_for(spec: ThumbnailSpec) -> ThumbnailSpec:
 
 def install_media(services: Services) -> None:
     """Wire the media repository into the services (called once from app.build_services)."""
-    services.media = MediaService(services.config, services.storage, services.clock, services.randomness)
+    services.media = MediaService(
+        services.config, services.storage, services.clock, services.randomness, services.audit
+    )

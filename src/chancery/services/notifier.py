@@ -32,6 +32,7 @@ class Change(StrEnum):
     TOKENS = "tokens"  # user scope: access tokens revoked (logout, device deletion, deactivation)
     RELATION = "relation"  # room scope: an event relating to another (edit, reaction, thread reply)
     KEYS = "keys"  # user scope: one-time or fallback keys uploaded or claimed
+    ACCREDITATION = "accreditation"  # user scope: one of the user's devices accredited or no longer
 
 
 def room_scope(room_id: str) -> str:

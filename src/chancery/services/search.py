@@ -68,6 +68,8 @@ class SearchService:
         order = criteria.order
         before, offset = _parse_batch(next_batch, order)
         rooms = await self._searchable_rooms(requester.user_id, criteria.event_filter)
+        hidden = await self.visibility.rooms_hidden_from(requester, rooms)
+        rooms = [room_id for room_id in rooms if room_id not in hidden]
         # The top of the result list: enough for `count` and the first pages.
         ranked, complete = await self._ranked(requester, criteria, rooms, None)
         count = len(ranked)

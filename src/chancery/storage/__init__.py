@@ -5,15 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .account import AccountStore
+from .audit import AuditStore
+from .classification import ClassificationStore
 from .database import Database
+from .directory import DirectoryStore
 from .e2e import DeviceListStore, E2eKeyStore
 from .e2e_backup import KeyBackupStore
 from .e2e_to_device import ToDeviceStore
 from .ephemeral import EphemeralStore
 from .events import EventStore
 from .media import MediaStore
+from .reports import ReportStore
 from .roles import RoleStore
 from .rooms import RoomStore
+from .short_lived_tokens import ShortLivedTokenStore
 from .users import UserStore
 
 
@@ -31,6 +36,11 @@ class Storage:
     to_device: ToDeviceStore
     key_backup: KeyBackupStore
     roles: RoleStore
+    reports: ReportStore
+    short_lived_tokens: ShortLivedTokenStore
+    classification: ClassificationStore
+    audit: AuditStore
+    people: DirectoryStore
 
     @classmethod
     def on(cls, db: Database) -> Storage:
@@ -47,4 +57,9 @@ class Storage:
             to_device=ToDeviceStore(db),
             key_backup=KeyBackupStore(db),
             roles=RoleStore(db),
+            reports=ReportStore(db),
+            short_lived_tokens=ShortLivedTokenStore(db),
+            classification=ClassificationStore(db),
+            audit=AuditStore(db),
+            people=DirectoryStore(db),
         )

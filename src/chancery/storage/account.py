@@ -36,8 +36,10 @@ class AccountStore:
         )
         return pos
 
-    async def get_account_data(self, user_id: str, room_id: str, data_type: str) -> dict[str, Any] | None:
-        value = await self.db.fetchval(
+    async def get_account_data(
+        self, user_id: str, room_id: str, data_type: str, conn: Connection | None = None
+    ) -> dict[str, Any] | None:
+        value = await (conn or self.db).fetchval(
             "SELECT content FROM account_data WHERE user_id = ? AND room_id = ? AND type = ?",
             user_id,
             room_id,

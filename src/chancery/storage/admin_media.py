@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import orjson
 
 from .database import Connection, Database, Row, fetch_in
-from .users import like_pattern
+from .users import _like_pattern as like_pattern
 
 MEDIA_ORDER_COLUMNS = {
     "media_id": "media_id",

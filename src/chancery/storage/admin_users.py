@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .database import Connection, Database, Row
-from .users import like_pattern
+from .users import _like_pattern as like_pattern
 
 # The admin API's sort keys (Synapse's names) and the column each sorts by.
 USER_ORDER_COLUMNS = {

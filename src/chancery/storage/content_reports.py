@@ -1,5 +1,5 @@
-"""Reports of events as administrators read them. The `content_reports` table belongs to the reporting
-endpoint (client-server API: reporting content); these reads work once it exists."""
+"""Reports of events as administrators read them (storage/reports.py writes them: client-server API,
+reporting content)."""
 
 from __future__ import annotations
 

@@ -53,19 +53,18 @@ class KeyBackupStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create_version(self, user_id: str, algorithm: str, auth_data: dict[str, Any]) -> int:
-        async with self.db.transaction() as txn:
-            # Versions are never reused, even after a deletion: clients cache them.
-            latest = await txn.fetchval("SELECT MAX(version) FROM e2e_backup_versions WHERE user_id = ?", user_id)
-            version = 1 if latest is None else int(latest) + 1
-            await txn.execute(
-                "INSERT INTO e2e_backup_versions (user_id, version, algorithm, auth_data, etag, deleted)"
-                " VALUES (?, ?, ?, ?, 0, 0)",
-                user_id,
-                version,
-                algorithm,
-                orjson.dumps(auth_data).decode(),
-            )
+    async def create_version(self, txn: Connection, user_id: str, algorithm: str, auth_data: dict[str, Any]) -> int:
+        # Versions are never reused, even after a deletion: clients cache them.
+        latest = await txn.fetchval("SELECT MAX(version) FROM e2e_backup_versions WHERE user_id = ?", user_id)
+        version = 1 if latest is None else int(latest) + 1
+        await txn.execute(
+            "INSERT INTO e2e_backup_versions (user_id, version, algorithm, auth_data, etag, deleted)"
+            " VALUES (?, ?, ?, ?, 0, 0)",
+            user_id,
+            version,
+            algorithm,
+            orjson.dumps(auth_data).decode(),
+        )
         return version
 
     async def current_version(self, user_id: str, conn: Connection | None = None) -> BackupVersion | None:
@@ -84,20 +83,19 @@ class KeyBackupStore:
         )
         return None if row is None else _version(row)
 
-    async def update_auth_data(self, user_id: str, version: int, auth_data: dict[str, Any]) -> None:
-        await self.db.execute(
+    async def update_auth_data(self, txn: Connection, user_id: str, version: int, auth_data: dict[str, Any]) -> None:
+        await txn.execute(
             "UPDATE e2e_backup_versions SET auth_data = ? WHERE user_id = ? AND version = ?",
             orjson.dumps(auth_data).decode(),
             user_id,
             version,
         )
 
-    async def delete_version(self, user_id: str, version: int) -> None:
-        async with self.db.transaction() as txn:
-            await txn.execute(
-                "UPDATE e2e_backup_versions SET deleted = 1 WHERE user_id = ? AND version = ?", user_id, version
-            )
-            await txn.execute("DELETE FROM e2e_backup_keys WHERE user_id = ? AND version = ?", user_id, version)
+    async def delete_version(self, txn: Connection, user_id: str, version: int) -> None:
+        await txn.execute(
+            "UPDATE e2e_backup_versions SET deleted = 1 WHERE user_id = ? AND version = ?", user_id, version
+        )
+        await txn.execute("DELETE FROM e2e_backup_keys WHERE user_id = ? AND version = ?", user_id, version)
 
     async def count(self, user_id: str, version: int, conn: Connection | None = None) -> int:
         return int(

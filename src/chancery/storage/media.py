@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .database import Database, Row
+from .database import Connection, Database, Row
 
 _FIELDS = "media_id, uploader, content_type, size, sha256, upload_name, created_ts, uploaded_ts, expires_ts"
 _COLUMNS = _FIELDS + ", quarantined"
@@ -84,20 +84,21 @@ class MediaStore:
         )
         return int(value or 0)
 
-    async def insert_uploaded(self, media_id: str, uploader: str, content: UploadedContent, now_ms: int) -> None:
-        async with self.db.transaction() as txn:
-            await txn.execute(
-                "INSERT INTO media (media_id, uploader, content_type, size, sha256, upload_name, created_ts,"
-                " uploaded_ts, expires_ts, quarantined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)",
-                media_id,
-                uploader,
-                content.content_type,
-                content.size,
-                content.sha256,
-                content.upload_name,
-                now_ms,
-                now_ms,
-            )
+    async def insert_uploaded(
+        self, txn: Connection, media_id: str, uploader: str, content: UploadedContent, now_ms: int
+    ) -> None:
+        await txn.execute(
+            "INSERT INTO media (media_id, uploader, content_type, size, sha256, upload_name, created_ts,"
+            " uploaded_ts, expires_ts, quarantined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)",
+            media_id,
+            uploader,
+            content.content_type,
+            content.size,
+            content.sha256,
+            content.upload_name,
+            now_ms,
+            now_ms,
+        )
 
     async def insert_pending(self, media_id: str, uploader: str, now_ms: int, expires_ts: int) -> None:
         async with self.db.transaction() as txn:
@@ -109,46 +110,45 @@ class MediaStore:
                 expires_ts,
             )
 
-    async def complete_pending(self, media_id: str, uploader: str, content: UploadedContent, now_ms: int) -> bool:
+    async def complete_pending(
+        self, txn: Connection, media_id: str, uploader: str, content: UploadedContent, now_ms: int
+    ) -> bool:
         """Fill in a pending ID's content; False if someone else completed it first (or it expired)."""
-        async with self.db.transaction() as txn:
-            done = await txn.fetchval(
-                "UPDATE media SET content_type = ?, size = ?, sha256 = ?, upload_name = ?, uploaded_ts = ?,"
-                " expires_ts = NULL WHERE media_id = ? AND uploader = ? AND uploaded_ts IS NULL AND expires_ts > ?"
-                " RETURNING media_id",
-                content.content_type,
-                content.size,
-                content.sha256,
-                content.upload_name,
-                now_ms,
-                media_id,
-                uploader,
-                now_ms,
-            )
+        done = await txn.fetchval(
+            "UPDATE media SET content_type = ?, size = ?, sha256 = ?, upload_name = ?, uploaded_ts = ?,"
+            " expires_ts = NULL WHERE media_id = ? AND uploader = ? AND uploaded_ts IS NULL AND expires_ts > ?"
+            " RETURNING media_id",
+            content.content_type,
+            content.size,
+            content.sha256,
+            content.upload_name,
+            now_ms,
+            media_id,
+            uploader,
+            now_ms,
+        )
         return done is not None
 
-    async def set_quarantined(self, media_id: str, by_user: str) -> bool:
-        async with self.db.transaction() as txn:
-            done = await txn.fetchval(
-                "UPDATE media SET quarantined = 1, quarantined_by = ? WHERE media_id = ? RETURNING media_id",
-                by_user,
-                media_id,
-            )
+    async def set_quarantined(self, txn: Connection, media_id: str, by_user: str) -> bool:
+        done = await txn.fetchval(
+            "UPDATE media SET quarantined = 1, quarantined_by = ? WHERE media_id = ? RETURNING media_id",
+            by_user,
+            media_id,
+        )
         return done is not None
 
-    async def delete_older_than(self, cutoff_ms: int, now_ms: int) -> list[MediaRecord]:
+    async def delete_older_than(self, txn: Connection, cutoff_ms: int, now_ms: int) -> list[MediaRecord]:
         """Delete media created before the cutoff and pending IDs that expired; return what was deleted."""
-        async with self.db.transaction() as txn:
-            rows = await txn.fetchall(
-                f"SELECT {_COLUMNS} FROM media WHERE created_ts < ? OR (uploaded_ts IS NULL AND expires_ts <= ?)",
-                cutoff_ms,
-                now_ms,
-            )
-            await txn.execute(
-                "DELETE FROM media WHERE created_ts < ? OR (uploaded_ts IS NULL AND expires_ts <= ?)",
-                cutoff_ms,
-                now_ms,
-            )
+        rows = await txn.fetchall(
+            f"SELECT {_COLUMNS} FROM media WHERE created_ts < ? OR (uploaded_ts IS NULL AND expires_ts <= ?)",
+            cutoff_ms,
+            now_ms,
+        )
+        await txn.execute(
+            "DELETE FROM media WHERE created_ts < ? OR (uploaded_ts IS NULL AND expires_ts <= ?)",
+            cutoff_ms,
+            now_ms,
+        )
         return [_record(row) for row in rows]
 
     async def is_content_referenced(self, sha256: str) -> bool:

@@ -21,6 +21,17 @@ class UserRow:
 
 
 @dataclass(frozen=True)
+class TokenOwner:
+    user_id: str
+    device_id: str
+    is_admin: bool
+    is_guest: bool
+    # Account lifecycle: when the account expires, and the terms of use version it accepted.
+    expires_ts: int | None
+    terms_version: str | None
+
+
+@dataclass(frozen=True)
 class DeviceRow:
     device_id: str
     display_name: str | None
@@ -28,14 +39,31 @@ class DeviceRow:
     last_seen_ip: str | None
 
 
+@dataclass(frozen=True)
+class SearchHit:
+    """A user-directory result: the profile and what the institution's directory shows of the person."""
+
+    user_id: str
+    displayname: str | None
+    avatar_url: str | None
+    organisation: str | None
+    position: str | None
+
+
+# By user ID, display name, organisation or position (the institution's directory, issue 11).
 _SEARCH = (
-    "SELECT user_id, password_hash, is_admin, deactivated, displayname, avatar_url FROM users"
-    " WHERE deactivated = 0 AND (LOWER(user_id) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(displayname, ''))"
-    " LIKE ? ESCAPE '\\')"
+    "SELECT users.user_id, users.displayname, users.avatar_url, p.organisation, p.position FROM users"
+    " LEFT JOIN directory_people p ON p.user_id = users.user_id WHERE users.deactivated = 0"
+    " AND (LOWER(users.user_id) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(users.displayname, '')) LIKE ? ESCAPE '\\'"
+    " OR LOWER(COALESCE(p.organisation, '')) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(p.position, '')) LIKE ? ESCAPE '\\')"
 )
 
 
-def like_pattern(term: str) -> str:
+def _hits(rows: list[Any]) -> list[SearchHit]:
+    return [SearchHit(str(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def _like_pattern(term: str) -> str:
     return "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
@@ -99,8 +127,9 @@ class UserStore:
     async def user_exists(self, user_id: str, conn: Connection | None = None) -> bool:
         return await (conn or self.db).fetchval("SELECT 1 FROM users WHERE user_id = ?", user_id) is not None
 
-    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
-        await self.db.execute("UPDATE users SET password_hash = ? WHERE user_id = ?", password_hash, user_id)
+    async def set_password_hash(self, user_id: str, password_hash: str, conn: Connection | None = None) -> None:
+        sql = "UPDATE users SET password_hash = ? WHERE user_id = ?"
+        await (conn or self.db).execute(sql, password_hash, user_id)
 
     async def set_profile_field(self, user_id: str, field: str, value: str | None) -> None:
         column = {"displayname": "displayname", "avatar_url": "avatar_url"}[field]
@@ -113,16 +142,15 @@ class UserStore:
             user_id,
         )
 
-    async def search(self, term: str, limit: int) -> list[UserRow]:
-        """Active users whose ID or display name contains `term` (case-insensitive)."""
-        pattern = like_pattern(term)
-        rows = await self.db.fetchall(f"{_SEARCH} ORDER BY user_id LIMIT ?", pattern, pattern, limit)
-        return [UserRow(str(r[0]), r[1], bool(r[2]), bool(r[3]), r[4], r[5]) for r in rows]
+    async def search(self, term: str, limit: int) -> list[SearchHit]:
+        """Active users whose ID, display name, organisation or position contains `term` (case-insensitive)."""
+        patterns = [_like_pattern(term)] * 4
+        return _hits(await self.db.fetchall(f"{_SEARCH} ORDER BY users.user_id LIMIT ?", *patterns, limit))
 
-    async def search_visible_to(self, searcher: str, term: str, limit: int) -> list[UserRow]:
+    async def search_visible_to(self, searcher: str, term: str, limit: int) -> list[SearchHit]:
         """search(), limited to users joined to a room the searcher is joined to, or to a public room (one
         anyone may join or whose history is world-readable): the user directory's default scope."""
-        pattern = like_pattern(term)
+        patterns = [_like_pattern(term)] * 4
         rows = await self.db.fetchall(
             f"{_SEARCH} AND EXISTS (SELECT 1 FROM current_state theirs WHERE theirs.type = 'm.room.member'"
             " AND theirs.state_key = users.user_id AND theirs.membership = 'join' AND ("
@@ -130,13 +158,12 @@ class UserStore:
             " AND mine.state_key = ? AND mine.membership = 'join')"
             " OR theirs.room_id IN (SELECT room_id FROM rooms WHERE join_rule = 'public'"
             " OR history_visibility = 'world_readable')))"
-            " ORDER BY user_id LIMIT ?",
-            pattern,
-            pattern,
+            " ORDER BY users.user_id LIMIT ?",
+            *patterns,
             searcher,
             limit,
         )
-        return [UserRow(str(r[0]), r[1], bool(r[2]), bool(r[3]), r[4], r[5]) for r in rows]
+        return _hits(rows)
 
     # -- devices and tokens -------------------------------------------------------------------------
 
@@ -165,14 +192,16 @@ class UserStore:
             now,
         )
 
-    async def lookup_token(self, token_hash: str) -> tuple[str, str, bool, bool] | None:
-        """(user_id, device_id, is_admin, is_guest) for a live token of an active account."""
+    async def lookup_token(self, token_hash: str) -> TokenOwner | None:
+        """Who holds a live token of an active account."""
         row = await self.db.fetchone(
-            "SELECT t.user_id, t.device_id, u.is_admin, u.is_guest FROM access_tokens t"
-            " JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = ? AND u.deactivated = 0",
+            "SELECT t.user_id, t.device_id, u.is_admin, u.is_guest, u.expires_ts, u.terms_version"
+            " FROM access_tokens t JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = ? AND u.deactivated = 0",
             token_hash,
         )
-        return None if row is None else (str(row[0]), str(row[1]), bool(row[2]), bool(row[3]))
+        if row is None:
+            return None
+        return TokenOwner(str(row[0]), str(row[1]), bool(row[2]), bool(row[3]), row[4], row[5])
 
     async def delete_token(self, txn: Connection, token_hash: str) -> None:
         await txn.execute("DELETE FROM access_tokens WHERE token_hash = ?", token_hash)
@@ -227,9 +256,9 @@ class UserStore:
     # -- registration tokens ------------------------------------------------------------------------
 
     async def create_registration_token(
-        self, token: str, uses_allowed: int | None, expiry_ts: int | None, now: int
+        self, token: str, uses_allowed: int | None, expiry_ts: int | None, now: int, conn: Connection | None = None
     ) -> None:
-        await self.db.execute(
+        await (conn or self.db).execute(
             "INSERT INTO registration_tokens (token, uses_allowed, expiry_ts, created_ts) VALUES (?, ?, ?, ?)",
             token,
             uses_allowed,

@@ -78,7 +78,9 @@ async def put_admin(request: web.Request) -> web.Response:
 
 async def get_whois(request: web.Request) -> web.Response:
     """GET /_synapse/admin/v1/whois/{userId} (Synapse admin API: query current sessions)."""
-    return json_response(await services_of(request).admin.users.whois(path(request, "user_id")))
+    services, user_id = services_of(request), path(request, "user_id")
+    await services.admin.users.existing(user_id)
+    return json_response(await services.whois.whois(requester_of(request), user_id))
 
 
 async def get_joined_rooms(request: web.Request) -> web.Response:

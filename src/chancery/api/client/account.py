@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
 from aiohttp import web
 
 from ...errors import MatrixError, bad_json, forbidden, invalid_param
 from ...http.context import requester_of, services_of
 from ...http.json_body import get_bool, get_str, json_response, read_json
+from ...http.routing import client_address
+from ...services.audit import Actor
+from ...services.directory.lifecycle import terms_params
+
+if TYPE_CHECKING:
+    from ...services.container import Services
 
 PASSWORD_FLOW = [["m.login.password"]]
 
 
-def _registration_flows(open_registration: bool) -> list[list[str]]:
+def _registration_flows(open_registration: bool, terms: bool) -> list[list[str]]:
     # The token stage is followed by m.login.dummy, as Synapse offers it: matrix-nio's token registration
     # finishes with a dummy stage in the same session, and js-sdk/Element complete dummy stages on their own.
     flows = [["m.login.registration_token", "m.login.dummy"]]
-    return [["m.login.dummy"], *flows] if open_registration else flows
+    if open_registration:
+        flows = [["m.login.dummy"], *flows]
+    # Published terms of use are accepted before the account exists (client-server API: terms of service).
+    return [["m.login.terms", *stages] for stages in flows] if terms else flows
 
 
 async def post_register(request: web.Request) -> web.Response:
-    """POST /_matrix/client/v3/register (client-server API: account registration)."""
+    """POST /_matrix/client/v3/register (client-server API: account registration).
+
+    The user-interactive session remembers the first request's parameters (the password only as its hash), so
+    later stages may send just `auth`; repeating the completing request returns the same account again."""
     services = services_of(request)
     kind = request.query.get("kind", "user")
     if kind not in ("user", "guest"):
@@ -29,30 +44,71 @@ async def post_register(request: web.Request) -> web.Response:
     password = get_str(body, "password", max_length=512)
     device_id = get_str(body, "device_id", max_length=255)
     display_name = get_str(body, "initial_device_display_name", max_length=512)
-    inhibit_login = get_bool(body, "inhibit_login", False)
+    inhibit_login = get_bool(body, "inhibit_login", False) if "inhibit_login" in body else None
     if kind == "guest":
         user_id, token, device_id = await services.guests.register_guest(device_id, display_name)
         return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
+    already = await services.uia.outcome_of(body, "register")
+    if already is not None:
+        return await _registered(services, already, device_id, display_name, bool(inhibit_login))
     guest_token = get_str(body, "guest_access_token", max_length=1024)
     # Upgrading a guest (client-server API: guest access): the same flows, under the guest's own user ID.
     guest_id = await services.guests.guest_to_upgrade(guest_token, username) if guest_token is not None else None
     if username is not None and guest_id is None:
         await services.accounts.check_username_available(username)
+    terms = services.lifecycle.terms()
+    remember = {
+        "username": username,
+        # Checked against the password policy before any stage is asked for.
+        "password_hash": await services.accounts.new_password_hash(password, None) if password is not None else None,
+        "device_id": device_id,
+        "initial_device_display_name": display_name,
+        "inhibit_login": inhibit_login,
+    }
     result = await services.uia.authenticate(
-        body, _registration_flows(services.config.open_registration), "register", None
+        body,
+        _registration_flows(services.config.open_registration, terms is not None),
+        "register",
+        None,
+        terms_params(terms),
+        remember=remember,
+        keep_session=True,
     )
+    params = result.remembered
     if guest_id is not None:
         user_id = guest_id
     else:
-        if username is None:
-            username = services.randomness.letters(12).lower()
-        user_id = await services.accounts.check_username_available(username)
+        user_id = await services.accounts.check_username_available(
+            params.get("username") or services.randomness.letters(12).lower()
+        )
     await services.accounts.create_account(
-        user_id, password, registration_token=result.registration_token, upgrading_guest=guest_id is not None
+        user_id,
+        None,
+        password_hash=params.get("password_hash"),
+        registration_token=result.registration_token,
+        upgrading_guest=guest_id is not None,
     )
+    await services.uia.record_outcome(result.session_id, user_id)
+    if terms is not None and "m.login.terms" in result.completed:
+        await services.lifecycle.record_terms_accepted(
+            user_id, terms["version"], Actor(user_id, ip=client_address(request))
+        )
+    return await _registered(
+        services,
+        user_id,
+        params.get("device_id"),
+        params.get("initial_device_display_name"),
+        bool(params.get("inhibit_login", False)),
+    )
+
+
+async def _registered(
+    services: Services, user_id: str, device_id: str | None, display_name: str | None, inhibit_login: bool
+) -> web.Response:
+    """The reply to a completed registration: the user ID, and unless `inhibit_login` a new session's token."""
     if inhibit_login:
         return json_response({"user_id": user_id})
-    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name)
+    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name, method="registration")
     return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
 
 
@@ -75,14 +131,22 @@ async def get_registration_token_validity(request: web.Request) -> web.Response:
 
 async def get_login(request: web.Request) -> web.Response:
     """GET /_matrix/client/v3/login (client-server API: login)."""
-    return json_response({"flows": [{"type": "m.login.password"}]})
+    flows: list[dict[str, object]] = [{"type": "m.login.password"}]
+    if services_of(request).short_lived_tokens.login_tokens_enabled:
+        flows.append({"type": "m.login.token", "get_login_token": True})
+    return json_response({"flows": flows})
 
 
-async def post_login(request: web.Request) -> web.Response:
-    """POST /_matrix/client/v3/login (client-server API: login, m.login.password)."""
-    services = services_of(request)
-    body = await read_json(request)
-    if body.get("type") != "m.login.password":
+async def _login_user(request: web.Request, body: dict[str, Any], services: Services) -> tuple[str, str]:
+    """The user a login request proves to be, and how: by password (m.login.password) or by a login token
+    (m.login.token)."""
+    login_type = body.get("type")
+    if login_type == "m.login.token":
+        token = get_str(body, "token", required=True, max_length=1024)
+        assert token is not None
+        user_id = await services.short_lived_tokens.redeem_login_token(token, client_address(request))
+        return user_id, login_type
+    if login_type != "m.login.password":
         raise MatrixError(400, "M_UNKNOWN", "Unsupported login type")
     identifier = body.get("identifier")
     if identifier is not None:
@@ -94,8 +158,6 @@ async def post_login(request: web.Request) -> web.Response:
     else:
         user = get_str(body, "user", required=True, max_length=255)
     password = get_str(body, "password", required=True, max_length=512)
-    device_id = get_str(body, "device_id", max_length=255)
-    display_name = get_str(body, "initial_device_display_name", max_length=512)
     assert user is not None and password is not None
     try:
         user_id = services.accounts.user_id_for(user)
@@ -103,8 +165,21 @@ async def post_login(request: web.Request) -> web.Response:
         raise forbidden("Invalid username or password") from None
     services.rate_limiter.check("login", f"account:{user_id}")
     if not await services.auth.check_password(user_id, password):
+        failure = {"method": "m.login.password"}
+        actor = Actor(None, ip=client_address(request))
+        await services.audit.record_alone(actor, "login.failed", user_id, outcome="failed", details=failure)
         raise forbidden("Invalid username or password")
-    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name)
+    return user_id, "m.login.password"
+
+
+async def post_login(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/login (client-server API: login, m.login.password)."""
+    services = services_of(request)
+    body = await read_json(request)
+    device_id = get_str(body, "device_id", max_length=255)
+    display_name = get_str(body, "initial_device_display_name", max_length=512)
+    user_id, method = await _login_user(request, body, services)
+    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name, method=method)
     config = services.config
     return json_response(
         {
@@ -116,10 +191,27 @@ async def post_login(request: web.Request) -> web.Response:
     )
 
 
+async def post_get_login_token(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v1/login/get_token (behind user-interactive auth, asked every time)."""
+    services = services_of(request)
+    requester = requester_of(request)
+    if not services.short_lived_tokens.login_tokens_enabled:
+        raise MatrixError(404, "M_UNRECOGNIZED", "Login tokens are not enabled on this server")
+    body = await read_json(request, allow_empty=True)
+    await services.uia.authenticate(body, PASSWORD_FLOW, "get_login_token", requester.user_id)
+    return json_response(await services.short_lived_tokens.issue_login_token(requester))
+
+
+async def get_whois(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v3/admin/whois/{userId}: administrators, or the user themselves."""
+    user_id = unquote(request.match_info["user_id"])
+    return json_response(await services_of(request).whois.whois(requester_of(request), user_id))
+
+
 async def post_logout(request: web.Request) -> web.Response:
     """POST /_matrix/client/v3/logout: revokes this token and its device at once."""
     requester = requester_of(request)
-    await services_of(request).accounts.delete_devices(requester.user_id, [requester.device_id])
+    await services_of(request).accounts.delete_devices(requester.user_id, [requester.device_id], action="logout")
     return json_response({})
 
 
@@ -128,7 +220,7 @@ async def post_logout_all(request: web.Request) -> web.Response:
     services = services_of(request)
     requester = requester_of(request)
     devices = [d["device_id"] for d in await services.accounts.list_devices(requester.user_id)]
-    await services.accounts.delete_devices(requester.user_id, devices)
+    await services.accounts.delete_devices(requester.user_id, devices, action="logout")
     return json_response({})
 
 

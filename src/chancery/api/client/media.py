@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ...errors import missing_param, unrecognized
-from ...http.context import requester_of, services_of
+from ...http.context import optional_requester_of, requester_of, services_of
 from ...http.json_body import json_response, query_bool, query_int
 from ...media.headers import SECURITY_HEADERS, content_disposition
 from ...media.thumbnailer import ThumbnailSpec
@@ -76,6 +76,7 @@ async def get_download(request: web.Request) -> web.FileResponse:
         request.match_info["media_id"],
         query_int(request, "timeout_ms", DEFAULT_TIMEOUT_MS),
         request.match_info.get("file_name") or None,
+        optional_requester_of(request),
     )
     return _serve(found.path, found.content_type, content_disposition(found.content_type, found.filename))
 
@@ -95,6 +96,7 @@ async def get_thumbnail(request: web.Request) -> web.FileResponse:
         request.match_info["media_id"],
         spec,
         query_int(request, "timeout_ms", DEFAULT_TIMEOUT_MS),
+        optional_requester_of(request),
     )
     extension = thumbnail.path.suffix
     return _serve(

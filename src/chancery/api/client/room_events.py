@@ -84,7 +84,8 @@ async def put_state(request: web.Request) -> web.Response:
         raise forbidden("Use the membership endpoints to change membership")
     if event_type == "m.room.create":
         raise forbidden("The create event cannot be replaced")
-    stored = await services.room_events.send(room_id, EventDraft(event_type, requester.user_id, content, state_key))
+    draft = EventDraft(event_type, requester.user_id, content, state_key)
+    stored = await services.room_events.send(room_id, draft, unless_unchanged=True)
     return json_response({"event_id": stored.event_id})
 
 

@@ -36,6 +36,13 @@ async def put_profile_field(request: web.Request) -> web.Response:
     return json_response({})
 
 
+async def delete_profile_field(request: web.Request) -> web.Response:
+    """DELETE /_matrix/client/v3/profile/{userId}/{keyName} (Matrix 1.16): the field is removed."""
+    info = request.match_info
+    await services_of(request).profile.set_field(requester_of(request), info["user_id"], info["field"], None)
+    return json_response({})
+
+
 async def get_account_data(request: web.Request) -> web.Response:
     """GET /_matrix/client/v3/user/{userId}[/rooms/{roomId}]/account_data/{type}."""
     info = request.match_info

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -18,6 +18,8 @@ from ...lru import Lru
 from ...storage import Storage
 from ...storage.database import Connection
 from ...storage.stream import next_position
+from ..audit import Actor, AuditLog
+from ..audit.actor import current_actor
 from ..notifier import Change, Notifier, user_key
 from .requester import Requester
 
@@ -38,10 +40,15 @@ async def _in_pool(fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(_HASH_POOL, fn, *args)
 
 
-async def hash_password(password: str) -> str:
+def make_hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    """argon2id with the given cost ([directory] argon2_time_cost, argon2_memory_kib)."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+async def hash_password(password: str, hasher: PasswordHasher | None = None) -> str:
     if len(password) > MAX_PASSWORD_LENGTH:
         raise MatrixError(400, "M_INVALID_PARAM", "Password too long")
-    return await _in_pool(_HASHER.hash, password)
+    return await _in_pool((hasher or _HASHER).hash, password)
 
 
 @functools.cache
@@ -69,8 +76,11 @@ _MAX_TOKENS_REMEMBERED = 100_000
 
 
 class AuthService:
-    def __init__(self, storage: Storage, clock: Clock, randomness: Randomness, notifier: Notifier) -> None:
+    def __init__(
+        self, storage: Storage, clock: Clock, randomness: Randomness, notifier: Notifier, audit: AuditLog
+    ) -> None:
         self.storage = storage
+        self.audit = audit
         self.clock = clock
         self.randomness = randomness
         self.notifier = notifier
@@ -78,6 +88,8 @@ class AuthService:
         # process knows that none of the user's tokens was revoked since: every revocation takes a stream
         # position (see `revoke_in`), so one made by another process or program invalidates it too.
         self._tokens: Lru[str, tuple[Requester, int]] = Lru(_MAX_TOKENS_REMEMBERED)
+        # Other places an active account's password may be right (the institution's LDAP directory).
+        self.password_checkers: list[Callable[[str, str], Awaitable[bool]]] = []
 
     async def requester_for_token(self, token: str) -> Requester | None:
         token_hash = hash_token(token)
@@ -92,8 +104,15 @@ class AuthService:
         found = await self.storage.users.lookup_token(token_hash)
         if found is None:
             return None
-        user_id, device_id, is_admin, is_guest = found
-        requester = Requester(user_id, device_id, is_admin, token_hash, is_guest)
+        requester = Requester(
+            found.user_id,
+            found.device_id,
+            found.is_admin,
+            token_hash,
+            found.is_guest,
+            expires_ts=found.expires_ts,
+            terms_version=found.terms_version,
+        )
         if notifier.tracking:
             self._tokens.put(token_hash, (requester, as_of))
         return requester
@@ -114,9 +133,14 @@ class AuthService:
             # Hash anyway so response timing does not reveal which accounts exist.
             await verify_password(None, password)
             return False
+        for checker in self.password_checkers:
+            if await checker(user_id, password):
+                return True
         return await verify_password(user.password_hash, password)
 
-    async def new_session(self, user_id: str, device_id: str | None, display_name: str | None) -> tuple[str, str, bool]:
+    async def new_session(
+        self, user_id: str, device_id: str | None, display_name: str | None, *, method: str = "m.login.password"
+    ) -> tuple[str, str, bool]:
         """Create (or reuse) a device and a fresh access token; return (token, device_id, new_device).
 
         Logging in again as an existing device ends that device's earlier sessions: their tokens stop working
@@ -125,8 +149,12 @@ class AuthService:
         token = "chy_" + self.randomness.token(32)  # 256 random bits
         now = self.clock.now_ms()
         revoked: int | None = None
+        request = current_actor()
+        actor = Actor(user_id, device_id, request.ip if request else None, request.via if request else "client")
         async with self.storage.db.transaction() as txn:
             created = await self.storage.users.upsert_device(txn, user_id, device_id, display_name, now)
+            details = {"method": method, "device_id": device_id, "new_device": created}
+            await self.audit.record(txn, actor, "login", user_id, details=details)
             if not created:
                 await self.storage.users.delete_tokens(txn, user_id, device_id)
                 revoked = await self.revoke_in(txn)

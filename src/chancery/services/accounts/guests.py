@@ -11,6 +11,8 @@ from ...errors import MatrixError, forbidden
 from ...events.builder import EventDraft
 from ...storage import Storage
 from ...storage.events import StoredEvent
+from ..audit import Actor
+from ..audit.actor import current_actor
 from ..rooms.events import RoomEventService
 from .auth import AuthService
 
@@ -52,8 +54,11 @@ class GuestService:
             async with self.storage.db.transaction() as txn:
                 if await self.storage.users.user_exists(user_id, txn):
                     continue
+                request = current_actor()
+                actor = Actor(user_id, ip=request.ip if request else None)
+                await self.auth.audit.record(txn, actor, "account.create", user_id, details={"method": "guest"})
                 await self.storage.users.create_user(txn, user_id, None, False, self.clock.now_ms(), is_guest=True)
-            token, device_id, _ = await self.auth.new_session(user_id, device_id, display_name)
+            token, device_id, _ = await self.auth.new_session(user_id, device_id, display_name, method="guest")
             log.info("guest account created", extra={"user_id": user_id})
             return user_id, token, device_id
         raise MatrixError(500, "M_UNKNOWN", "Could not allocate a guest user ID")

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from ...config.access import AccessConfig
+from ...config.directory import DirectoryConfig
 from ...errors import MatrixError, bad_json, forbidden, invalid_param, not_found
 from ...events.canonical import check_canonical_values
 from ...events.filters import validate_filter_definition
 from ...events.identifiers import is_valid_user_id
 from ...numbers import parse_decimal
+from ...policy.directory import DIRECTORY_PROFILE_FIELDS, may_set_profile_field
 from ...storage import Storage
 from ...storage.account import GLOBAL
+from ...storage.directory import profile_fields
+from ..audit import Actor, AuditLog
 from ..notifier import Change, Notifier, user_key
 from ..rooms.service import RoomService
 from .requester import Requester
@@ -24,12 +28,20 @@ SERVER_MANAGED_ACCOUNT_DATA = ("m.fully_read", "m.push_rules")
 
 class ProfileService:
     def __init__(
-        self, storage: Storage, notifier: Notifier, rooms: RoomService, access: AccessConfig | None = None
+        self,
+        storage: Storage,
+        notifier: Notifier,
+        rooms: RoomService,
+        access: AccessConfig | None = None,
+        directory: DirectoryConfig | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.storage = storage
         self.notifier = notifier
         self.rooms = rooms
         self.access = access or AccessConfig()
+        self.directory = directory or DirectoryConfig()
+        self.audit = audit
 
     async def check_profile_access(self, requester: Requester | None, user_id: str) -> None:
         """Who may read a profile ([access] require_auth_for_profile_requests and
@@ -47,21 +59,17 @@ class ProfileService:
             raise forbidden("You do not share a room with this user")
 
     async def get_profile(self, user_id: str) -> dict[str, Any]:
+        """Display name and avatar, and the organisation and position from the institution's directory."""
         if not is_valid_user_id(user_id):
             raise invalid_param("Invalid user ID")
-        user = await self.storage.users.get_user(user_id)
-        if user is None or user.deactivated:
+        profile = await self.storage.people.profile(user_id)
+        if profile is None:
             raise not_found("Profile not found")
-        profile: dict[str, Any] = {}
-        if user.displayname is not None:
-            profile["displayname"] = user.displayname
-        if user.avatar_url is not None:
-            profile["avatar_url"] = user.avatar_url
-        return profile
+        return dict(profile)
 
     async def get_field(self, user_id: str, field: str) -> dict[str, Any]:
         profile = await self.get_profile(user_id)
-        if field not in PROFILE_FIELDS:
+        if field not in PROFILE_FIELDS and field not in DIRECTORY_PROFILE_FIELDS:
             raise not_found("Unknown profile field")
         if field not in profile:
             raise not_found("Profile field not set")
@@ -72,6 +80,18 @@ class ProfileService:
             raise forbidden("You may only change your own profile")
         if requester.is_guest and field != "displayname":
             raise MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guests may only change their display name")
+        decision = may_set_profile_field(
+            field,
+            own=user_id == requester.user_id,
+            is_admin=requester.is_admin,
+            names_locked=self.directory.lock_display_names,
+        )
+        if not decision:
+            if self.audit is not None:
+                await self.audit.record_denial(
+                    Actor.of(requester), "profile.change", user_id, decision, {"field": field}
+                )
+            raise decision.as_error()
         if field not in PROFILE_FIELDS:
             raise MatrixError(400, "M_UNRECOGNIZED", "Unknown profile field")
         if value is not None and (not isinstance(value, str) or len(value) > MAX_PROFILE_VALUE):
@@ -160,23 +180,31 @@ class ProfileService:
 
     # -- user directory -------------------------------------------------------------------------
 
+    @property
+    def searches_institution(self) -> bool:
+        """[directory] search_scope "institution", or unset and [access] user_directory_scope "all"."""
+        scope = self.directory.search_scope
+        return scope == "institution" if scope is not None else self.access.user_directory_scope == "all"
+
     async def search_users(self, requester: Requester, term: str, limit: int) -> dict[str, Any]:
-        """The user directory ([access] user_directory_scope): by default the users who share a room with the
-        searcher or are joined to a public room (the spec's suggestion); "all": every active account."""
+        """The user directory, by name, user ID, organisation or position: by default the users who share a room
+        with the searcher or are joined to a public room (the spec's suggestion); with the institution scope,
+        every active account. External accounts see an empty directory."""
         limit = max(1, min(limit, 50))
-        if self.access.user_directory_scope == "all":
+        if await self.storage.roles.is_external(requester.user_id):
+            # External accounts (issue 12, Tchap's model) find nobody: they are invited, they do not look.
+            return {"results": [], "limited": False}
+        if self.searches_institution:
             rows = await self.storage.users.search(term, limit + 1)
         else:
             rows = await self.storage.users.search_visible_to(requester.user_id, term, limit + 1)
         results = [
             {
-                k: v
-                for k, v in (
-                    ("user_id", r.user_id),
-                    ("display_name", r.displayname),
-                    ("avatar_url", r.avatar_url),
-                )
-                if v
+                "user_id": r.user_id,
+                **{
+                    "display_name" if key == "displayname" else key: value
+                    for key, value in profile_fields(r.displayname, r.avatar_url, r.organisation, r.position).items()
+                },
             }
             for r in rows[:limit]
         ]

@@ -14,3 +14,6 @@ class Requester:
     is_guest: bool = False
     # The client's address for this request (behind a trusted proxy, the one it forwarded).
     ip: str | None = None
+    # Account lifecycle (services/directory/lifecycle.py): expiry and the terms of use version accepted.
+    expires_ts: int | None = None
+    terms_version: str | None = None

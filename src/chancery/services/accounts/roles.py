@@ -6,11 +6,14 @@ from ...clock import Clock
 from ...errors import invalid_param, not_found
 from ...policy.roles import KNOWN_ROLES
 from ...storage import Storage
+from ..audit import Actor, AuditLog
+from ..audit.actor import current_actor
 
 
 class RoleService:
-    def __init__(self, storage: Storage, clock: Clock) -> None:
+    def __init__(self, storage: Storage, clock: Clock, audit: AuditLog) -> None:
         self.storage = storage
+        self.audit = audit
         self.clock = clock
 
     async def _require_user(self, user_id: str) -> None:
@@ -24,8 +27,14 @@ class RoleService:
         await self._require_user(user_id)
         async with self.storage.db.transaction() as txn:
             if held:
-                return await self.storage.roles.grant(txn, user_id, role, by, self.clock.now_ms())
-            return await self.storage.roles.revoke(txn, user_id, role)
+                changed = await self.storage.roles.grant(txn, user_id, role, by, self.clock.now_ms())
+            else:
+                changed = await self.storage.roles.revoke(txn, user_id, role)
+            if changed:
+                actor = current_actor() or Actor(by, via="server")
+                action = "role.grant" if held else "role.revoke"
+                await self.audit.record(txn, actor, action, user_id, details={"role": role})
+            return changed
 
     async def roles_of(self, user_id: str) -> frozenset[str]:
         return await self.storage.roles.roles_of(user_id)
@@ -34,3 +43,5 @@ class RoleService:
         await self._require_user(user_id)
         async with self.storage.db.transaction() as txn:
             await self.storage.roles.set_external(txn, user_id, external)
+            actor = current_actor() or Actor(None, via="server")
+            await self.audit.record(txn, actor, "account.external", user_id, details={"external": external})

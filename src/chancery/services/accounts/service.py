@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from argon2 import PasswordHasher
 
 from ...clock import Clock
 from ...errors import MatrixError, forbidden, invalid_param, not_found
 from ...events.identifiers import is_valid_new_localpart, is_valid_user_id, localpart_of, server_of
 from ...storage import Storage
 from ...storage.database import Connection
+from ..audit import Actor, AuditLog
+from ..audit.actor import current_actor
 from ..rooms.service import RoomService
 from .auth import AuthService, hash_password
 from .requester import Requester
@@ -23,15 +28,27 @@ DeviceDeletionHook = Callable[[Connection, str, list[str]], Awaitable[int | None
 DeviceDeletedListener = Callable[[str, list[str], list[int]], Awaitable[None]]
 # Called inside the deactivating transaction, to erase per-account data owned by other modules.
 DeactivationHook = Callable[[Connection, str], Awaitable[None]]
+# Called inside the transaction that creates a full account (or upgrades a guest), e.g. to set its expiry.
+CreationHook = Callable[[Connection, str], Awaitable[None]]
+# Checks a new password (for the account named, when known): raises 400 M_WEAK_PASSWORD to refuse it.
+PasswordCheck = Callable[[str, str | None], Awaitable[None]]
 
 MAX_DEVICE_NAME = 512
 
 
 class AccountService:
     def __init__(
-        self, storage: Storage, auth: AuthService, rooms: RoomService, clock: Clock, *, server_name: str
+        self,
+        storage: Storage,
+        auth: AuthService,
+        rooms: RoomService,
+        clock: Clock,
+        audit: AuditLog,
+        *,
+        server_name: str,
     ) -> None:
         self.storage = storage
+        self.audit = audit
         self.auth = auth
         self.rooms = rooms
         self.clock = clock
@@ -42,6 +59,10 @@ class AccountService:
         self.device_renamed_hooks: list[DeviceDeletionHook] = []
         self.device_renamed_listeners: list[DeviceDeletedListener] = []
         self.deactivation_hooks: list[DeactivationHook] = []
+        self.password_checks: list[PasswordCheck] = []
+        self.creation_hooks: list[CreationHook] = []
+        # argon2id parameters for new hashes (None: the library's defaults).
+        self.hasher: PasswordHasher | None = None
 
     # -- registration -------------------------------------------------------------------------------
 
@@ -72,12 +93,31 @@ class AccountService:
         is_admin: bool = False,
         registration_token: str | None = None,
         upgrading_guest: bool = False,
+        password_hash: str | None = None,
+        actor: Actor | None = None,
     ) -> None:
         """Create the account, or with `upgrading_guest` make the existing guest account `user_id` a full one
-        (client-server API: guest access; its rooms, devices and tokens stay)."""
-        password_hash = await hash_password(password) if password is not None else None
+        (client-server API: guest access; its rooms, devices and tokens stay). The password is given either
+        in clear (checked against the password policy) or already hashed (as a registration's user-interactive
+        session remembers it, after the same check)."""
+        if password is not None:
+            password_hash = await self.new_password_hash(password, user_id)
         revoked: int | None = None
+        actor = _actor(actor, user_id)
+        method = (
+            "registration_token"
+            if registration_token is not None
+            else "guest_upgrade"
+            if upgrading_guest
+            else actor.via
+        )
         async with self.storage.db.transaction() as txn:
+            details = {"admin": is_admin, "method": method}
+            await self.audit.record(txn, actor, "account.create", user_id, details=details)
+            if registration_token is not None:
+                # The token itself is a secret; its SHA-256 identifies it to whoever holds it.
+                token_ref = {"token_sha256": hashlib.sha256(registration_token.encode()).hexdigest()}
+                await self.audit.record(txn, actor, "registration_token.use", user_id, details=token_ref)
             if upgrading_guest:
                 if not await self.storage.users.upgrade_guest(txn, user_id, password_hash):
                     raise forbidden("This account is not a guest account")
@@ -93,21 +133,50 @@ class AccountService:
                 raise forbidden("The registration token is no longer valid (used up or expired)")
             if not upgrading_guest:
                 await self.storage.users.create_user(txn, user_id, password_hash, is_admin, self.clock.now_ms())
+            for hook in self.creation_hooks:
+                await hook(txn, user_id)
         if revoked is not None:
             await self.auth.announce_revoked(revoked, user_id)
         log.info("account created", extra={"user_id": user_id, "admin": is_admin, "from_guest": upgrading_guest})
 
     # -- passwords and deactivation -------------------------------------------------------------
 
+    async def check_new_password(self, password: str, user_id: str | None) -> None:
+        """Raise 400 M_WEAK_PASSWORD when the password policy refuses `password`."""
+        for check in self.password_checks:
+            await check(password, user_id)
+
+    async def new_password_hash(self, password: str, user_id: str | None) -> str:
+        await self.check_new_password(password, user_id)
+        return await hash_password(password, self.hasher)
+
     async def change_password(self, requester: Requester, new_password: str, logout_devices: bool) -> None:
+        await self.set_password(
+            requester.user_id, new_password, logout_devices, keep_device=requester.device_id, actor=Actor.of(requester)
+        )
+
+    async def set_password(
+        self,
+        user_id: str,
+        new_password: str,
+        logout_devices: bool,
+        *,
+        keep_device: str | None = None,
+        actor: Actor | None = None,
+    ) -> None:
+        """Set a new password (policy-checked); with `logout_devices`, every device but `keep_device` goes."""
         if not new_password:
             raise invalid_param("new_password must not be empty")
-        await self.storage.users.set_password_hash(requester.user_id, await hash_password(new_password))
+        password_hash = await self.new_password_hash(new_password, user_id)
+        async with self.storage.db.transaction() as txn:
+            details = {"logout_devices": logout_devices}
+            await self.audit.record(txn, _actor(actor, user_id), "password.change", user_id, details=details)
+            await self.storage.users.set_password_hash(user_id, password_hash, txn)
         if logout_devices:
-            others = [d.device_id for d in await self.storage.users.list_devices(requester.user_id)]
-            await self.delete_devices(requester.user_id, [d for d in others if d != requester.device_id])
+            others = [d.device_id for d in await self.storage.users.list_devices(user_id)]
+            await self.delete_devices(user_id, [d for d in others if d != keep_device])
 
-    async def deactivate(self, user_id: str) -> None:
+    async def deactivate(self, user_id: str, actor: Actor | None = None) -> None:
         """Remove the person everywhere: tokens, rooms, devices, profile, directory.
 
         The account is closed first (tokens revoked, marked deactivated, in one transaction), so that nothing
@@ -116,6 +185,7 @@ class AccountService:
         if user is None:
             raise not_found("Unknown user")
         async with self.storage.db.transaction() as txn:
+            await self.audit.record(txn, _actor(actor, user_id), "account.deactivate", user_id)
             await self.storage.users.delete_tokens(txn, user_id)
             await self.storage.users.mark_deactivated(txn, user_id)
             revoked = await self.auth.revoke_in(txn)
@@ -167,11 +237,16 @@ class AccountService:
         for listener in self.device_renamed_listeners:
             await listener(user_id, [device_id], positions)
 
-    async def delete_devices(self, user_id: str, device_ids: list[str]) -> None:
-        """Delete devices with their tokens and everything hooked to them, in one transaction."""
+    async def delete_devices(
+        self, user_id: str, device_ids: list[str], *, action: str = "device.delete", actor: Actor | None = None
+    ) -> None:
+        """Delete devices with their tokens and everything hooked to them, in one transaction (`action`
+        names it in the audit log: "device.delete", or "logout" when a session ends itself)."""
         if not device_ids:
             return
         async with self.storage.db.transaction() as txn:
+            details = {"devices": device_ids}
+            await self.audit.record(txn, _actor(actor, user_id), action, user_id, details=details)
             for device_id in device_ids:
                 await self.storage.users.delete_tokens(txn, user_id, device_id)
                 await self.storage.users.delete_device_row(txn, user_id, device_id)
@@ -180,3 +255,9 @@ class AccountService:
         await self.auth.announce_revoked(revoked, user_id)
         for listener in self.device_deleted_listeners:
             await listener(user_id, device_ids, positions)
+
+
+def _actor(given: Actor | None, user_id: str) -> Actor:
+    """Who to name in the audit log: the caller's actor, else the request's (or CLI command's), else the
+    account itself (a change with no request behind it)."""
+    return given or current_actor() or Actor(user_id, via="server")

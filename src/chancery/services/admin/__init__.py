@@ -11,7 +11,6 @@ from ...storage.admin_users import AdminUserStore
 from ...storage.content_reports import ContentReportStore
 from ...storage.registration_tokens import RegistrationTokenStore
 from .audit import AdminAudit
-from .lifecycle import AccountLifecycle
 from .media import MediaAdminService
 from .registration_tokens import RegistrationTokenAdminService
 from .reports import ReportAdminService
@@ -37,16 +36,15 @@ class AdminServices:
 def install_admin(services: Services) -> None:
     storage, clock, server_name = services.storage, services.clock, services.config.server_name
     db = storage.db
-    audit = AdminAudit()
+    audit = AdminAudit(services.audit)
     user_store, room_store = AdminUserStore(db), AdminRoomStore(db)
-    lifecycle = AccountLifecycle(db, user_store, services.accounts)
     rooms = RoomAdminService(storage, room_store, services.serializer, audit, clock)
     services.admin = AdminServices(
         audit=audit,
         users=UserAdminService(
             storage,
             user_store,
-            lifecycle,
+            services.lifecycle,
             services.accounts,
             services.auth,
             services.profile,
@@ -66,6 +64,6 @@ def install_admin(services: Services) -> None:
         ),
         media=MediaAdminService(storage, AdminMediaStore(db), services.media, audit, clock),
         registration_tokens=RegistrationTokenAdminService(db, RegistrationTokenStore(db), audit, clock),
-        reports=ReportAdminService(db, ContentReportStore(db), room_store, user_store, audit),
+        reports=ReportAdminService(db, ContentReportStore(db), room_store, audit),
     )
     services.rooms.join_checks.append(rooms.check_joinable)

@@ -1,31 +1,36 @@
-"""Where each administrator's change is recorded: one `record` call per action, inside the change's own
-transaction when it has one. The audit log (services.audit) subscribes in install_admin."""
+"""The admin API's entries in the audit log: each administrator's change, inside the change's own
+transaction when it has one, attributed to the administrator (via "admin")."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ...storage.database import Connection
 from ..accounts.requester import Requester
-
-# (transaction or None when the change spans several, administrator, action, target, details)
-AuditHook = Callable[[Connection | None, Requester, str, str, dict[str, Any]], Awaitable[None]]
+from ..audit import Actor, AuditLog
 
 
 class AdminAudit:
-    def __init__(self) -> None:
-        self.hooks: list[AuditHook] = []
+    def __init__(self, log: AuditLog) -> None:
+        self.log = log
 
     async def record(
         self, txn: Connection | None, admin: Requester, action: str, target: str, details: dict[str, Any] | None = None
     ) -> None:
-        """Details name what changed, never secrets (passwords, tokens) or message content."""
-        for hook in self.hooks:
-            await hook(txn, admin, action, target, details or {})
+        """Details name what changed, never secrets (passwords, tokens) or message content. Without `txn`
+        (a change that spans several transactions) the entry is written on its own."""
+        actor = actor_of(admin)
+        if txn is None:
+            await self.log.record_alone(actor, action, target, details=details)
+        else:
+            await self.log.record(txn, actor, action, target, details=details)
 
 
-def fingerprint(secret: str) -> str:
-    """How the audit log names a secret (a registration token): enough to match entries, nothing to use."""
-    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+def actor_of(admin: Requester) -> Actor:
+    return Actor.of(admin, "admin")
+
+
+def token_sha256(secret: str) -> str:
+    """How the audit log names a registration token (as registration does): identifies it, cannot be used."""
+    return hashlib.sha256(secret.encode()).hexdigest()

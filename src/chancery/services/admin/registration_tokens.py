@@ -12,7 +12,7 @@ from ...errors import invalid_param, not_found
 from ...storage.database import Database
 from ...storage.registration_tokens import RegistrationTokenStore
 from ..accounts.requester import Requester
-from .audit import AdminAudit, fingerprint
+from .audit import AdminAudit, token_sha256
 from .shapes import registration_token_json
 
 _TOKEN = re.compile(r"[A-Za-z0-9._~-]{1,64}")
@@ -50,7 +50,7 @@ class RegistrationTokenAdminService:
         async with self.db.transaction() as txn:
             if not await self.store.create(txn, token, uses_allowed, expiry_ts, self.clock.now_ms()):
                 raise invalid_param("This registration token already exists")
-            details = {"token_fingerprint": fingerprint(token), "uses_allowed": uses_allowed, "expiry_time": expiry_ts}
+            details = {"token_sha256": token_sha256(token), "uses_allowed": uses_allowed, "expiry_time": expiry_ts}
             await self.audit.record(txn, admin, "registration_token.create", "registration_token", details)
         return await self.get(token)
 
@@ -63,7 +63,7 @@ class RegistrationTokenAdminService:
         async with self.db.transaction() as txn:
             if not await self.store.update(txn, token, changes):
                 raise not_found("No such registration token")
-            details = {"token_fingerprint": fingerprint(token), **changes}
+            details = {"token_sha256": token_sha256(token), **changes}
             await self.audit.record(txn, admin, "registration_token.update", "registration_token", details)
         return await self.get(token)
 
@@ -71,7 +71,7 @@ class RegistrationTokenAdminService:
         async with self.db.transaction() as txn:
             if not await self.store.delete(txn, token):
                 raise not_found("No such registration token")
-            details = {"token_fingerprint": fingerprint(token)}
+            details = {"token_sha256": token_sha256(token)}
             await self.audit.record(txn, admin, "registration_token.delete", "registration_token", details)
 
     @staticmethod

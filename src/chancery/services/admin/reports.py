@@ -8,14 +8,11 @@ import orjson
 
 from ...errors import not_found
 from ...storage.admin_rooms import AdminRoomStore
-from ...storage.admin_users import AdminUserStore
 from ...storage.content_reports import ContentReportStore, EventReport
 from ...storage.database import Database
 from ..accounts.requester import Requester
 from .audit import AdminAudit
 from .shapes import page
-
-TABLE = "content_reports"
 
 
 class ReportAdminService:
@@ -24,30 +21,22 @@ class ReportAdminService:
         db: Database,
         store: ContentReportStore,
         rooms: AdminRoomStore,
-        users: AdminUserStore,
         audit: AdminAudit,
     ) -> None:
         self.db = db
         self.store = store
         self.rooms = rooms
-        self.users = users
         self.audit = audit
-
-    async def _available(self) -> bool:
-        """Whether content reporting is installed (its table exists)."""
-        return await self.users.table_exists(TABLE)
 
     async def list(
         self, offset: int, limit: int, descending: bool, user_id: str | None, room_id: str | None
     ) -> dict[str, Any]:
-        if not await self._available():
-            return {"event_reports": [], "total": 0}
         reports, total = await self.store.event_reports(offset, limit, descending, user_id, room_id)
         rooms = {r.room_id: await self._room_names(r.room_id) for r in reports}
         return {"event_reports": [self._json(r, rooms[r.room_id]) for r in reports], **page(reports, offset, total)}
 
     async def get(self, report_id: int) -> dict[str, Any]:
-        report = await self.store.event_report(report_id) if await self._available() else None
+        report = await self.store.event_report(report_id)
         if report is None:
             raise not_found("Event report not found")
         body = self._json(report, await self._room_names(report.room_id))
@@ -55,8 +44,6 @@ class ReportAdminService:
         return body
 
     async def delete(self, admin: Requester, report_id: int) -> None:
-        if not await self._available():
-            raise not_found("Event report not found")
         async with self.db.transaction() as txn:
             if not await self.store.delete(txn, report_id):
                 raise not_found("Event report not found")

@@ -12,12 +12,12 @@ from ...errors import MatrixError, forbidden, invalid_param, missing_param, not_
 from ...events.identifiers import is_valid_user_id, server_of
 from ...storage import Storage
 from ...storage.admin_users import AdminUserRow, AdminUserStore, UserFilter
-from ..accounts.auth import AuthService, hash_password
+from ..accounts.auth import AuthService
 from ..accounts.profile import ProfileService
 from ..accounts.requester import Requester
 from ..accounts.service import AccountService
-from .audit import AdminAudit
-from .lifecycle import AccountLifecycle
+from ..directory.lifecycle import LifecycleService
+from .audit import AdminAudit, actor_of
 from .shapes import device_json, page, user_details_json, user_json
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ class UserAdminService:
         self,
         storage: Storage,
         store: AdminUserStore,
-        lifecycle: AccountLifecycle,
+        lifecycle: LifecycleService,
         accounts: AccountService,
         auth: AuthService,
         profile: ProfileService,
@@ -75,17 +75,6 @@ class UserAdminService:
         rooms = sorted(await self.storage.rooms.rooms_for_user(user_id, "join"))
         return {"joined_rooms": rooms, "total": len(rooms)}
 
-    async def whois(self, user_id: str) -> dict[str, Any]:
-        """Each device's last connection (address and time; user agents are not recorded)."""
-        await self.existing(user_id)
-        devices: dict[str, Any] = {}
-        for device in await self.storage.users.list_devices(user_id):
-            connections = []
-            if device.last_seen_ts is not None:
-                connections.append({"ip": device.last_seen_ip, "last_seen": device.last_seen_ts, "user_agent": None})
-            devices[device.device_id] = {"sessions": [{"connections": connections}]}
-        return {"user_id": user_id, "devices": devices}
-
     async def pushers(self, user_id: str) -> dict[str, Any]:
         """The user's pushers, when push notifications are installed (else there are none)."""
         await self.existing(user_id)
@@ -121,8 +110,7 @@ class UserAdminService:
         if change.deactivated is False and existing.deactivated:
             if change.password is None:
                 raise missing_param("A password is needed to re-activate an account")
-            await self.lifecycle.reactivate(user_id, change.password)
-            await self.audit.record(None, admin, "account.reactivate", user_id)
+            await self.reactivate(admin, user_id, change.password)
         elif change.password is not None:
             await self.reset_password(admin, user_id, change.password, change.logout_devices)
         for field in ("displayname", "avatar_url"):
@@ -137,22 +125,23 @@ class UserAdminService:
     async def _create(self, admin: Requester, user_id: str, change: UserChange) -> None:
         if self.accounts.user_id_for(user_id) != user_id:
             raise MatrixError(400, "M_INVALID_USERNAME", "User IDs may contain only a-z, 0-9, . _ = - / +")
-        await self.accounts.create_account(user_id, change.password, is_admin=bool(change.admin))
-        await self.audit.record(None, admin, "account.create", user_id, {"admin": bool(change.admin)})
+        await self.accounts.create_account(  # audited there
+            user_id, change.password, is_admin=bool(change.admin), actor=actor_of(admin)
+        )
         for field, value in change.profile.items():
             await self.profile.set_field(admin, user_id, field, value)
         if change.deactivated:
             await self.deactivate(admin, user_id, erase=False)
 
     async def reset_password(self, admin: Requester, user_id: str, password: str, logout_devices: bool) -> None:
+        """Policy-checked (400 M_WEAK_PASSWORD); audited by the account service."""
         await self.existing(user_id)
-        password_hash = await hash_password(password)
+        await self.lifecycle.reset_password(user_id, password, actor_of(admin), logout_devices=logout_devices)
+
+    async def reactivate(self, admin: Requester, user_id: str, password: str) -> None:
+        await self.lifecycle.reactivate(user_id, actor_of(admin), password=password)  # audited there
         async with self.storage.db.transaction() as txn:
-            await self.store.set_password_hash(txn, user_id, password_hash)
-            await self.audit.record(txn, admin, "password.change", user_id, {"logout_devices": logout_devices})
-        if logout_devices:
-            devices = [d.device_id for d in await self.storage.users.list_devices(user_id)]
-            await self.accounts.delete_devices(user_id, devices)
+            await self.store.set_erased(txn, user_id, False)
 
     async def set_admin(self, admin: Requester, user_id: str, is_admin: bool) -> None:
         await self.existing(user_id)
@@ -171,8 +160,15 @@ class UserAdminService:
             raise forbidden("You may not deactivate yourself here")
         if user.deactivated and (user.erased or not erase):
             return  # already done: deactivation is idempotent
-        await self.audit.record(None, admin, "account.deactivate", user_id, {"erase": erase})
-        await self.lifecycle.deactivate(user_id, erase=erase)
+        if not user.deactivated:
+            await self.lifecycle.deactivate(user_id, actor_of(admin), erase=erase)  # audited there
+        elif erase:
+            async with self.storage.db.transaction() as txn:
+                await self.storage.people.erase_person(txn, user_id)
+                await self.audit.record(txn, admin, "directory.erase", user_id)
+        if erase:
+            async with self.storage.db.transaction() as txn:
+                await self.store.set_erased(txn, user_id, True)
 
     async def login_as(self, admin: Requester, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """A session as the user, for acting on their behalf. Unlike Synapse's, it is a visible device named
@@ -210,9 +206,7 @@ class UserAdminService:
         await self.existing(user_id)
         known = {d.device_id for d in await self.storage.users.list_devices(user_id)}
         doomed = [d for d in dict.fromkeys(device_ids) if d in known]
-        if doomed:
-            await self.audit.record(None, admin, "device.delete", user_id, {"device_ids": doomed})
-            await self.accounts.delete_devices(user_id, doomed)
+        await self.accounts.delete_devices(user_id, doomed, actor=actor_of(admin))  # audited there
 
 
 class UserChange:

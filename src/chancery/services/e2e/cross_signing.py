@@ -15,6 +15,7 @@ from ...storage import Storage
 from ...storage.e2e import EVERYONE, MASTER, SELF_SIGNING, USER_SIGNING, CrossSigningKey
 from ..accounts.requester import Requester
 from ..accounts.uia import UiaService
+from ..audit import Actor, AuditLog
 from .device_lists import DeviceListService
 from .signing import (
     invalid_signature,
@@ -38,8 +39,9 @@ class _NewSignature:
 
 
 class CrossSigningService:
-    def __init__(self, storage: Storage, uia: UiaService, device_lists: DeviceListService) -> None:
+    def __init__(self, storage: Storage, uia: UiaService, device_lists: DeviceListService, audit: AuditLog) -> None:
         self.storage = storage
+        self.audit = audit
         self.uia = uia
         self.device_lists = device_lists
 
@@ -74,6 +76,8 @@ class CrossSigningService:
         if MASTER in existing:
             await self.uia.authenticate(body, [["m.login.password"]], "device_signing", user_id)
         async with self.storage.db.transaction() as txn:
+            details = {"keys": sorted(new_keys), "replaced": sorted(t for t in new_keys if t in existing)}
+            await self.audit.record(txn, Actor.of(requester), "cross_signing.keys", user_id, details=details)
             for key in new_keys.values():
                 await self.storage.e2e_keys.put_cross_signing_key(txn, user_id, key)
             pos = await self.device_lists.record_change(txn, [user_id])
@@ -92,6 +96,11 @@ class CrossSigningService:
                     failures.setdefault(target_user, {})[key_id] = {"errcode": exc.errcode, "error": exc.error}
         if accepted:
             async with self.storage.db.transaction() as txn:
+                signed = sorted({f"{s.target_user}/{s.target_key}" for s in accepted})
+                actor = Actor.of(requester)
+                await self.audit.record(
+                    txn, actor, "cross_signing.signatures", requester.user_id, details={"signed": signed}
+                )
                 for s in accepted:
                     await self.storage.e2e_keys.add_signature(
                         txn, s.target_user, s.target_key, requester.user_id, s.signer_key_id, s.signature

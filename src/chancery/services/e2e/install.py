@@ -40,10 +40,10 @@ def install_e2e(services: Services) -> E2eServices:
     device_lists = DeviceListService(storage, services.notifier)
     e2e = E2eServices(
         keys=E2eKeyService(storage, device_lists, services.notifier),
-        cross_signing=CrossSigningService(storage, services.uia, device_lists),
+        cross_signing=CrossSigningService(storage, services.uia, device_lists, services.audit),
         device_lists=device_lists,
         to_device=ToDeviceService(storage, services.clock, services.notifier),
-        key_backup=KeyBackupService(storage),
+        key_backup=KeyBackupService(storage, services.audit),
     )
     services.e2e = e2e
     services.sync.extensions += [

@@ -13,8 +13,10 @@ from ...errors import MatrixError, bad_json, invalid_param, missing_param, not_f
 from ...events.canonical import check_canonical_values
 from ...numbers import parse_decimal
 from ...storage import Storage
+from ...storage.database import Connection
 from ...storage.e2e_backup import BackedUpKey, BackupVersion
 from ..accounts.requester import Requester
+from ..audit import Actor, AuditLog
 from .signing import require_id, require_object
 
 MAX_SAFE = 2**53 - 1
@@ -60,14 +62,17 @@ def parse_key(room_id: str, session_id: str, value: Any) -> BackedUpKey:
 
 
 class KeyBackupService:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, audit: AuditLog) -> None:
         self.storage = storage
+        self.audit = audit
 
     # -- versions -----------------------------------------------------------------------------------
 
     async def create_version(self, requester: Requester, body: dict[str, Any]) -> dict[str, Any]:
         algorithm, auth_data = self._parse_version_body(body)
-        version = await self.storage.key_backup.create_version(requester.user_id, algorithm, auth_data)
+        async with self.storage.db.transaction() as txn:
+            version = await self.storage.key_backup.create_version(txn, requester.user_id, algorithm, auth_data)
+            await self._audit(txn, requester, "key_backup.create", version, algorithm)
         return {"version": str(version)}
 
     async def get_version(self, requester: Requester, raw_version: str | None) -> dict[str, Any]:
@@ -94,7 +99,9 @@ class KeyBackupService:
             raise invalid_param("version does not match the path")
         if algorithm != backup.algorithm:
             raise invalid_param("Algorithm does not match")
-        await self.storage.key_backup.update_auth_data(requester.user_id, backup.version, auth_data)
+        async with self.storage.db.transaction() as txn:
+            await self.storage.key_backup.update_auth_data(txn, requester.user_id, backup.version, auth_data)
+            await self._audit(txn, requester, "key_backup.update", backup.version, algorithm)
 
     async def delete_version(self, requester: Requester, raw_version: str) -> None:
         version = parse_version(raw_version)
@@ -102,7 +109,13 @@ class KeyBackupService:
         if backup is None:
             raise unknown_version()
         if not backup.deleted:  # deleting twice succeeds, as the spec asks
-            await self.storage.key_backup.delete_version(requester.user_id, backup.version)
+            async with self.storage.db.transaction() as txn:
+                await self.storage.key_backup.delete_version(txn, requester.user_id, backup.version)
+                await self._audit(txn, requester, "key_backup.delete", backup.version, backup.algorithm)
+
+    async def _audit(self, txn: Connection, requester: Requester, action: str, version: int, algorithm: str) -> None:
+        details = {"version": str(version), "algorithm": algorithm}
+        await self.audit.record(txn, Actor.of(requester), action, requester.user_id, details=details)
 
     @staticmethod
     def _parse_version_body(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:

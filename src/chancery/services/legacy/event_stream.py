@@ -68,6 +68,7 @@ class EventStreamService:
             raise invalid_param("Guests must name the room_id they are peeking into")
         if room_id is not None:
             await self._check_may_peek(user_id, room_id)
+            await self.visibility.check_device_may_read(requester, room_id)
         limit = max(1, min(limit, MAX_LIMIT))
         parsed = parse_token(from_token)
         now = await current_position(self.storage.db)
@@ -79,7 +80,7 @@ class EventStreamService:
         while True:
             upto = await current_position(self.storage.db)
             since = min(since, upto)
-            rooms = await self._rooms(user_id, room_id, since, upto)
+            rooms = await self._rooms(requester, room_id, since, upto)
             chunk, end = await self._collect(requester, rooms, room_id, since, upto, limit)
             remaining = deadline - time.monotonic()
             if chunk or remaining <= 0:
@@ -90,7 +91,7 @@ class EventStreamService:
             since = end
 
     async def _backwards(self, requester: Requester, room_id: str | None, upto: int, limit: int) -> dict[str, Any]:
-        rooms = await self._rooms(requester.user_id, room_id, upto, upto)
+        rooms = await self._rooms(requester, room_id, upto, upto)
         found = await self.store.events_in_rooms(rooms, after=0, upto=upto, limit=limit, newest_first=True)
         chunk = v1_format(await self.serializer.serialize(await self._visible(requester.user_id, found), requester))
         end = found[-1].pos - 1 if found else upto
@@ -103,12 +104,15 @@ class EventStreamService:
         if not await is_world_readable(self.storage, room_id):
             raise forbidden("You are not in this room and it cannot be previewed")
 
-    async def _rooms(self, user_id: str, room_id: str | None, since: int, upto: int) -> list[str]:
-        """The rooms whose events the window shows: joined ones, and any whose membership changed in it."""
+    async def _rooms(self, requester: Requester, room_id: str | None, since: int, upto: int) -> list[str]:
+        """The rooms whose events the window shows: joined ones, and any whose membership changed in it
+        (but none the device may not read)."""
         if room_id is not None:
             return [room_id]
-        memberships = await self.storage.rooms.memberships_at(user_id, upto)
-        return sorted(r for r, (membership, pos, _) in memberships.items() if membership == "join" or pos > since)
+        memberships = await self.storage.rooms.memberships_at(requester.user_id, upto)
+        rooms = sorted(r for r, (membership, pos, _) in memberships.items() if membership == "join" or pos > since)
+        hidden = await self.visibility.rooms_hidden_from(requester, rooms)
+        return [r for r in rooms if r not in hidden]
 
     async def _collect(
         self, requester: Requester, rooms: list[str], room_id: str | None, since: int, upto: int, limit: int
@@ -178,4 +182,5 @@ class EventStreamService:
             requester.user_id, stored.event["room_id"], [stored]
         ):
             raise not_found("Event not found")
+        await self.visibility.check_device_may_read(requester, stored.event["room_id"])
         return v1_format(await self.serializer.serialize([stored], requester))[0]

@@ -40,6 +40,8 @@ class InitialSyncService:
         account_data = await self.storage.account.account_data_since(user_id, 0, upto)
         rooms: list[dict[str, Any]] = []
         memberships = await self.storage.rooms.memberships_at(user_id, upto)
+        hidden = await self.visibility.rooms_hidden_from(requester, list(memberships))
+        memberships = {r: m for r, m in memberships.items() if r not in hidden}
         for room_id, (membership, pos, event_id) in sorted(memberships.items()):
             room_data = [{"type": t, "content": c} for t, c in account_data.get(room_id, {}).items()]
             if membership == "join":
@@ -71,6 +73,7 @@ class InitialSyncService:
         allowed, frozen_at = await self.visibility.can_see_room_state(user_id, room_id)
         if not allowed:
             raise forbidden("You are not in this room and it cannot be previewed")
+        await self.visibility.check_device_may_read(requester, room_id)
         upto = frozen_at if frozen_at is not None else await current_position(self.storage.db)
         account_data = await self.storage.account.account_data_since(user_id, 0, upto)
         room_data = [{"type": t, "content": c} for t, c in account_data.get(room_id, {}).items()]

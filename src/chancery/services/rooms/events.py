@@ -31,6 +31,7 @@ from ...storage import Storage
 from ...storage.database import Connection
 from ...storage.events import StoredEvent
 from ...storage.rooms import RoomRow
+from ..audit.room_events import EventAuditor
 from ..notifier import Change, Notifier, room_key, user_key
 from .canonical_alias import CANONICAL_ALIAS, check_canonical_alias
 from .recent_events import RecentEvents
@@ -39,6 +40,12 @@ from .state_cache import StateCache, StateMap
 log = logging.getLogger(__name__)
 
 EventCheck = Callable[[dict[str, Any], StateMap, RoomVersion], None]
+# Checks that need the database (e.g. a person's clearance), run with the writer's transaction; only for
+# modules whose settings ask for them, so rooms pay nothing for rules they are not under.
+AsyncEventCheck = Callable[["RoomWriter", dict[str, Any]], Awaitable[None]]
+# Told of each event appended, inside the transaction; may append more events (e.g. removing members a
+# room's new classification excludes, atomically with it).
+AppendHook = Callable[["RoomWriter", "StoredEvent"], Awaitable[None]]
 CommittedListener = Callable[[list[StoredEvent]], Awaitable[None]]
 REDACTION = "m.room.redaction"
 _MAX_ROOM_ROWS_REMEMBERED = 10_000
@@ -69,6 +76,7 @@ class RoomWriter:
     txn_keys: dict[str, TxnKey] = field(default_factory=dict)  # event ID -> the transaction it was sent in
     notifications: dict[str, Notification] = field(default_factory=dict)  # event ID -> as stored
     previous_event: dict[str, Any] | None = None  # the last event appended through this writer
+    creating: bool = False  # this writer's transaction creates the room
 
     async def append(self, draft: EventDraft, txn_key: TxnKey | None = None) -> StoredEvent:
         """Build, authorise and persist one event; `txn_key` records the client's transaction ID with it."""
@@ -79,6 +87,11 @@ class RoomWriter:
         svc = self.service
         if event["type"] == "m.room.redaction":
             await self._apply_redaction(event)
+        if "state_key" in event:
+            # Audit entries join this transaction before the stream position is taken (one lock order).
+            replaced = self.state.get((event["type"], event["state_key"]))
+            for auditor in svc.event_auditors.get(event["type"], ()):
+                await auditor(self.txn, event, replaced, self.creating)
         await svc.storage.rooms.set_last_event(self.txn, event["room_id"], event["event_id"], event["depth"])
         if txn_key is not None:
             await svc.storage.events.record_txn(
@@ -87,7 +100,10 @@ class RoomWriter:
             self.txn_keys[event["event_id"]] = txn_key
         # Last, so the stream counter's row (locked until commit on PostgreSQL) is held as briefly as possible.
         pos = await svc.storage.events.insert_event(self.txn, event, self.notifications[event["event_id"]])
-        return self.appended(pos, event)
+        stored = self.appended(pos, event)
+        for hook in svc.append_hooks:
+            await hook(self, stored)
+        return stored
 
     def appended(self, pos: int, event: dict[str, Any]) -> StoredEvent:
         """Bookkeeping after `event` was stored at `pos`: the writer's state, the state cache, `written`."""
@@ -123,6 +139,8 @@ class RoomWriter:
             raise forbidden(str(exc)) from exc
         for check in svc.event_checks:
             check(event, self.state, self.version)
+        for async_check in svc.async_event_checks:
+            await async_check(self, event)
         await self._check_relation(event)
         if event["type"] == CANONICAL_ALIAS and "state_key" in event:
             replaced = self.state.get((CANONICAL_ALIAS, event["state_key"]))
@@ -203,6 +221,7 @@ class RoomWriter:
                 self.txn, event["room_id"], self.version.identifier, event["sender"], False, now
             ):
                 self.room_id = event["room_id"]
+                self.creating = True
                 return event
             if reserved is not None and not self.version.create_event_defines_room_id:
                 break
@@ -266,6 +285,10 @@ class RoomEventService:
         self.signing_key = signing_key
         self.max_event_bytes = max_event_bytes
         self.event_checks: list[EventCheck] = []
+        self.async_event_checks: list[AsyncEventCheck] = []
+        self.append_hooks: list[AppendHook] = []
+        # Event type -> what writes the audit entries of its state events (services/audit/room_events.py).
+        self.event_auditors: dict[str, list[EventAuditor]] = {}
         # Told of every committed batch of events, after the announcement (e.g. guests leaving a room whose
         # guest access was revoked).
         self.committed_listeners: list[CommittedListener] = []
@@ -333,8 +356,13 @@ class RoomEventService:
         state = await self.state_cache.get(room_id, room.last_event_id, txn)
         return RoomWriter(self, txn, room_id, version, state, room.last_event_id, room.last_depth)
 
-    async def send(self, room_id: str, draft: EventDraft, txn_key: TxnKey | None = None) -> StoredEvent:
-        """Append one event; a repeated (user, device, txn_id) returns the event of the first call."""
+    async def send(
+        self, room_id: str, draft: EventDraft, txn_key: TxnKey | None = None, *, unless_unchanged: bool = False
+    ) -> StoredEvent:
+        """Append one event; a repeated (user, device, txn_id) returns the event of the first call.
+
+        With `unless_unchanged`, a state event its (still joined) sender already set with the same content is
+        not sent again: the current one is returned (client-server API: PUT /state is idempotent)."""
         if self.storage.db.dialect == "postgres" and draft.state_key is None and draft.event_type != REDACTION:
             stored = await self._send_in_one_statement(room_id, draft, txn_key)
             if stored is not None:
@@ -349,6 +377,11 @@ class RoomEventService:
                 earlier = await self._event_for_txn(txn, txn_key)
                 if earlier is not None:
                     return earlier
+            current = _same_state(writer.state, draft) if unless_unchanged else None
+            if current is not None:
+                found = await self.storage.events.get_event(current, txn)
+                if found is not None:
+                    return found
             stored = await writer.append(draft, txn_key)
         await self._after_commit(writer)
         return stored
@@ -436,3 +469,18 @@ def _version_of(room: RoomRow) -> RoomVersion:
     if version is None:
         raise MatrixError(500, "M_UNKNOWN", "Room has an unsupported version")
     return version
+
+
+def _same_state(state: StateMap, draft: EventDraft) -> str | None:
+    """The ID of the current state event `draft` would repeat: same sender (still joined), same content."""
+    if draft.state_key is None:
+        return None
+    current = state.get((draft.event_type, draft.state_key))
+    if current is None or current["sender"] != draft.sender:
+        return None
+    membership = state.get(("m.room.member", draft.sender))
+    if membership is None or membership["content"].get("membership") != "join":
+        return None
+    if canonical_json(current["content"]) != canonical_json(draft.content):
+        return None
+    return str(current["event_id"])

@@ -28,6 +28,7 @@ class RoomReadService:
         allowed, upto = await self.visibility.can_see_room_state(requester.user_id, room_id)
         if not allowed:
             raise forbidden("You are not in this room")
+        await self.visibility.check_device_may_read(requester, room_id)
         return upto
 
     async def _state(
@@ -76,6 +77,7 @@ class RoomReadService:
     async def joined_members(self, requester: Requester, room_id: str) -> dict[str, Any]:
         if await self.storage.rooms.membership(room_id, requester.user_id) != "join":
             raise forbidden("You are not joined to this room")
+        await self.visibility.check_device_may_read(requester, room_id)
         state = await self.storage.events.current_state(room_id)
         joined: dict[str, Any] = {}
         for (event_type, user_id), stored in state.items():
@@ -91,6 +93,7 @@ class RoomReadService:
         allowed, _ = await self.visibility.can_see_room_state(requester.user_id, room_id)
         if not allowed:
             raise forbidden("You are not in this room")
+        await self.visibility.check_device_may_read(requester, room_id)
 
     async def messages(
         self,
@@ -142,6 +145,7 @@ class RoomReadService:
         if stored is None or stored.event["room_id"] != room_id:
             raise not_found("Event not found")
         await self.visibility.check_can_see(requester.user_id, stored)
+        await self.visibility.check_device_may_read(requester, room_id)
         return (await self.serializer.serialize([stored], requester))[0]
 
     async def context(
@@ -151,6 +155,7 @@ class RoomReadService:
         if stored is None or stored.event["room_id"] != room_id:
             raise not_found("Event not found")
         await self.visibility.check_can_see(requester.user_id, stored)
+        await self.visibility.check_device_may_read(requester, room_id)
         limit = max(0, min(limit, 100))
         before_count, after_count = limit // 2, limit - limit // 2
         before = await self.storage.events.room_events(
@@ -203,6 +208,7 @@ class RoomReadService:
         if parent is None or parent.event["room_id"] != room_id:
             raise not_found("Event not found")
         await self.visibility.check_can_see(requester.user_id, parent)
+        await self.visibility.check_device_may_read(requester, room_id)
         if direction not in ("b", "f"):
             raise invalid_param("dir must be 'b' or 'f'")
         limit = max(1, min(limit, MAX_TIMELINE_LIMIT))

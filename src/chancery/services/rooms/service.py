@@ -50,6 +50,8 @@ class RoomService:
         self.server_name = server_name
         self.default_version = default_version
         self.join_checks: list[JoinCheck] = []
+        # State every new room gets unless its initial_state sets it (e.g. the default classification).
+        self.default_state: list[tuple[str, str, dict[str, Any]]] = []
 
     async def _member_content(self, user_id: str, membership: str, **extra: Any) -> dict[str, Any]:
         content: dict[str, Any] = {"membership": membership}
@@ -136,6 +138,7 @@ class RoomService:
                 ("m.room.join_rules", "", {"join_rule": settings["join_rule"]}),
                 ("m.room.history_visibility", "", {"history_visibility": settings["history_visibility"]}),
                 ("m.room.guest_access", "", {"guest_access": settings["guest_access"]}),
+                *self.default_state,
             ):
                 if (event_type, key) not in overridden:
                     await writer.append(EventDraft(event_type, sender, content, key))

@@ -14,6 +14,7 @@ from ...events.builder import EventDraft
 from ...events.identifiers import is_valid_user_id
 from ...events.power_levels import required_event_level, room_creators, user_power_level
 from ...events.room_versions import RoomVersion, get_room_version
+from ...policy.classification import ACCESS_RULE_EVENT, CLASSIFICATION_EVENT
 from ...storage import Storage
 from ...storage.events import StoredEvent
 from ..accounts.requester import Requester
@@ -38,6 +39,9 @@ TRANSFERRED_STATE = (
     "m.room.encryption",
     "m.room.server_acl",
     "m.room.related_groups",
+    # An institution's labels go with the room: an upgrade must not declassify it or open it to externals.
+    CLASSIFICATION_EVENT,
+    ACCESS_RULE_EVENT,
 )
 # Keys of the old create event the replacement keeps (its kind, and whether other servers may take part).
 _CREATE_KEYS_KEPT = ("type", "m.federate")

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Protocol
 
 from ...errors import forbidden
 from ...storage import Storage
 from ...storage.events import StoredEvent
+from ..accounts.requester import Requester
+
+
+class DeviceGate(Protocol):
+    """Which rooms a device may read at all (e.g. classified rooms need an accredited device)."""
+
+    async def hidden_rooms(self, requester: Requester, room_ids: list[str]) -> frozenset[str]: ...
+
+    async def check_room(self, requester: Requester, room_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,19 @@ class _Timeline:
 class VisibilityService:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+        # Set when the institution restricts rooms to some devices; None: every device reads every room.
+        self.device_gate: DeviceGate | None = None
+
+    async def rooms_hidden_from(self, requester: Requester, room_ids: list[str]) -> frozenset[str]:
+        """Of `room_ids`, those the requester's device may not read at all (every read path leaves them out)."""
+        if self.device_gate is None or not room_ids:
+            return frozenset()
+        return await self.device_gate.hidden_rooms(requester, room_ids)
+
+    async def check_device_may_read(self, requester: Requester, room_id: str) -> None:
+        """Raise the gate's Matrix error when the requester's device may not read the room."""
+        if self.device_gate is not None:
+            await self.device_gate.check_room(requester, room_id)
 
     async def filter_visible(self, user_id: str, room_id: str, events: list[StoredEvent]) -> list[StoredEvent]:
         if not events:

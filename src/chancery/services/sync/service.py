@@ -17,6 +17,7 @@ from ...clock import Clock
 from ...events.client_format import stripped_state_event
 from ...events.filters import SyncFilter
 from ...lru import Lru
+from ...policy.invite_permission import INVITE_PERMISSION_CONFIG, blocks_invites
 from ...storage import Storage
 from ...storage.account import GLOBAL
 from ...storage.stream import current_position
@@ -173,6 +174,9 @@ class SyncService:
         since = request.since
         room_filter = request.filter.room
         memberships = await request.memberships(self.storage.rooms)
+        hidden = await self.visibility.rooms_hidden_from(request.requester, list(memberships))
+        if hidden:  # rooms this device may not read at all (e.g. classified, on an unaccredited device)
+            memberships = {r: m for r, m in memberships.items() if r not in hidden}
         forgotten: set[str] | None = None
         joined = [r for r, (m, _, _) in memberships.items() if m == "join" and room_filter.allows_room(r)]
         changed = set(joined)
@@ -180,6 +184,7 @@ class SyncService:
             changed = await self._rooms_changed(request, joined)
         rooms = _Rooms()
         to_build: list[tuple[str, bool]] = []
+        invites_blocked: bool | None = None  # read once, and only when there is an invite to show
         for room_id, (membership, member_pos, _event_id) in memberships.items():
             if not room_filter.allows_room(room_id):
                 continue
@@ -188,7 +193,11 @@ class SyncService:
                 if newly or room_id in changed:
                     to_build.append((room_id, newly))
             elif membership == "invite" and newly:
-                rooms.invite[room_id] = await self._invited_room(room_id, user_id)
+                if invites_blocked is None:
+                    config = await self.storage.account.get_account_data(user_id, GLOBAL, INVITE_PERMISSION_CONFIG)
+                    invites_blocked = blocks_invites(config)
+                if not invites_blocked:  # invite permission: a blocking user is not shown invites
+                    rooms.invite[room_id] = await self._invited_room(room_id, user_id)
             elif membership in ("leave", "ban"):
                 if (since is not None and member_pos > since) or (since is None and room_filter.include_leave):
                     if forgotten is None:

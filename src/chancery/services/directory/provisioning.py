@@ -1,0 +1,95 @@
+"""Provisioning: make the accounts match the institution's directory (CSV file or LDAP), idempotently."""
+
+from __future__ import annotations
+
+from ...clock import Clock
+from ...storage import Storage
+from ...storage.directory import Person
+from ..accounts.service import AccountService
+from ..audit import Actor, AuditLog
+from ..rooms.service import RoomService
+from .lifecycle import LifecycleService, actor_name
+from .plan import Account, Step, plan
+
+
+class ProvisioningService:
+    def __init__(
+        self,
+        storage: Storage,
+        accounts: AccountService,
+        lifecycle: LifecycleService,
+        rooms: RoomService,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self.storage = storage
+        self.accounts = accounts
+        self.lifecycle = lifecycle
+        self.rooms = rooms
+        self.clock = clock
+        self.audit = audit
+
+    async def plan(self, source: str, wanted: list[Person]) -> list[Step]:
+        """What would change (nothing is changed)."""
+        accounts = {}
+        for person in wanted:
+            user = await self.storage.users.get_user(person.user_id)
+            if user is not None:
+                managed = await self.storage.people.person(person.user_id)
+                accounts[person.user_id] = Account(
+                    user.deactivated,
+                    managed.source if managed else None,
+                    managed.person if managed else None,
+                )
+        return plan(source, wanted, accounts, await self.storage.people.people_of(source))
+
+    async def apply(self, source: str, steps: list[Step], actor: Actor) -> None:
+        """Carry out a plan, step by step (each step its own transaction: a failure part-way leaves the steps
+        done so far, and the next run plans only what is left)."""
+        for step in steps:
+            user_id = step.person.user_id
+            if step.kind == "deactivate":
+                await self.lifecycle.deactivate(user_id, actor)
+                continue
+            if step.kind == "create":
+                # No password: the person logs in through LDAP, or an administrator sets one.
+                await self.accounts.create_account(user_id, None, actor=actor)
+            elif step.kind == "reactivate":
+                await self.lifecycle.reactivate(user_id, actor)
+            await self._record_person(source, step, actor)
+        await self.audit.record_alone(
+            actor,
+            f"directory.{'sync' if source == 'ldap' else 'import'}",
+            source,
+            details={
+                kind: sum(1 for s in steps if s.kind == kind)
+                for kind in ("create", "update", "reactivate", "deactivate")
+            },
+        )
+
+    async def _record_person(self, source: str, step: Step, actor: Actor) -> None:
+        person, now, who = step.person, self.clock.now_ms(), actor_name(actor)
+        async with self.storage.db.transaction() as txn:
+            if person.organisation:
+                for path in await self.storage.people.ensure_organisation(txn, person.organisation, now):
+                    await self.storage.people.record_change(txn, now, who, path, "organisation", None, "created")
+            await self.storage.people.put_person(txn, person, source, now)
+            for name, old, new in step.changes:
+                await self.storage.people.record_change(txn, now, who, person.user_id, name, _text(old), _text(new))
+            await self.audit.record(
+                txn,
+                actor,
+                "directory.update",
+                person.user_id,
+                details={"source": source, "fields": [c[0] for c in step.changes]},
+            )
+        if step.kind != "create" and any(name == "display_name" for name, _, _ in step.changes):
+            await self.rooms.update_profile_in_rooms(person.user_id)
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
