@@ -1,6 +1,6 @@
 """Chancery and Synapse side by side: the same client-server scenarios against both, one table with the ratios.
 
-    .venv/bin/python bench/compare.py [--db sqlite|postgres] [--quick] [--scenarios send,initial-sync,idle-memory]
+    .venv/bin/python bench/compare.py [--db sqlite|postgres] [--quick] [--scenarios send,initial-sync,...]
 
 Installs the pinned Synapse into bench/.synapse-venv on first use. Each scenario gets a freshly started server with
 fresh data (and a fresh PostgreSQL database with --db postgres), one server at a time so they never share the CPU.
@@ -35,10 +35,14 @@ from loadgen import (
     run_initial_sync,
     run_send,
 )
-from servers import ROOT, SYNAPSE_VERSION, ensure_synapse, make_server
+from purge_load import CHANCERY_RETENTION, PurgeLoadParams, run_send_with_purge
+from servers import ROOT, SYNAPSE_VERSION, ChanceryServer, Server, ensure_synapse, make_server
+from sliding_sync import SlidingSyncParams, run_sliding_sync
 
 SERVERS = ("chancery", "synapse")
-SCENARIOS = ("send", "initial-sync", "idle-memory")
+SCENARIOS = ("send", "send-push", "initial-sync", "idle-memory", "sliding-sync")
+# Chancery only, with --purge-running: the send scenario while the retention purge deletes an expired backlog.
+PURGE_SCENARIO = "send-with-purge"
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -67,6 +71,19 @@ def figures(initial_counts: tuple[int, ...]) -> list[Figure]:
         Figure("load generator CPU during send phase (cores)", "send", "loadgen_cpu_per_s"),
         Figure("peak RSS, send phase (MiB)", "send", "peak_rss_mib", "< 1x", lambda r: r < 1),
         Figure("peak RSS, send setup incl. registration (MiB)", "send", "setup_peak_rss_mib"),
+        # The send scenario again with an HTTP pusher per user, to a push gateway run by the load generator.
+        Figure("send throughput with pushers (msgs/s)", "send-push", "send_throughput_msgs_per_s"),
+        Figure("delivery latency p99 with pushers (ms)", "send-push", "delivery_p99_ms"),
+        Figure("push latency p50 (ms)", "send-push", "push_p50_ms"),
+        Figure("push latency p99 (ms)", "send-push", "push_p99_ms"),
+        Figure("pushes seen", "send-push", "pushes_seen"),
+        Figure("pushes expected", "send-push", "pushes_expected"),
+        Figure("errors during send-push scenario", "send-push", "errors"),
+        Figure("send throughput, purge running (msgs/s)", PURGE_SCENARIO, "send_throughput_msgs_per_s"),
+        Figure("send request p99, purge running (ms)", PURGE_SCENARIO, "send_request_p99_ms"),
+        Figure("delivery latency p99, purge running (ms)", PURGE_SCENARIO, "delivery_p99_ms"),
+        Figure("expired messages purged meanwhile", PURGE_SCENARIO, "purged_during_scenario"),
+        Figure("errors during send scenario, purge running", PURGE_SCENARIO, "errors"),
     ]
     for i, count in enumerate(sorted(initial_counts)):
         last = i == len(initial_counts) - 1
@@ -89,6 +106,11 @@ def figures(initial_counts: tuple[int, ...]) -> list[Figure]:
         Figure("idle RSS after setup (MiB)", "idle-memory", "idle_rss_mib", "< 1x", lambda r: r < 1),
         Figure("peak RSS while registering/creating (MiB)", "idle-memory", "peak_rss_mib"),
         Figure("errors during idle-memory setup", "idle-memory", "errors"),
+        Figure("sliding sync: first 20 of the rooms (ms, median)", "sliding-sync", "initial_list_ms"),
+        Figure("sliding sync: first 20 of the rooms (ms, first run)", "sliding-sync", "initial_list_first_ms"),
+        Figure("sliding sync: message to long-poll p50 (ms)", "sliding-sync", "incremental_p50_ms"),
+        Figure("sliding sync: message to long-poll p99 (ms)", "sliding-sync", "incremental_p99_ms"),
+        Figure("errors during sliding-sync scenario", "sliding-sync", "errors"),
     ]
     return rows
 
@@ -121,15 +143,37 @@ def chancery_commit() -> str:
 def scenario_runner(
     name: str, quick: bool, idle_size: tuple[int | None, int | None] = (None, None)
 ) -> tuple[Callable[[str, list[int]], Coroutine[Any, Any, dict[str, Any]]], dict[str, Any]]:
-    if name == "send":
+    if name in ("send", "send-push"):
         send = SendParams(users=6, rooms=2, senders=4, messages=200) if quick else SendParams()
+        send = replace(send, pushers=name == "send-push")
         return (lambda url, pids: run_send(url, send, pids)), asdict(send)
     if name == "initial-sync":
         initial = InitialSyncParams(room_counts=(10, 50), runs=3) if quick else InitialSyncParams()
         return (lambda url, pids: run_initial_sync(url, initial, pids)), asdict(initial)
+    if name == "sliding-sync":
+        sliding = SlidingSyncParams(rooms=30, runs=2, rounds=5) if quick else SlidingSyncParams()
+        return (lambda url, pids: run_sliding_sync(url, sliding, pids)), asdict(sliding)
     idle = IdleMemoryParams(users=300, rooms=30, settle_s=3.0) if quick else IdleMemoryParams()
     idle = replace(idle, users=idle_size[0] or idle.users, rooms=idle_size[1] or idle.rooms)
     return (lambda url, pids: run_idle_memory(url, idle, pids)), asdict(idle)
+
+
+def purge_params(quick: bool) -> dict[str, Any]:
+    send = SendParams(users=6, rooms=2, senders=4, messages=200) if quick else SendParams()
+    load = PurgeLoadParams(backlog=1_000) if quick else PurgeLoadParams()
+    return {"send": asdict(send), "purge": asdict(load)}
+
+
+async def run_purge_scenario(server: Server, params: dict[str, Any]) -> dict[str, Any]:
+    sqlite_path = None if server.pg_dsn else server.workdir / "data" / "chancery.db"
+    return await run_send_with_purge(
+        server.base_url,
+        SendParams(**params["send"]),
+        PurgeLoadParams(**params["purge"]),
+        server.pids,
+        sqlite_path,
+        server.pg_dsn,
+    )
 
 
 def ratio(chancery: Any, synapse: Any) -> float | None:
@@ -171,6 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-users", type=int, help="users in the idle-memory scenario (default 10,000)")
     parser.add_argument("--idle-rooms", type=int, help="rooms in the idle-memory scenario (default 1,000)")
     parser.add_argument("--keep", action="store_true", help="keep the servers' data directories and logs")
+    parser.add_argument(
+        "--purge-running",
+        action="store_true",
+        help=f"also run '{PURGE_SCENARIO}' on Chancery: the send scenario while the retention purge runs",
+    )
     args = parser.parse_args(argv)
     # On SIGTERM (e.g. from `timeout`), unwind normally so the `finally` blocks stop the servers we started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -178,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     servers = [s for s in args.servers.split(",") if s]
     if not set(scenarios) <= set(SCENARIOS) or not set(servers) <= set(SERVERS):
         parser.error("unknown scenario or server")
+    if args.purge_running:
+        scenarios.append(PURGE_SCENARIO)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     if "synapse" in servers:
@@ -188,13 +239,23 @@ def main(argv: list[str] | None = None) -> int:
     params: dict[str, Any] = {}
     started = time.monotonic()
     for scenario in scenarios:
-        run, params[scenario] = scenario_runner(scenario, args.quick, (args.idle_users, args.idle_rooms))
+        if scenario == PURGE_SCENARIO:
+            params[scenario] = purge_params(args.quick)
+        else:
+            run, params[scenario] = scenario_runner(scenario, args.quick, (args.idle_users, args.idle_rooms))
         for kind in servers:
+            if scenario == PURGE_SCENARIO and kind != "chancery":
+                continue
             server = make_server(kind, workroot / scenario, args.db)
+            if scenario == PURGE_SCENARIO and isinstance(server, ChanceryServer):
+                server.config_toml = CHANCERY_RETENTION
             print(f"[{time.monotonic() - started:7.1f}s] {scenario} on {kind} ({args.db}) ...", flush=True)
             try:
                 server.start()
-                results[kind][scenario] = asyncio.run(run(server.base_url, server.pids))
+                if scenario == PURGE_SCENARIO:
+                    results[kind][scenario] = asyncio.run(run_purge_scenario(server, params[scenario]))
+                else:
+                    results[kind][scenario] = asyncio.run(run(server.base_url, server.pids))
             except Exception as exc:  # one failing server must not hide the other's figures
                 results[kind][scenario] = {"failed": f"{type(exc).__name__}: {exc}"}
                 print(f"    FAILED: {exc} (log: {server.log_path})", flush=True)

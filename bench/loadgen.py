@@ -3,6 +3,8 @@
 Scenarios (each an async function returning a flat dict of figures):
 - send:          users register, join shared rooms and long-poll /sync while senders PUT messages; send throughput,
                  end-to-end delivery latency (send start -> seen in every other member's /sync), errors, peak RSS.
+                 With pushers (send-push): every user also has an HTTP pusher to a push gateway run here, and the
+                 push latency (send start -> the gateway has the notification) is measured too.
 - initial-sync:  one user in 100 and 500 rooms; time of a fresh /sync (no since), median of a few runs.
 - idle-memory:   many registered users and rooms, then the server's RSS once it has settled.
 
@@ -29,6 +31,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import aiohttp
+from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -181,6 +184,7 @@ class SendParams:
     sync_timeout_ms: int = 10_000
     send_phase_limit_s: float = 600.0
     delivery_timeout_s: float = 120.0
+    pushers: bool = False  # every user gets an HTTP pusher to a local push gateway (PushGateway below)
 
 
 @dataclass
@@ -234,15 +238,96 @@ async def _sync_loop(
         since = str(body["next_batch"])
 
 
+class PushGateway:
+    """A push gateway on 127.0.0.1 (push gateway API: POST /_matrix/push/v1/notify) that notes when each
+    (event, push key) notification arrives. Answers every request at once with no rejected keys."""
+
+    PATH = "/_matrix/push/v1/notify"
+
+    def __init__(self) -> None:
+        self.arrived: dict[tuple[str, str], float] = {}
+        self.requests = 0
+        self.expected = 0
+        self.all_arrived = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.PATH}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post(self.PATH, self._notify)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _notify(self, request: web.Request) -> web.Response:
+        now = time.perf_counter()
+        notification = (await request.json()).get("notification", {})
+        self.requests += 1
+        for device in notification.get("devices", []):
+            self.arrived.setdefault((str(notification.get("event_id")), str(device.get("pushkey"))), now)
+        if self.expected and len(self.arrived) >= self.expected:
+            self.all_arrived.set()
+        return web.json_response({"rejected": []})
+
+
+async def set_pushers(client: Client, users: list[User], gateway_url: str, concurrency: int) -> None:
+    def body(user: User) -> dict[str, Any]:
+        return {
+            "kind": "http",
+            "app_id": "bench.push",
+            "pushkey": "bench-" + user.user_id,
+            "app_display_name": "bench",
+            "device_display_name": "bench",
+            "lang": "en",
+            "data": {"url": gateway_url, "format": "event_id_only"},
+        }
+
+    await bounded(
+        concurrency,
+        (
+            lambda u=u: client.setup_call("pushers/set", "POST", C + "/pushers/set", u.token, body(u))  # type: ignore[misc]
+            for u in users
+        ),
+    )
+
+
+def push_figures(gateway: PushGateway, sent_at: dict[str, float], expected: int) -> dict[str, Any]:
+    latencies = sorted(
+        arrived - sent_at[event_id] for (event_id, _), arrived in gateway.arrived.items() if event_id in sent_at
+    )
+    return {
+        "pushes_expected": expected,
+        "pushes_seen": len(gateway.arrived),
+        "push_requests": gateway.requests,
+        "push_p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "push_p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "push_max_ms": round(latencies[-1] * 1000, 2) if latencies else 0.0,
+    }
+
+
 async def run_send(base_url: str, params: SendParams, pids: list[int] | None = None) -> dict[str, Any]:
     if params.senders > params.users or params.users < 2:
         raise ValueError("need at least 2 users and no more senders than users")
     sampler = RssSampler(pids or []).start()
     client = Client.open(base_url)
     tasks: list[asyncio.Task[None]] = []
+    gateway = PushGateway()
     try:
         setup_start = time.perf_counter()
         users = await register_many(client, params.users, params.setup_concurrency)
+        if params.pushers:
+            await gateway.start()
+            await set_pushers(client, users, gateway.url, params.setup_concurrency)
         owner = users[0]
         rooms = [await client.create_room(owner, preset="public_chat", name=f"bench {i}") for i in range(params.rooms)]
         await bounded(
@@ -261,6 +346,7 @@ async def run_send(base_url: str, params: SendParams, pids: list[int] | None = N
         run_tag = secrets.token_hex(4)
         counter = iter(range(params.messages))
         send_durations: list[float] = []
+        sent_at: dict[str, float] = {}  # event ID -> when its send request started (for push latency)
         sent_ok = 0
         send_errors: Counter[str] = Counter()
         phase_deadline = time.monotonic() + params.send_phase_limit_s
@@ -277,12 +363,14 @@ async def run_send(base_url: str, params: SendParams, pids: list[int] | None = N
                 start = time.perf_counter()
                 delivery.started[bench_id] = start
                 try:
-                    status, _ = await client.request("PUT", path, user.token, content, timeout=60)
+                    status, reply = await client.request("PUT", path, user.token, content, timeout=60)
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     send_errors[f"send: {type(exc).__name__}"] += 1
                     continue
                 if status == 200:
                     sent_ok += 1
+                    if isinstance(reply, dict) and isinstance(reply.get("event_id"), str):
+                        sent_at[reply["event_id"]] = start
                     send_durations.append(time.perf_counter() - start)
                 else:
                     send_errors[f"send: HTTP {status}"] += 1
@@ -300,6 +388,13 @@ async def run_send(base_url: str, params: SendParams, pids: list[int] | None = N
         if len(delivery.seen) < delivery.expected:
             with contextlib.suppress(TimeoutError):  # what is still missing then is reported as undelivered
                 await asyncio.wait_for(delivery.all_seen.wait(), timeout=params.delivery_timeout_s)
+        pushes: dict[str, Any] = {}
+        if params.pushers:
+            gateway.expected = delivery.expected  # every receiver has one pusher
+            if len(gateway.arrived) < gateway.expected:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(gateway.all_arrived.wait(), timeout=params.delivery_timeout_s)
+            pushes = push_figures(gateway, sent_at, gateway.expected)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -334,12 +429,14 @@ async def run_send(base_url: str, params: SendParams, pids: list[int] | None = N
             "peak_rss_mib": mib(sampler.stop()),
             "setup_peak_rss_mib": mib(setup_peak),
             "rss_samples": sampler.samples,
+            **pushes,
         }
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         sampler.stop()
+        await gateway.stop()
         await client.close()
 
 
@@ -464,6 +561,7 @@ def main(argv: list[str] | None = None) -> None:
     send.add_argument("--rooms", type=int, default=defaults.rooms)
     send.add_argument("--senders", type=int, default=defaults.senders)
     send.add_argument("--messages", type=int, default=defaults.messages)
+    send.add_argument("--pushers", action="store_true", help="an HTTP pusher per user; measures push latency")
     initial = sub.add_parser("initial-sync")
     initial.add_argument("--rooms", type=int, nargs="+", default=list(InitialSyncParams().room_counts))
     initial.add_argument("--runs", type=int, default=InitialSyncParams().runs)
@@ -477,7 +575,9 @@ def main(argv: list[str] | None = None) -> None:
     pids = _pids(args)
     result: dict[str, Any]
     if args.scenario == "send":
-        params = SendParams(users=args.users, rooms=args.rooms, senders=args.senders, messages=args.messages)
+        params = SendParams(
+            users=args.users, rooms=args.rooms, senders=args.senders, messages=args.messages, pushers=args.pushers
+        )
         result = asyncio.run(run_send(args.url, params, pids))
     elif args.scenario == "initial-sync":
         result = asyncio.run(run_initial_sync(args.url, InitialSyncParams(tuple(args.rooms), args.runs), pids))

@@ -150,6 +150,14 @@ class Server:
 
 
 class ChanceryServer(Server):
+    # chancery.toml for this run (e.g. a retention policy for the purge-running send); empty: the defaults.
+    config_toml: str = ""
+
+    def prepare(self) -> None:
+        if self.config_toml:
+            (self.workdir / "data").mkdir(parents=True, exist_ok=True)
+            (self.workdir / "data" / "chancery.toml").write_text(self.config_toml, encoding="utf-8")
+
     def command(self) -> list[str]:
         database = self.pg_dsn or "sqlite"
         return [

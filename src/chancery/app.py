@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from signedjson.types import SigningKey
@@ -29,13 +29,17 @@ from .services.audit.requests import RequestAuditor
 from .services.audit.room_events import RoomEventAuditor
 from .services.classification.install import install_classification
 from .services.container import Services
+from .services.devices import install_devices
 from .services.directory.install import install_directory
 from .services.e2e.install import install_e2e
 from .services.ephemeral import EphemeralService
 from .services.install_conformance import install_conformance
 from .services.media import install_media
 from .services.notifier import Notifier
+from .services.periodic import Periodic
+from .services.push.install import install_push
 from .services.push.rules import PushRuleService
+from .services.retention import install_retention
 from .services.rooms.events import RoomEventService
 from .services.rooms.local_event_rules import check_aliases_sender_joined
 from .services.rooms.reads import RoomReadService
@@ -45,6 +49,7 @@ from .services.rooms.serialize import EventSerializer
 from .services.rooms.service import RoomService
 from .services.rooms.state_cache import StateCache
 from .services.rooms.visibility import VisibilityService
+from .services.sliding_sync.install import install_sliding_sync
 from .services.stream_watch import StreamWatch
 from .services.sync.service import SyncService
 from .storage import Storage
@@ -143,9 +148,13 @@ def build_services(
     RoomEventAuditor(audit).install(room_events.event_auditors)
     install_media(services)
     install_e2e(services)
+    install_sliding_sync(services)
+    install_devices(services)
+    install_retention(services)
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
     install_classification(services)
+    install_push(services)
     install_web_client(services)
     install_directory(services)
     install_admin(services)
@@ -173,10 +182,15 @@ class Server:
     broadcaster: PgBroadcaster | None = None
     stream_watch: StreamWatch | None = None
     audit_jobs: AuditJobs | None = None
+    jobs: list[Periodic] = field(default_factory=list)
 
     async def close(self) -> None:
+        for job in self.jobs:
+            await job.close()
+        await self.services.devices.activity.flush()
         self.services.ephemeral.close()
         await self.services.classification.close()
+        await self.services.push_sender.close()
         if self.audit_jobs is not None:
             await self.audit_jobs.close()
         if self.stream_watch is not None:
@@ -206,6 +220,10 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     stream_watch = StreamWatch(db, services.notifier)
     await stream_watch.start()
     services.classification.start()  # the clearance expiry sweep (serving processes only, not the CLI)
+    await services.push_sender.start()
     audit_jobs = AuditJobs(services.audit, config.audit)
     audit_jobs.start()
-    return Server(services, build_web_app(services), broadcaster, stream_watch, audit_jobs)
+    jobs = services.devices.background_jobs() + services.retention.background_jobs()
+    for job in jobs:
+        job.start()
+    return Server(services, build_web_app(services), broadcaster, stream_watch, audit_jobs, jobs)

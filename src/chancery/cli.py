@@ -27,6 +27,8 @@ from .media.cli import add_media_commands
 from .port_db import add_port_db_parser
 from .services.audit import Actor
 from .services.audit.actor import acting_as
+from .services.devices.cli import add_device_commands
+from .services.retention.cli import add_retention_commands
 
 if TYPE_CHECKING:
     from .services.container import Services
@@ -269,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     # Commands that live in their own modules add their subparsers below, one line each.
     add_media_commands(sub, _add_common, resolve_config)
     add_clearance_commands(sub, _add_common, resolve_config)
+    add_device_commands(sub, _add_common, resolve_config)
+    add_retention_commands(sub, _add_common, resolve_config)
     add_audit_commands(sub, _add_common, resolve_config)
     add_directory_commands(sub, _add_common, resolve_config)
     add_port_db_parser(sub)

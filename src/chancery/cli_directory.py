@@ -81,9 +81,9 @@ def add_user_lifecycle_commands(user: Any, add_common: AddCommon, resolve_config
     renew.add_argument("--until", help="ISO 8601 date or time it expires (default: the configured validity)")
 
     def run_renew(args: argparse.Namespace) -> None:
-        from .cli import _parse_expiry
+        from .cli_args import parse_expiry
 
-        until = _parse_expiry(args.until) if args.until else None
+        until = parse_expiry(args.until) if args.until else None
 
         async def job(services: Services) -> None:
             expires_ts = await services.lifecycle.renew(args.user_id, CLI_ACTOR, expires_ts=until)

@@ -28,6 +28,24 @@ async def test_send_scenario_delivers_every_message_to_every_member(server: Serv
     assert result["peak_rss_mib"] > 0
 
 
+async def test_send_scenario_with_pushers_measures_every_push(server: ServerProcess) -> None:
+    params = loadgen.SendParams(
+        users=3,
+        rooms=1,
+        senders=2,
+        messages=10,
+        sync_timeout_ms=2000,
+        send_phase_limit_s=60,
+        delivery_timeout_s=30,
+        pushers=True,
+    )
+    result = await loadgen.run_send(server.base_url, params)
+    assert result["errors"] == 0, result["error_kinds"]
+    assert result["pushes_expected"] == 10 * 2  # each message is pushed to the two members who did not send it
+    assert result["pushes_seen"] == result["pushes_expected"]
+    assert 0 < result["push_p50_ms"] <= result["push_p99_ms"]
+
+
 async def test_initial_sync_scenario_sees_all_rooms(server: ServerProcess) -> None:
     params = loadgen.InitialSyncParams(room_counts=(2, 4), runs=2)
     result = await loadgen.run_initial_sync(server.base_url, params)

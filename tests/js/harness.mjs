@@ -54,3 +54,21 @@ export async function waitFor(what, condition, timeoutMs = 30000) {
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
 }
+
+// A new account with the dummy registration flow (the test server has open registration).
+export async function register(name) {
+    return http("POST", "/register", null, {
+        username: `${name}${Date.now()}${Math.floor(Math.random() * 1e6)}`,
+        password: PASSWORD,
+        auth: { type: "m.login.dummy" },
+    });
+}
+
+// The bodies of the text messages in a room's live timeline, oldest first.
+export function messageBodies(room) {
+    return room
+        .getLiveTimeline()
+        .getEvents()
+        .filter((e) => e.getType() === "m.room.message")
+        .map((e) => e.getContent().body);
+}

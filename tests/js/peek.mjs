@@ -8,23 +8,7 @@
 // not world-readable refuses the preview with 403 M_FORBIDDEN (Element's "You can't preview" screen).
 // Prints "OK" and exits 0 when everything held; any failure exits non-zero with the reason.
 
-import { PASSWORD, base, check, clientLogger, http, sdk, step, waitFor } from "./harness.mjs";
-
-async function register(name) {
-    return http("POST", "/register", null, {
-        username: `${name}${Date.now()}${Math.floor(Math.random() * 1e6)}`,
-        password: PASSWORD,
-        auth: { type: "m.login.dummy" },
-    });
-}
-
-function bodies(room) {
-    return room
-        .getLiveTimeline()
-        .getEvents()
-        .filter((e) => e.getType() === "m.room.message")
-        .map((e) => e.getContent().body);
-}
+import { base, check, clientLogger, http, messageBodies as bodies, register, sdk, step, waitFor } from "./harness.mjs";
 
 let bob;
 try {

@@ -431,8 +431,8 @@ const scenarios = {
         await dave.screenshot("refused-invite");
     },
 
-    /** An org.chancery.wipe to-device event from a server administrator (made by the pytest driver with the
-     * CLI) erases the browser's data and signs the device out. */
+    /** A remote wipe ordered by a server administrator (made by the pytest driver with the CLI) through the
+     * admin API: its org.chancery.wipe to-device message erases the browser's data and signs the device out. */
     async remote_wipe(run) {
         const api = run.api;
         const hannaUser = await api.register("hanna", "Hanna Holm");
@@ -446,9 +446,8 @@ const scenarios = {
         check(before.length >= 2, `expected the sync and crypto stores, found ${before}`);
         hanna.allowFailure("/_matrix/client/v3/logout");
 
-        await api.call("PUT", `/_matrix/client/v3/sendToDevice/org.chancery.wipe/${Date.now()}`, admin.token, {
-            messages: { [hannaUser.userId]: { [session.deviceId]: { reason: "Device reported lost" } } },
-        });
+        const device = `/_chancery/admin/v1/users/${encodeURIComponent(hannaUser.userId)}/devices/${encodeURIComponent(session.deviceId)}`;
+        await api.call("POST", `${device}/wipe`, admin.token, { reason: "Device reported lost" });
         const wiped = hanna.page.locator("[data-screen=wiped]");
         await wiped.waitFor({ timeout: 30000 });
         check((await wiped.textContent()).includes("Device reported lost"), "wipe reason not shown");

@@ -12,6 +12,14 @@ export function isWipeOrder(event: MatrixEvent, serverName: string): boolean {
     return event.getType() === WIPE_EVENT && sender.endsWith(`:${serverName}`);
 }
 
+/** The server's refusal of a wiped device's token (401 with "org.chancery.wiped": true): a device that missed
+ * the wipe order (closed, or the order arrived before the client listened) erases its data all the same. */
+export function isWipedRefusal(error: unknown): boolean {
+    if (!error || typeof error !== "object" || !("data" in error)) return false;
+    const data = (error as { data?: unknown }).data;
+    return !!data && typeof data === "object" && (data as Record<string, unknown>)["org.chancery.wiped"] === true;
+}
+
 async function deleteDatabase(name: string): Promise<void> {
     await new Promise<void>((resolve) => {
         const request = indexedDB.deleteDatabase(name);

@@ -7,9 +7,11 @@ from dataclasses import replace
 from ..http.routing import Route
 from . import web_client
 from .admin import classification as admin_classification
+from .admin import devices as admin_devices
 from .admin import directory as admin_directory
 from .admin import lifecycle as admin_lifecycle
 from .admin import media as admin_media
+from .admin import retention as admin_retention
 from .admin import synapse_media, synapse_rooms, synapse_server, synapse_users
 from .client import (
     account,
@@ -20,11 +22,13 @@ from .client import (
     legacy,
     media,
     openid_voip,
+    push,
     reports,
     room_events,
     room_upgrades,
     rooms,
     search,
+    sliding_sync,
     spaces,
     sync,
     terms,
@@ -42,7 +46,10 @@ P = C + "/pushrules/{scope}/{kind}/{rule_id}"
 SA1 = "/_synapse/admin/v1"
 SA2 = "/_synapse/admin/v2"
 CA = "/_chancery/admin/v1"
-ACCREDITATION = "/_chancery/admin/v1/users/{user_id}/devices/{device_id}/accreditation"
+ACCREDITATION = CA + "/users/{user_id}/devices/{device_id}/accreditation"
+SLIDING_SYNC = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
+ADMIN_DEVICE = CA + "/users/{user_id}/devices/{device_id}"
+HOLD = CA + "/legal_holds/{kind:rooms|users}/{target}"
 
 
 def client_routes() -> list[Route]:
@@ -64,6 +71,7 @@ def client_routes() -> list[Route]:
         ),
         Route("GET", C + "/login", account.get_login, auth="none"),
         Route("POST", C + "/login", account.post_login, auth="none", bucket="login"),
+        Route("POST", C + "/refresh", account.post_refresh, auth="none", bucket="login"),
         Route("POST", C + "/logout", account.post_logout, while_held=True),
         Route("POST", C + "/logout/all", account.post_logout_all, while_held=True),
         Route("GET", C + "/account/whoami", account.get_whoami),
@@ -91,12 +99,22 @@ def client_routes() -> list[Route]:
         Route("GET", C + "/presence/{user_id}/status", user_data.get_presence),
         Route("PUT", C + "/presence/{user_id}/status", user_data.put_presence),
         Route("GET", C + "/pushrules/", user_data.get_push_rules),
+        Route("GET", C + "/pushrules", user_data.get_push_rules),
         Route("GET", C + "/pushrules/{scope}/", user_data.get_push_rules_scope),
+        Route("GET", C + "/pushrules/{scope}", user_data.get_push_rules_scope),
+        Route("GET", C + "/pushrules/{scope}/{kind}/", user_data.get_push_rules_of_kind),
+        Route("GET", P + "/", user_data.get_push_rule),
+        Route("PUT", P + "/", user_data.put_push_rule),
+        Route("DELETE", P + "/", user_data.delete_push_rule),
         Route("GET", P, user_data.get_push_rule),
         Route("PUT", P, user_data.put_push_rule),
         Route("DELETE", P, user_data.delete_push_rule),
         Route("GET", P + "/{attr:enabled|actions}", user_data.get_push_rule_attr),
         Route("PUT", P + "/{attr:enabled|actions}", user_data.put_push_rule_attr),
+        # pushers and notifications (issues 10 and 16)
+        Route("GET", C + "/pushers", push.get_pushers),
+        Route("POST", C + "/pushers/set", push.post_pushers_set),
+        Route("GET", C + "/notifications", push.get_notifications),
         # rooms and membership
         Route("POST", C + "/createRoom", rooms.post_create_room, bucket="message"),
         Route("POST", C + "/join/{room_id_or_alias}", rooms.post_join),
@@ -145,6 +163,7 @@ def client_routes() -> list[Route]:
         Route("POST", R + "/read_markers", room_events.post_read_markers),
         # sync
         Route("GET", C + "/sync", sync.get_sync),
+        Route("POST", SLIDING_SYNC, sliding_sync.post_sliding_sync),
         # end-to-end encryption: keys, to-device, cross-signing, key backup (issue 3)
         Route("POST", C + "/keys/upload", keys.post_keys_upload),
         Route("POST", C + "/keys/query", keys.post_keys_query),
@@ -252,6 +271,15 @@ def client_routes() -> list[Route]:
         Route("POST", CA + "/users/{user_id}/reactivate", admin_lifecycle.post_reactivate, auth="admin"),
         Route("GET", CA + "/directory/people/{user_id}", admin_directory.get_person, auth="admin"),
         Route("GET", CA + "/directory/organisations", admin_directory.get_organisations, auth="admin"),
+        # device control (issue 14): the wipe is for administrators and security officers (checked inside)
+        Route("POST", ADMIN_DEVICE + "/wipe", admin_devices.post_wipe),
+        Route("POST", ADMIN_DEVICE + "/approve", admin_devices.post_approve, auth="admin"),
+        # retention, legal hold, spillage (issue 14)
+        Route("GET", CA + "/legal_holds", admin_retention.get_legal_holds, auth="admin"),
+        Route("PUT", HOLD, admin_retention.put_legal_hold, auth="admin"),
+        Route("DELETE", HOLD, admin_retention.delete_legal_hold, auth="admin"),
+        Route("POST", CA + "/retention/purge", admin_retention.post_purge, auth="admin"),
+        Route("POST", CA + "/spillage/{room_id}/{event_id}", admin_retention.post_spillage, auth="security_officer"),
         # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
         Route("GET", "/", web_client.get_index, auth="none"),
         Route("GET", "/config.json", web_client.get_config, auth="none"),

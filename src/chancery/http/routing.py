@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -14,7 +14,9 @@ from ..policy.decision import PolicyDenied
 from ..policy.roles import SECURITY_OFFICER
 from ..services.accounts.requester import Requester
 from ..services.audit.actor import Actor, Via, acting_as
+from ..services.devices.standing import needs_check
 from .context import CLIENT_ADDRESSES, REQUESTER_KEY, optional_requester_of, requester_of, services_of
+from .json_body import json_response
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # "optional": a token is checked when sent (and refused when invalid); without one the handler decides.
@@ -62,6 +64,14 @@ def _missing_token(request: web.Request) -> MatrixError:
     return MatrixError(401, "M_MISSING_TOKEN", "Missing access token")
 
 
+class _DirectAnswer(Exception):
+    """The request is answered before its handler runs (a wiped device's /sync gets only the wipe order)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__("answered directly")
+        self.body = body
+
+
 async def _check_access(route: Route, request: web.Request, ip: str) -> Requester | None:
     """The requester (None without a token where that is allowed), after the auth kind and rate limit checks."""
     services = services_of(request)
@@ -75,6 +85,12 @@ async def _check_access(route: Route, request: web.Request, ip: str) -> Requeste
     found = await services.auth.requester_for_token(token)
     if found is None:
         raise MatrixError(401, "M_UNKNOWN_TOKEN", "Unknown or revoked access token", soft_logout=False)
+    if needs_check(found):
+        # Expired token, device awaiting approval, or wiped device (whose /sync gets the wipe order).
+        answer = await services.devices.standing.check(found, route.path, request.query.get("since"))
+        if answer is not None:
+            raise _DirectAnswer(answer)
+    services.devices.activity.seen(found.user_id, found.device_id, ip)
     requester = replace(found, ip=ip)
     request[REQUESTER_KEY] = requester  # known from here on, also to the audit of a refusal below
     if route.auth == "admin" and not requester.is_admin:
@@ -107,6 +123,8 @@ def wrap(route: Route) -> Handler:
             actor = Actor(None, ip=ip, via=via) if requester is None else Actor.of(requester, via)
             with acting_as(actor):
                 response = await route.handler(request)
+        except _DirectAnswer as direct:
+            return json_response(direct.body)
         except MatrixError as exc:
             actor = _actor_of(request, ip, via)
             if exc.errcode == "M_LIMIT_EXCEEDED":

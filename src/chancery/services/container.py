@@ -30,7 +30,10 @@ from .legacy.event_stream import EventStreamService
 from .legacy.initial_sync import InitialSyncService
 from .media import MediaService
 from .notifier import Notifier
+from .push.notifications import NotificationService
+from .push.pushers import PusherService
 from .push.rules import PushRuleService
+from .push.sender import PushSender
 from .rooms.events import RoomEventService
 from .rooms.reads import RoomReadService
 from .rooms.room_directory import DirectoryService
@@ -40,6 +43,7 @@ from .rooms.timestamps import TimestampService
 from .rooms.upgrade import RoomUpgradeService
 from .rooms.visibility import VisibilityService
 from .search import SearchService
+from .sliding_sync.service import SlidingSyncService
 from .spaces.hierarchy import HierarchyService
 from .spaces.summary import RoomSummaryService
 from .sync.service import SyncService
@@ -47,8 +51,10 @@ from .sync.service import SyncService
 if TYPE_CHECKING:
     from ..web_client.assets import WebClientAssets
     from .admin import AdminServices
+    from .devices import DeviceServices
     from .directory.lifecycle import LifecycleService
     from .directory.provisioning import ProvisioningService
+    from .retention import RetentionServices
 
 
 @dataclass
@@ -98,6 +104,16 @@ class Services:
     whois: WhoisService = field(init=False)
     # Classified rooms, clearances and device accreditation (issue 12), set by install_classification.
     classification: ClearanceService = field(init=False)
+    # Pushers, /notifications and push delivery (issues 10 and 16), set by push.install.install_push.
+    pushers: PusherService = field(init=False)
+    notifications: NotificationService = field(init=False)
+    push_sender: PushSender = field(init=False)
+    # Simplified sliding sync (issue 10), set by sliding_sync.install.install_sliding_sync.
+    sliding_sync: SlidingSyncService = field(init=False)
+    # Device control (issue 14), set by devices.install_devices.
+    devices: DeviceServices = field(init=False)
+    # Retention, legal hold and spillage (issue 14), set by retention.install_retention.
+    retention: RetentionServices = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)
     # The Synapse-compatible admin API (issue 11), set by admin.install_admin.

@@ -8,6 +8,7 @@ from .account import AccountStore
 from .audit import AuditStore
 from .classification import ClassificationStore
 from .database import Database
+from .devices import DeviceControlStore
 from .directory import DirectoryStore
 from .e2e import DeviceListStore, E2eKeyStore
 from .e2e_backup import KeyBackupStore
@@ -15,7 +16,9 @@ from .e2e_to_device import ToDeviceStore
 from .ephemeral import EphemeralStore
 from .events import EventStore
 from .media import MediaStore
+from .pushers import PusherStore
 from .reports import ReportStore
+from .retention import RetentionStore
 from .roles import RoleStore
 from .rooms import RoomStore
 from .short_lived_tokens import ShortLivedTokenStore
@@ -39,6 +42,9 @@ class Storage:
     reports: ReportStore
     short_lived_tokens: ShortLivedTokenStore
     classification: ClassificationStore
+    pushers: PusherStore
+    devices: DeviceControlStore
+    retention: RetentionStore
     audit: AuditStore
     people: DirectoryStore
 
@@ -60,6 +66,9 @@ class Storage:
             reports=ReportStore(db),
             short_lived_tokens=ShortLivedTokenStore(db),
             classification=ClassificationStore(db),
+            pushers=PusherStore(db),
+            devices=DeviceControlStore(db),
+            retention=RetentionStore(db),
             audit=AuditStore(db),
             people=DirectoryStore(db),
         )

@@ -115,29 +115,3 @@ class AdminUserStore:
 
     async def set_erased(self, txn: Connection, user_id: str, erased: bool) -> None:
         await txn.execute("UPDATE users SET erased = ? WHERE user_id = ?", int(erased), user_id)
-
-    async def reactivate(self, txn: Connection, user_id: str, password_hash: str | None) -> None:
-        await txn.execute(
-            "UPDATE users SET deactivated = 0, erased = 0, password_hash = ?, displayname = ? WHERE user_id = ?",
-            password_hash,
-            user_id[1:].split(":", 1)[0],
-            user_id,
-        )
-
-    async def table_exists(self, name: str) -> bool:
-        """Whether another module's table is there (pushers, content reports), on either engine."""
-        if self.db.dialect == "postgres":
-            sql = "SELECT 1 FROM information_schema.tables WHERE table_name = ? AND table_schema = current_schema()"
-        else:
-            sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-        return await self.db.fetchval(sql, name) is not None
-
-    async def pushers_of(self, user_id: str) -> list[Row]:
-        return await self.db.fetchall(
-            "SELECT app_id, pushkey, kind, app_display_name, device_display_name, profile_tag, lang, data"
-            " FROM pushers WHERE user_id = ? ORDER BY created_ts, pushkey",
-            user_id,
-        )
-
-    async def set_password_hash(self, txn: Connection, user_id: str, password_hash: str) -> None:
-        await txn.execute("UPDATE users SET password_hash = ? WHERE user_id = ?", password_hash, user_id)

@@ -95,6 +95,9 @@ def _open_sqlite(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=10000")
+    # Deleted and overwritten content is zeroed in the file, not left in free space: a purged or spilled
+    # message must be gone from disk (issue 14). Deletions are rare; inserts cost nothing more.
+    conn.execute("PRAGMA secure_delete=ON")
     return conn
 
 

@@ -27,8 +27,11 @@ class TokenOwner:
     is_admin: bool
     is_guest: bool
     # Account lifecycle: when the account expires, and the terms of use version it accepted.
-    expires_ts: int | None
+    account_expires_ts: int | None
     terms_version: str | None
+    # Device control: when this token stops working, and whether the device is approved.
+    token_expires_ts: int | None
+    device_approved: bool
 
 
 @dataclass(frozen=True)
@@ -193,15 +196,18 @@ class UserStore:
         )
 
     async def lookup_token(self, token_hash: str) -> TokenOwner | None:
-        """Who holds a live token of an active account."""
+        """Who holds a live token of an active account, with the account's and the token's expiry."""
         row = await self.db.fetchone(
-            "SELECT t.user_id, t.device_id, u.is_admin, u.is_guest, u.expires_ts, u.terms_version"
-            " FROM access_tokens t JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = ? AND u.deactivated = 0",
+            "SELECT t.user_id, t.device_id, u.is_admin, u.is_guest, u.expires_ts, u.terms_version, t.expires_ts,"
+            " COALESCE(d.approved, 1)"
+            " FROM access_tokens t JOIN users u ON u.user_id = t.user_id"
+            " LEFT JOIN devices d ON d.user_id = t.user_id AND d.device_id = t.device_id"
+            " WHERE t.token_hash = ? AND u.deactivated = 0",
             token_hash,
         )
         if row is None:
             return None
-        return TokenOwner(str(row[0]), str(row[1]), bool(row[2]), bool(row[3]), row[4], row[5])
+        return TokenOwner(str(row[0]), str(row[1]), bool(row[2]), bool(row[3]), row[4], row[5], row[6], bool(row[7]))
 
     async def delete_token(self, txn: Connection, token_hash: str) -> None:
         await txn.execute("DELETE FROM access_tokens WHERE token_hash = ?", token_hash)

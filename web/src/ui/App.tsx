@@ -5,7 +5,7 @@ import type { ClientConfig } from "../config";
 import { firstSync, startMatrix } from "../matrix";
 import { bootstrapNewAccount } from "../recovery";
 import { forgetSession, loadSession, saveSession, type Session, takeLoginToken, tokenLogin } from "../session";
-import { eraseLocalData } from "../wipe";
+import { eraseLocalData, isWipedRefusal } from "../wipe";
 import { ErrorAlert } from "./Alert";
 import { Main } from "./Main";
 import { PromptHost } from "./PromptHost";
@@ -31,7 +31,11 @@ export function App(props: { config: ClientConfig }) {
             // A new account gets its cross-signing identity at once (the password is at hand right now).
             if (password !== undefined) bootstrapNewAccount(client, password).catch((e: unknown) => console.warn("cross-signing", e));
         } catch (error) {
-            if (error && typeof error === "object" && "errcode" in error && error.errcode === "M_UNKNOWN_TOKEN") {
+            if (isWipedRefusal(error)) {
+                forgetSession();
+                await eraseLocalData();
+                setScreen({ name: "wiped", reason: "" });
+            } else if (error && typeof error === "object" && "errcode" in error && error.errcode === "M_UNKNOWN_TOKEN") {
                 forgetSession();
                 await eraseLocalData();
                 setScreen({ name: "signin", notice: "Your session has ended. Please sign in again." });

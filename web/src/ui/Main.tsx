@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { fetchScheme, type Scheme } from "../classification";
 import type { ClientConfig } from "../config";
 import { forgetSession } from "../session";
-import { eraseLocalData, isWipeOrder, wipe } from "../wipe";
+import { eraseLocalData, isWipedRefusal, isWipeOrder, wipe } from "../wipe";
 import { CreateRoom } from "./CreateRoom";
 import { useClientEvents } from "./hooks";
 import { PeopleSearch } from "./PeopleSearch";
@@ -37,8 +37,14 @@ export function Main(props: { client: MatrixClient; config: ClientConfig; onSign
         };
         const onVerification = (request: VerificationRequest) => setVerification(request);
         // Signed out by the server (the session was deleted elsewhere or revoked): nothing here is usable any more.
-        const onLoggedOut = () => {
-            if (!wiping.current) void signOut("This session was signed out.");
+        const onLoggedOut = (error: unknown) => {
+            if (wiping.current) return;
+            if (isWipedRefusal(error)) {
+                wiping.current = true;
+                void wipe(client).finally(() => props.onWiped(""));
+                return;
+            }
+            void signOut("This session was signed out.");
         };
         client.on(ClientEvent.ToDeviceEvent, onToDevice);
         client.on(CryptoEvent.VerificationRequestReceived, onVerification);

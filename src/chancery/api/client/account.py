@@ -45,12 +45,13 @@ async def post_register(request: web.Request) -> web.Response:
     device_id = get_str(body, "device_id", max_length=255)
     display_name = get_str(body, "initial_device_display_name", max_length=512)
     inhibit_login = get_bool(body, "inhibit_login", False) if "inhibit_login" in body else None
+    wants_refresh = get_bool(body, "refresh_token", False)
     if kind == "guest":
         user_id, token, device_id = await services.guests.register_guest(device_id, display_name)
         return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
     already = await services.uia.outcome_of(body, "register")
     if already is not None:
-        return await _registered(services, already, device_id, display_name, bool(inhibit_login))
+        return await _registered(services, already, device_id, display_name, bool(inhibit_login), wants_refresh)
     guest_token = get_str(body, "guest_access_token", max_length=1024)
     # Upgrading a guest (client-server API: guest access): the same flows, under the guest's own user ID.
     guest_id = await services.guests.guest_to_upgrade(guest_token, username) if guest_token is not None else None
@@ -99,17 +100,25 @@ async def post_register(request: web.Request) -> web.Response:
         params.get("device_id"),
         params.get("initial_device_display_name"),
         bool(params.get("inhibit_login", False)),
+        wants_refresh,
     )
 
 
 async def _registered(
-    services: Services, user_id: str, device_id: str | None, display_name: str | None, inhibit_login: bool
+    services: Services,
+    user_id: str,
+    device_id: str | None,
+    display_name: str | None,
+    inhibit_login: bool,
+    wants_refresh: bool,
 ) -> web.Response:
     """The reply to a completed registration: the user ID, and unless `inhibit_login` a new session's token."""
     if inhibit_login:
         return json_response({"user_id": user_id})
-    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name, method="registration")
-    return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
+    token, device_id, _, extra = await services.auth.new_session(
+        user_id, device_id, display_name, method="registration", refresh=wants_refresh
+    )
+    return json_response({"user_id": user_id, "access_token": token, "device_id": device_id, **extra})
 
 
 async def get_register_available(request: web.Request) -> web.Response:
@@ -178,8 +187,11 @@ async def post_login(request: web.Request) -> web.Response:
     body = await read_json(request)
     device_id = get_str(body, "device_id", max_length=255)
     display_name = get_str(body, "initial_device_display_name", max_length=512)
+    wants_refresh = get_bool(body, "refresh_token", False)
     user_id, method = await _login_user(request, body, services)
-    token, device_id, _ = await services.auth.new_session(user_id, device_id, display_name, method=method)
+    token, device_id, _, extra = await services.auth.new_session(
+        user_id, device_id, display_name, method=method, refresh=wants_refresh
+    )
     config = services.config
     return json_response(
         {
@@ -187,6 +199,7 @@ async def post_login(request: web.Request) -> web.Response:
             "access_token": token,
             "device_id": device_id,
             "well_known": {"m.homeserver": {"base_url": config.public_baseurl.rstrip("/")}},
+            **extra,
         }
     )
 
@@ -206,6 +219,15 @@ async def get_whois(request: web.Request) -> web.Response:
     """GET /_matrix/client/v3/admin/whois/{userId}: administrators, or the user themselves."""
     user_id = unquote(request.match_info["user_id"])
     return json_response(await services_of(request).whois.whois(requester_of(request), user_id))
+
+
+async def post_refresh(request: web.Request) -> web.Response:
+    """POST /_matrix/client/v3/refresh (client-server API: refreshing access tokens)."""
+    services = services_of(request)
+    body = await read_json(request)
+    refresh_token = get_str(body, "refresh_token", required=True, max_length=1024)
+    assert refresh_token is not None
+    return json_response(await services.devices.sessions.refresh(refresh_token))
 
 
 async def post_logout(request: web.Request) -> web.Response:

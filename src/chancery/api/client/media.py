@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ...errors import missing_param, unrecognized
-from ...http.context import optional_requester_of, requester_of, services_of
+from ...http.context import REQUESTER_KEY, optional_requester_of, requester_of, services_of
 from ...http.json_body import json_response, query_bool, query_int
 from ...media.headers import SECURITY_HEADERS, content_disposition
 from ...media.thumbnailer import ThumbnailSpec
@@ -78,7 +78,17 @@ async def get_download(request: web.Request) -> web.FileResponse:
         request.match_info.get("file_name") or None,
         optional_requester_of(request),
     )
+    await _record_delivery(request)
     return _serve(found.path, found.content_type, content_disposition(found.content_type, found.filename))
+
+
+async def _record_delivery(request: web.Request) -> None:
+    """Who fetched which media, for spillage reports (issue 14); unauthenticated legacy fetches are not known."""
+    requester = request.get(REQUESTER_KEY)
+    if requester is not None:
+        await services_of(request).retention.spillage.record_download(
+            requester.user_id, requester.device_id, request.match_info["server_name"], request.match_info["media_id"]
+        )
 
 
 async def get_thumbnail(request: web.Request) -> web.FileResponse:
@@ -98,6 +108,7 @@ async def get_thumbnail(request: web.Request) -> web.FileResponse:
         query_int(request, "timeout_ms", DEFAULT_TIMEOUT_MS),
         optional_requester_of(request),
     )
+    await _record_delivery(request)
     extension = thumbnail.path.suffix
     return _serve(
         thumbnail.path, thumbnail.content_type, content_disposition(thumbnail.content_type, f"thumbnail{extension}")

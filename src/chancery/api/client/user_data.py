@@ -146,6 +146,15 @@ async def get_push_rules_scope(request: web.Request) -> web.Response:
     return json_response(rules["global"])
 
 
+async def get_push_rules_of_kind(request: web.Request) -> web.Response:
+    """GET /_matrix/client/v3/pushrules/global/{kind}/: the rules of one kind, in evaluation order."""
+    info = request.match_info
+    rules = await services_of(request).push_rules.rules_of_kind(
+        requester_of(request).user_id, info["scope"], info["kind"]
+    )
+    return json_response(rules)
+
+
 async def get_push_rule(request: web.Request) -> web.Response:
     """GET /_matrix/client/v3/pushrules/global/{kind}/{ruleId}."""
     info = request.match_info

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ...clock import Clock, Randomness
 from ...errors import MatrixError, forbidden
 from ...lru import Lru
+from ...policy.decision import REASON_FIELD
 from ...storage import Storage
 from ...storage.database import Connection
 from ...storage.stream import next_position
@@ -74,6 +75,11 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 
 _MAX_TOKENS_REMEMBERED = 100_000
 
+# Called inside the transaction that creates a session, with (txn, user_id, device_id, token_hash,
+# new_device, wants_refresh_token): may refuse it (raise) and returns fields for the login response
+# (device control: limits, expiry, refresh tokens).
+SessionHook = Callable[[Connection, str, str, str, bool, bool], Awaitable[dict[str, Any]]]
+
 
 class AuthService:
     def __init__(
@@ -90,6 +96,7 @@ class AuthService:
         self._tokens: Lru[str, tuple[Requester, int]] = Lru(_MAX_TOKENS_REMEMBERED)
         # Other places an active account's password may be right (the institution's LDAP directory).
         self.password_checkers: list[Callable[[str, str], Awaitable[bool]]] = []
+        self.session_hooks: list[SessionHook] = []
 
     async def requester_for_token(self, token: str) -> Requester | None:
         token_hash = hash_token(token)
@@ -103,19 +110,28 @@ class AuthService:
         as_of = notifier.complete_upto  # before the lookup: a revocation after it is then newer than as_of
         found = await self.storage.users.lookup_token(token_hash)
         if found is None:
-            return None
+            return await self._wiped_requester(token_hash)
         requester = Requester(
             found.user_id,
             found.device_id,
             found.is_admin,
             token_hash,
             found.is_guest,
-            expires_ts=found.expires_ts,
+            account_expires_ts=found.account_expires_ts,
             terms_version=found.terms_version,
+            token_expires_ts=found.token_expires_ts,
+            approved=found.device_approved,
         )
         if notifier.tracking:
             self._tokens.put(token_hash, (requester, as_of))
         return requester
+
+    async def _wiped_requester(self, token_hash: str) -> Requester | None:
+        """A revoked token of a remotely wiped device: known, so that it can be told it was wiped."""
+        wiped = await self.storage.devices.wiped_token(token_hash)
+        if wiped is None:
+            return None
+        return Requester(wiped[0], wiped[1], False, token_hash, wiped=True)
 
     async def revoke_in(self, txn: Connection) -> int:
         """Call in every transaction that deletes access tokens or deactivates an account: takes the stream
@@ -139,9 +155,17 @@ class AuthService:
         return await verify_password(user.password_hash, password)
 
     async def new_session(
-        self, user_id: str, device_id: str | None, display_name: str | None, *, method: str = "m.login.password"
-    ) -> tuple[str, str, bool]:
-        """Create (or reuse) a device and a fresh access token; return (token, device_id, new_device).
+        self,
+        user_id: str,
+        device_id: str | None,
+        display_name: str | None,
+        *,
+        method: str = "m.login.password",
+        refresh: bool = False,
+    ) -> tuple[str, str, bool, dict[str, Any]]:
+        """Create (or reuse) a device and a fresh access token; return (token, device_id, new_device, and the
+        session hooks' response fields: refresh_token, expires_in_ms). `refresh`: the client asked for a
+        refresh token. A session hook's refusal (device limit, wiped device) is audited as a denied login.
 
         Logging in again as an existing device ends that device's earlier sessions: their tokens stop working
         at once, here and (announced like a logout) in every other process."""
@@ -151,17 +175,28 @@ class AuthService:
         revoked: int | None = None
         request = current_actor()
         actor = Actor(user_id, device_id, request.ip if request else None, request.via if request else "client")
-        async with self.storage.db.transaction() as txn:
-            created = await self.storage.users.upsert_device(txn, user_id, device_id, display_name, now)
-            details = {"method": method, "device_id": device_id, "new_device": created}
-            await self.audit.record(txn, actor, "login", user_id, details=details)
-            if not created:
-                await self.storage.users.delete_tokens(txn, user_id, device_id)
-                revoked = await self.revoke_in(txn)
-            await self.storage.users.add_access_token(txn, hash_token(token), user_id, device_id, now)
+        try:
+            async with self.storage.db.transaction() as txn:
+                created = await self.storage.users.upsert_device(txn, user_id, device_id, display_name, now)
+                details = {"method": method, "device_id": device_id, "new_device": created}
+                await self.audit.record(txn, actor, "login", user_id, details=details)
+                if not created:
+                    await self.storage.users.delete_tokens(txn, user_id, device_id)
+                    revoked = await self.revoke_in(txn)
+                await self.storage.users.add_access_token(txn, hash_token(token), user_id, device_id, now)
+                extra: dict[str, Any] = {}
+                for hook in self.session_hooks:
+                    extra |= await hook(txn, user_id, device_id, hash_token(token), created, refresh)
+        except MatrixError as exc:
+            # A session hook's policy refusal rolled the login back: the refusal itself is on record.
+            reason = exc.extra.get(REASON_FIELD)
+            if reason is not None:
+                details = {"method": method, "device_id": device_id}
+                await self.audit.record_alone(actor, "login", user_id, outcome="denied", reason=reason, details=details)
+            raise
         if revoked is not None:
             await self.announce_revoked(revoked, user_id)
-        return token, device_id, created
+        return token, device_id, created, extra
 
     async def logout(self, requester: Requester) -> None:
         async with self.storage.db.transaction() as txn:

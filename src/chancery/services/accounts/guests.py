@@ -58,7 +58,7 @@ class GuestService:
                 actor = Actor(user_id, ip=request.ip if request else None)
                 await self.auth.audit.record(txn, actor, "account.create", user_id, details={"method": "guest"})
                 await self.storage.users.create_user(txn, user_id, None, False, self.clock.now_ms(), is_guest=True)
-            token, device_id, _ = await self.auth.new_session(user_id, device_id, display_name, method="guest")
+            token, device_id, _, _ = await self.auth.new_session(user_id, device_id, display_name, method="guest")
             log.info("guest account created", extra={"user_id": user_id})
             return user_id, token, device_id
         raise MatrixError(500, "M_UNKNOWN", "Could not allocate a guest user ID")

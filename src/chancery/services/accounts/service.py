@@ -32,6 +32,8 @@ DeactivationHook = Callable[[Connection, str], Awaitable[None]]
 CreationHook = Callable[[Connection, str], Awaitable[None]]
 # Checks a new password (for the account named, when known): raises 400 M_WEAK_PASSWORD to refuse it.
 PasswordCheck = Callable[[str, str | None], Awaitable[None]]
+# Called after a password change with the account and the device kept (None: none), e.g. to drop pushers.
+PasswordChangedListener = Callable[[str, str | None], Awaitable[None]]
 
 MAX_DEVICE_NAME = 512
 
@@ -63,6 +65,7 @@ class AccountService:
         self.creation_hooks: list[CreationHook] = []
         # argon2id parameters for new hashes (None: the library's defaults).
         self.hasher: PasswordHasher | None = None
+        self.password_changed_listeners: list[PasswordChangedListener] = []
 
     # -- registration -------------------------------------------------------------------------------
 
@@ -175,6 +178,8 @@ class AccountService:
         if logout_devices:
             others = [d.device_id for d in await self.storage.users.list_devices(user_id)]
             await self.delete_devices(user_id, [d for d in others if d != keep_device])
+        for listener in self.password_changed_listeners:
+            await listener(user_id, keep_device)
 
     async def deactivate(self, user_id: str, actor: Actor | None = None) -> None:
         """Remove the person everywhere: tokens, rooms, devices, profile, directory.
@@ -238,19 +243,33 @@ class AccountService:
             await listener(user_id, [device_id], positions)
 
     async def delete_devices(
-        self, user_id: str, device_ids: list[str], *, action: str = "device.delete", actor: Actor | None = None
+        self,
+        user_id: str,
+        device_ids: list[str],
+        *,
+        action: str = "device.delete",
+        actor: Actor | None = None,
+        details: dict[str, Any] | None = None,
+        before: Callable[[Connection], Awaitable[None]] | None = None,
+        after: Callable[[Connection], Awaitable[None]] | None = None,
     ) -> None:
         """Delete devices with their tokens and everything hooked to them, in one transaction (`action`
-        names it in the audit log: "device.delete", or "logout" when a session ends itself)."""
+        names it in the audit log: "device.delete", or "logout" when a session ends itself, "device.wipe" ...,
+        with `details` added to the entry's). `before` and `after` run in the transaction before the tokens go
+        and after the hooks (a remote wipe keeps the tokens aside first and queues its message last)."""
         if not device_ids:
             return
         async with self.storage.db.transaction() as txn:
-            details = {"devices": device_ids}
-            await self.audit.record(txn, _actor(actor, user_id), action, user_id, details=details)
+            entry = {"devices": device_ids, **(details or {})}
+            await self.audit.record(txn, _actor(actor, user_id), action, user_id, details=entry)
+            if before is not None:
+                await before(txn)
             for device_id in device_ids:
                 await self.storage.users.delete_tokens(txn, user_id, device_id)
                 await self.storage.users.delete_device_row(txn, user_id, device_id)
             positions = [pos for hook in self.device_deletion_hooks if (pos := await hook(txn, user_id, device_ids))]
+            if after is not None:
+                await after(txn)
             revoked = await self.auth.revoke_in(txn)
         await self.auth.announce_revoked(revoked, user_id)
         for listener in self.device_deleted_listeners:

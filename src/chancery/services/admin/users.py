@@ -6,8 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import orjson
-
 from ...errors import MatrixError, forbidden, invalid_param, missing_param, not_found
 from ...events.identifiers import is_valid_user_id, server_of
 from ...storage import Storage
@@ -17,6 +15,7 @@ from ..accounts.profile import ProfileService
 from ..accounts.requester import Requester
 from ..accounts.service import AccountService
 from ..directory.lifecycle import LifecycleService
+from ..push.pushers import pusher_json
 from .audit import AdminAudit, actor_of
 from .shapes import device_json, page, user_details_json, user_json
 
@@ -76,23 +75,8 @@ class UserAdminService:
         return {"joined_rooms": rooms, "total": len(rooms)}
 
     async def pushers(self, user_id: str) -> dict[str, Any]:
-        """The user's pushers, when push notifications are installed (else there are none)."""
         await self.existing(user_id)
-        if not await self.store.table_exists("pushers"):
-            return {"pushers": [], "total": 0}
-        pushers = [
-            {
-                "app_id": row[0],
-                "pushkey": row[1],
-                "kind": row[2],
-                "app_display_name": row[3],
-                "device_display_name": row[4],
-                "profile_tag": row[5] or "",
-                "lang": row[6],
-                "data": orjson.loads(row[7]),
-            }
-            for row in await self.store.pushers_of(user_id)
-        ]
+        pushers = [pusher_json(p) for p in await self.storage.pushers.pushers_of(user_id)]
         return {"pushers": pushers, "total": len(pushers)}
 
     # -- creating and modifying ---------------------------------------------------------------------
@@ -180,7 +164,7 @@ class UserAdminService:
             raise forbidden("The account is deactivated")
         if body.get("valid_until_ms") is not None:
             raise invalid_param("valid_until_ms is not supported: the session lasts until it is logged out")
-        token, device_id, _ = await self.auth.new_session(user_id, None, f"Administrator session ({admin.user_id})")
+        token, device_id, _, _ = await self.auth.new_session(user_id, None, f"Administrator session ({admin.user_id})")
         await self.audit.record(None, admin, "login.as_user", user_id, {"device_id": device_id})
         log.warning("administrator session created", extra={"user_id": user_id, "by": admin.user_id})
         return {"access_token": token}

@@ -48,7 +48,7 @@ class LifecycleService:
     def check_usable(self, requester: Requester) -> None:
         """Refuse a request from an expired account, or one that has not accepted the current terms of use.
         No database work: the requester carries both (its cache entry is dropped when either changes)."""
-        if requester.expires_ts is not None and self.clock.now_ms() >= requester.expires_ts:
+        if requester.account_expires_ts is not None and self.clock.now_ms() >= requester.account_expires_ts:
             raise MatrixError(403, EXPIRED_ACCOUNT, "This account has expired; ask an administrator to renew it")
         version = self.config.terms_version
         if version and requester.terms_version != version and not requester.is_guest:

@@ -14,6 +14,7 @@ from ...clock import Clock
 from ...errors import bad_json, invalid_param
 from ...events.canonical import check_canonical_values
 from ...lru import Lru
+from ...policy.devices import may_send_to_device
 from ...storage import Storage
 from ...storage.database import Connection
 from ..accounts.requester import Requester
@@ -39,6 +40,8 @@ class ToDeviceService:
 
     async def send(self, requester: Requester, event_type: str, txn_id: str, body: dict[str, Any]) -> None:
         """PUT /sendToDevice/{eventType}/{txnId}."""
+        if not (decision := may_send_to_device(event_type)):
+            raise decision.as_error()
         if not event_type or len(event_type) > MAX_EVENT_TYPE:
             raise invalid_param("Invalid event type")
         messages = require_object(body.get("messages"), "messages")

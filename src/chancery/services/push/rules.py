@@ -72,6 +72,11 @@ class PushRuleService:
     async def all_rules(self, user_id: str) -> dict[str, Any]:
         return await push_rules_for_user(self.storage, user_id)
 
+    async def rules_of_kind(self, user_id: str, scope: str, kind: str) -> list[dict[str, Any]]:
+        _validate_kind(scope, kind)
+        rules: list[dict[str, Any]] = (await self.all_rules(user_id))["global"][kind]
+        return rules
+
     async def get_rule(self, user_id: str, scope: str, kind: str, rule_id: str) -> dict[str, Any]:
         _validate_kind(scope, kind)
         for rule in (await self.all_rules(user_id))["global"][kind]:

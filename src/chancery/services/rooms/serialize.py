@@ -78,6 +78,12 @@ class EventSerializer:
         data = await self._unsigned_data(groups, requester, True, relations_for, joined_during)
         return [[self._fragment(stored, data, include_room_id) for stored in group] for group in groups]
 
+    def forget(self, event_id: str) -> None:
+        """Drop the encoded copies of an event whose content must leave memory (spillage)."""
+        for redacted in (False, True):
+            for with_room_id in (False, True):
+                self._encoded.pop((event_id, redacted, with_room_id))
+
     def _fragment(self, stored: StoredEvent, data: _UnsignedData, include_room_id: bool) -> orjson.Fragment:
         key = (stored.event_id, stored.redacted, include_room_id)
         opening = self._encoded.get(key)

@@ -154,7 +154,7 @@ class SyncService:
         empty = not room_section
         if room_section:
             body["rooms"] = room_section
-        account_data = await self._global_account_data(request)
+        account_data = await self.global_account_data(request)
         if account_data:
             body["account_data"] = {"events": account_data}
             empty = False
@@ -205,7 +205,7 @@ class SyncService:
                     if room_id not in forgotten:
                         rooms.leave[room_id] = await self._left_room(request, room_id, member_pos)
             elif membership == "knock" and newly:
-                rooms.knock[room_id] = {"knock_state": {"events": await self._stripped_state(room_id, user_id)}}
+                rooms.knock[room_id] = {"knock_state": {"events": await self.stripped_state(room_id, user_id)}}
         rooms.join = await self.joined_rooms.build(request, to_build)
         return rooms
 
@@ -226,9 +226,9 @@ class SyncService:
         return changed
 
     async def _invited_room(self, room_id: str, user_id: str) -> dict[str, Any]:
-        return {"invite_state": {"events": await self._stripped_state(room_id, user_id)}}
+        return {"invite_state": {"events": await self.stripped_state(room_id, user_id)}}
 
-    async def _stripped_state(self, room_id: str, user_id: str) -> list[dict[str, Any]]:
+    async def stripped_state(self, room_id: str, user_id: str) -> list[dict[str, Any]]:
         """What an invitee or knocker sees of a room: stripped state, their own membership and its sender's."""
         state = await self.storage.events.current_state(room_id)
         stripped = [stripped_state_event(s.event) for key, s in state.items() if key[0] in INVITE_STATE_TYPES]
@@ -266,7 +266,7 @@ class SyncService:
             "account_data": {"events": []},
         }
 
-    async def _global_account_data(self, request: SyncRequest) -> list[dict[str, Any]]:
+    async def global_account_data(self, request: SyncRequest) -> list[dict[str, Any]]:
         data = await request.account_data_since(self.storage.account, request.since or 0)
         events = [{"type": t, "content": c} for t, c in data.get(GLOBAL, {}).items()]
         if request.since is None and not any(e["type"] == "m.push_rules" for e in events):
