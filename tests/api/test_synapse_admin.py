@@ -5,6 +5,7 @@ room deletion, blocking, media, registration tokens and event reports; non-admin
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from chancery.api.routes import synapse_admin_routes
 from chancery.http.routing import Route
 from tests.api.test_media import upload
 from tests.client import Api, C, User, q
+from tests.directory.helpers import audit_entries
 from tests.security.test_aliases import make_admin
 from tests.security.test_bad_input import BAD_QUERIES, HOSTILE_VALUES, IMPLAUSIBLE, MALFORMED_BODIES, PARAM, check
 from tests.serverproc import ServerProcess
@@ -578,3 +580,22 @@ async def test_admin_route_survives_malformed_input(api: Api, admin: User, route
             reply = await api.request("GET", path, admin, params=params)
             check(reply, f"{_admin_route_id(route)} with query {params}", allow_success=True)
     assert (await api.request("GET", SA1 + "/server_version")).status == 200
+
+
+async def test_admin_changes_are_in_the_audit_log(api: Api, admin: User, server: ServerProcess) -> None:
+    user = await api.register()
+    room = await api.create_room(user)
+    token = "audit" + secrets.token_hex(4)
+    await api.ok("PUT", f"{SA1}/users/{q(user.user_id)}/admin", admin, json={"admin": True})
+    await api.ok("PUT", f"{SA1}/rooms/{q(room)}/block", admin, json={"block": True})
+    await api.ok("POST", SA1 + "/registration_tokens/new", admin, json={"token": token})
+    await api.ok("POST", f"{SA1}/deactivate/{q(user.user_id)}", admin, json={"erase": True})
+
+    entries = await asyncio.to_thread(audit_entries, server, "admin.set", user.user_id)
+    assert [(e["via"], e["user_id"], e["details"]) for e in entries] == [("admin", admin.user_id, {"admin": True})]
+    assert [e["user_id"] for e in await asyncio.to_thread(audit_entries, server, "room.block", room)] == [admin.user_id]
+    created = await asyncio.to_thread(audit_entries, server, "registration_token.create")
+    assert token not in str(created)  # named by its SHA-256, never in clear
+    assert any(e["details"]["token_sha256"] == hashlib.sha256(token.encode()).hexdigest() for e in created)
+    deactivated = await asyncio.to_thread(audit_entries, server, "account.deactivate", user.user_id)
+    assert [(e["via"], e["user_id"]) for e in deactivated] == [("admin", admin.user_id)]
