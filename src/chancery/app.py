@@ -22,6 +22,7 @@ from .services.accounts.profile import ProfileService
 from .services.accounts.roles import RoleService
 from .services.accounts.service import AccountService
 from .services.accounts.uia import UiaService
+from .services.admin import install_admin
 from .services.audit import AuditLog
 from .services.audit.checkpoints import AuditJobs, Checkpointer, audit_signing_key
 from .services.audit.query import AuditQueryService
@@ -158,6 +159,7 @@ def build_services(
     install_push(services)
     install_web_client(services)
     install_directory(services)
+    install_admin(services)
     return services
 
 

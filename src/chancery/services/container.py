@@ -51,6 +51,7 @@ from .sync.service import SyncService
 
 if TYPE_CHECKING:
     from ..web_client.assets import WebClientAssets
+    from .admin import AdminServices
     from .devices import DeviceServices
     from .directory.lifecycle import LifecycleService
     from .directory.provisioning import ProvisioningService
@@ -117,6 +118,8 @@ class Services:
     retention: RetentionServices = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)
+    # The Synapse-compatible admin API (issue 11), set by admin.install_admin.
+    admin: AdminServices = field(init=False)
     # The institution's directory and account lifecycle (issue 11), set by directory.install_directory.
     lifecycle: LifecycleService = field(init=False)
     provisioning: ProvisioningService = field(init=False)
