@@ -646,3 +646,20 @@ async def test_a_room_back_in_range_brings_what_it_missed_limited(api: Api) -> N
     entry = grown["rooms"][quiet]
     assert "initial" not in entry and bodies(entry) == ["r1", "r2", "r3"] and entry["limited"] is True
     assert entry["prev_batch"]
+
+
+async def test_a_change_of_m_direct_resends_is_dm(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    room = await api.create_room(alice, invite=[bob.user_id], is_direct=True)
+    other = await api.create_room(alice)
+    first = await ok(api, alice, room_list())
+    assert "is_dm" not in first["rooms"][room]
+    m_direct = f"{C}/user/{q(alice.user_id)}/account_data/m.direct"
+    await api.ok("PUT", m_direct, alice, json={bob.user_id: [room]})
+    second = await ok(api, alice, room_list(), first["pos"])
+    assert second["rooms"][room]["is_dm"] is True and second["rooms"][other]["is_dm"] is False
+    assert second["rooms"][room]["timeline"] == []
+    assert (await ok(api, alice, room_list(), second["pos"]))["rooms"] == {}
+    await api.ok("PUT", m_direct, alice, json={})
+    third = await ok(api, alice, room_list(), second["pos"])
+    assert third["rooms"][room]["is_dm"] is False

@@ -276,3 +276,15 @@ async def room_tags(db: Database, user_id: str) -> dict[str, set[str]]:
         if isinstance(tags, dict) and tags:
             found[str(room_id)] = set(tags)
     return found
+
+
+async def direct_rooms(db: Database, user_id: str) -> tuple[set[str], int]:
+    """The rooms the user's `m.direct` account data names, and the stream position it was last set at (0: never)."""
+    row = await db.fetchone(
+        "SELECT content, stream_pos FROM account_data WHERE user_id = ? AND room_id = '' AND type = 'm.direct'", user_id
+    )
+    if row is None:
+        return set(), 0
+    content = orjson.loads(row[0])
+    rooms = {r for ids in content.values() if isinstance(ids, list) for r in ids if isinstance(r, str)}
+    return rooms, int(row[1])

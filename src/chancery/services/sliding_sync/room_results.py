@@ -43,6 +43,7 @@ class RoomToSend:
     sent: SentRoom | None  # what the connection sent of it before (None: never)
     lists: list[str] = field(default_factory=list)
     read_since_sent: bool = False  # the user's read receipt moved: its unread counts changed
+    dm_changed: bool = False  # the user's m.direct changed since the room was last sent: its is_dm goes out
 
     @property
     def initial(self) -> bool:
@@ -65,7 +66,9 @@ def needs_sending(room: RoomToSend) -> bool:
         return True
     if listed.membership != "join" and listed.membership not in ("leave", "ban"):
         return False
-    return room.read_since_sent or room.config.timeline_limit > sent.timeline_limit or _state_expanded(room)
+    if room.read_since_sent or room.dm_changed:
+        return True
+    return room.config.timeline_limit > sent.timeline_limit or _state_expanded(room)
 
 
 def _state_expanded(room: RoomToSend) -> bool:
@@ -155,8 +158,8 @@ class RoomResults:
         }
         if room.initial:
             entry["initial"] = True
-        if is_dm:
-            entry["is_dm"] = True
+        if is_dm or room.dm_changed:
+            entry["is_dm"] = is_dm
         if plan.expanded:
             entry["expanded_timeline"] = entry["unstable_expanded_timeline"] = True
         if room.lists:
