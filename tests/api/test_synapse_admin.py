@@ -599,3 +599,27 @@ async def test_admin_changes_are_in_the_audit_log(api: Api, admin: User, server:
     assert any(e["details"]["token_sha256"] == hashlib.sha256(token.encode()).hexdigest() for e in created)
     deactivated = await asyncio.to_thread(audit_entries, server, "account.deactivate", user.user_id)
     assert [(e["via"], e["user_id"]) for e in deactivated] == [("admin", admin.user_id)]
+
+
+async def test_legal_hold_keeps_rooms_and_media_from_deletion(api: Api, admin: User) -> None:
+    owner = await api.register()
+    writer = await api.register()
+    room = await api.create_room(owner, preset="public_chat")
+    await api.join(writer, room)
+    await api.send(writer, room, "evidence")
+    media_id = (await upload(api, writer, secrets.token_bytes(64), "application/octet-stream")).rsplit("/", 1)[1]
+    holds = "/_chancery/admin/v1/legal_holds"
+    await api.ok("PUT", f"{holds}/users/{q(writer.user_id)}", admin, json={"reason": "inquiry"})
+
+    refused = await api.request("DELETE", f"{SA2}/rooms/{q(room)}", admin, json={})
+    assert (refused.status, refused.body.get("org.chancery.reason")) == (403, "legal_hold"), refused
+    assert (await api.request("DELETE", f"{SA1}/media/localhost/{media_id}", admin)).status == 403
+    assert (await api.request("DELETE", f"{SA1}/users/{q(writer.user_id)}/media", admin)).status == 403
+    assert (await api.ok("GET", f"{SA1}/users/{q(writer.user_id)}/media", admin))["total"] == 1
+    # without purging, the room can still be shut down: members leave, history stays
+    delete_id = (await api.ok("DELETE", f"{SA2}/rooms/{q(room)}", admin, json={"purge": False}))["delete_id"]
+    assert (await _wait_deleted(api, admin, delete_id))["status"] == "complete"
+    assert (await api.ok("GET", f"{SA1}/rooms/{q(room)}", admin))["joined_members"] == 0
+
+    await api.ok("DELETE", f"{holds}/users/{q(writer.user_id)}", admin)
+    assert (await api.ok("DELETE", f"{SA1}/media/localhost/{media_id}", admin))["total"] == 1

@@ -149,6 +149,16 @@ class AdminRoomStore:
         )
         return found is not None
 
+    async def holds_on(self, room_id: str) -> tuple[bool, list[str]]:
+        """Whether the room is under legal hold, and who of those who wrote in it is."""
+        room_held = await self.db.fetchval("SELECT 1 FROM legal_holds WHERE kind = 'room' AND target = ?", room_id)
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT e.sender FROM events e JOIN legal_holds h ON h.kind = 'user' AND h.target = e.sender"
+            " WHERE e.room_id = ?",
+            room_id,
+        )
+        return room_held is not None, sorted(str(r[0]) for r in rows)
+
     # -- purge ------------------------------------------------------------------------------------
 
     async def purge(self, txn: Connection, room_id: str, now: int) -> None:
