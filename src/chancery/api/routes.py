@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from ..http.routing import Route
 from . import web_client
+from .admin import audit as admin_audit
 from .admin import classification as admin_classification
 from .admin import devices as admin_devices
 from .admin import directory as admin_directory
@@ -279,7 +280,20 @@ def client_routes() -> list[Route]:
         Route("PUT", HOLD, admin_retention.put_legal_hold, auth="admin"),
         Route("DELETE", HOLD, admin_retention.delete_legal_hold, auth="admin"),
         Route("POST", CA + "/retention/purge", admin_retention.post_purge, auth="admin"),
+        Route("GET", CA + "/retention/policy", admin_retention.get_retention_policy, auth="admin"),
+        *[
+            Route(method, CA + "/retention/policy" + suffix, handler, auth="admin")
+            for suffix in ("/unclassified", "/levels/{level}")
+            for method, handler in (
+                ("PUT", admin_retention.put_retention_policy),
+                ("DELETE", admin_retention.delete_retention_policy),
+            )
+        ],
         Route("POST", CA + "/spillage/{room_id}/{event_id}", admin_retention.post_spillage, auth="security_officer"),
+        # The audit log: for administrators and security officers (checked, and audited, by the service).
+        Route("GET", "/_chancery/admin/v1/audit", admin_audit.get_audit, bucket="default"),
+        Route("GET", "/_chancery/admin/v1/audit/checkpoints", admin_audit.get_checkpoints, bucket="default"),
+        Route("GET", "/_chancery/admin/v1/audit/export", admin_audit.get_export, bucket="default"),
         # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
         Route("GET", "/", web_client.get_index, auth="none"),
         Route("GET", "/config.json", web_client.get_config, auth="none"),

@@ -18,6 +18,7 @@ from .accounts.roles import RoleService
 from .accounts.service import AccountService
 from .accounts.uia import UiaService
 from .audit import AuditLog
+from .audit.query import AuditQueryService
 from .audit.requests import RequestAuditor
 from .classification.clearances import ClearanceService
 from .conformance.reports import ReportService
@@ -83,6 +84,7 @@ class Services:
     # The tamper-evident audit log (issue 13).
     audit: AuditLog
     request_auditor: RequestAuditor
+    audit_query: AuditQueryService
     # Optional capabilities added by other modules (e2e keys, media, ...), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)
     # The media repository (issue 4), set by media.install_media.
