@@ -125,6 +125,9 @@ async def test_users_are_listed_paged_ordered_and_filtered(api: Api, admin: User
 
     backwards = await api.ok("GET", SA2 + "/users", admin, params={**query, "limit": "10", "dir": "b"})
     assert [u["name"] for u in backwards["users"]] == [u.user_id for u in reversed(users)]
+    # every column synapse-admin's user list sorts by
+    for column in ("name", "displayname", "is_guest", "admin", "deactivated", "locked", "creation_ts", "avatar_url"):
+        await api.ok("GET", SA2 + "/users", admin, params={**query, "order_by": column, "dir": "b"})
     by_display_name = await api.ok("GET", SA2 + "/users", admin, params={"name": "zed"})
     assert [u["name"] for u in by_display_name["users"]] == [users[1].user_id]
 
@@ -267,6 +270,9 @@ async def test_rooms_are_listed_paged_ordered_and_searched(api: Api, admin: User
     assert [r["room_id"] for r in second["rooms"]] == rooms[2:]
     assert (second["prev_batch"], "next_batch" in second) == (0, False)
 
+    # every column synapse-admin's room list sorts by
+    for column in ("encryption", "joined_local_members", "state_events", "version", "federatable", "public"):
+        await api.ok("GET", SA1 + "/rooms", admin, params={**query, "order_by": column, "dir": "b"})
     largest = await api.ok("GET", SA1 + "/rooms", admin, params={**query, "order_by": "joined_members"})
     assert largest["rooms"][0]["room_id"] == rooms[2]
     reverse = await api.ok("GET", SA1 + "/rooms", admin, params={**query, "limit": "5", "dir": "b"})

@@ -83,6 +83,15 @@ class AdminRoomStore:
                 room.state_events, room.joined_members = int(r[1]), int(r[2] or 0)
         return list(facts.values())
 
+    async def joined_devices(self, room_id: str) -> int:
+        """How many devices the room's joined members have."""
+        count = await self.db.fetchval(
+            "SELECT COUNT(*) FROM devices d JOIN current_state c ON c.state_key = d.user_id WHERE c.room_id = ?"
+            " AND c.type = 'm.room.member' AND c.membership = 'join'",
+            room_id,
+        )
+        return int(count)
+
     async def is_purged(self, room_id: str) -> bool:
         return bool(await self.db.fetchval("SELECT purged_ts IS NOT NULL FROM rooms WHERE room_id = ?", room_id))
 
