@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from chancery.api.routes import synapse_admin_routes
 from chancery.http.routing import Route
 from tests.api.test_media import upload
 from tests.client import Api, C, User, q
+from tests.conftest import ENGINES
 from tests.directory.helpers import audit_entries
+from tests.own_server import RELAXED, client_of, own_server
 from tests.security.test_aliases import make_admin
 from tests.security.test_bad_input import BAD_QUERIES, HOSTILE_VALUES, IMPLAUSIBLE, MALFORMED_BODIES, PARAM, check
 from tests.serverproc import ServerProcess
@@ -78,6 +81,7 @@ def _filled(path: str) -> str:
         "media_id": "media",
         "token": "tok",
         "report_id": "1",
+        "txn_id": "txn",
     }
     for key, value in values.items():
         path = path.replace("{" + key + "}", value)
@@ -524,6 +528,10 @@ async def test_reported_events_are_listed_read_and_deleted(api: Api, admin: User
 # -- malformed input --------------------------------------------------------------------------------
 
 ADMIN_BODY_KEYS = (
+    "user_id",
+    "content",
+    "type",
+    "state_key",
     "erase",
     "admin",
     "deactivated",
@@ -629,3 +637,65 @@ async def test_legal_hold_keeps_rooms_and_media_from_deletion(api: Api, admin: U
 
     await api.ok("DELETE", f"{holds}/users/{q(writer.user_id)}", admin)
     assert (await api.ok("DELETE", f"{SA1}/media/localhost/{media_id}", admin))["total"] == 1
+
+
+# -- server notices ---------------------------------------------------------------------------------
+
+NOTICES_TOML = '[server_notices]\nsystem_mxid_localpart = "notices"\nroom_name = "System alerts"\n'
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def notices_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from own_server(request, tmp_path_factory, "notices", NOTICES_TOML, *RELAXED)
+
+
+@pytest.fixture
+async def notices_api(notices_server: ServerProcess) -> AsyncIterator[Api]:
+    async for client in client_of(notices_server):
+        yield client
+
+
+async def test_server_notices_reach_the_person_in_their_own_room(
+    notices_api: Api, notices_server: ServerProcess, tmp_path: Path
+) -> None:
+    api = notices_api
+    admin = await make_admin(api, notices_server, tmp_path)
+    user = await api.register()
+    # synapse-admin's "Send server notice": {user_id, content: {msgtype, body}}
+    notice = {"user_id": user.user_id, "content": {"msgtype": "m.text", "body": "Maintenance tonight"}}
+    first = (await api.ok("POST", SA1 + "/send_server_notice", admin, json=notice))["event_id"]
+
+    invited = (await api.sync(user))["rooms"]["invite"]
+    assert len(invited) == 1
+    room = next(iter(invited))
+    await api.join(user, room)
+    tags = await api.ok("GET", f"{C}/user/{q(user.user_id)}/rooms/{q(room)}/tags", user)
+    assert "m.server_notice" in tags["tags"]
+    name = await api.ok("GET", f"{C}/rooms/{q(room)}/state/m.room.name", user)
+    assert name == {"name": "System alerts"}
+    event = await api.ok("GET", f"{C}/rooms/{q(room)}/event/{q(first)}", user)
+    assert (event["sender"], event["content"]["body"]) == ("@notices:localhost", "Maintenance tonight")
+    reply = await api.request("PUT", f"{C}/rooms/{q(room)}/send/m.room.message/t1", user, json={"body": "no"})
+    assert reply.status == 403  # nobody answers the server
+
+    # the next notices go to the same room; PUT with a transaction ID is idempotent
+    again = {**notice, "content": {"msgtype": "m.text", "body": "Done"}}
+    put = f"{SA1}/send_server_notice/txn-{secrets.token_hex(4)}"
+    second = (await api.ok("PUT", put, admin, json=again))["event_id"]
+    assert (await api.ok("PUT", put, admin, json=again))["event_id"] == second
+    assert (await api.ok("GET", f"{C}/rooms/{q(room)}/event/{q(second)}", user))["room_id"] == room
+
+    # after leaving, the person is invited back to the same room
+    await api.ok("POST", f"{C}/rooms/{q(room)}/leave", user, json={})
+    await api.ok("POST", SA1 + "/send_server_notice", admin, json=notice)
+    assert list((await api.sync(user))["rooms"]["invite"]) == [room]
+
+    for bad in ({"content": {"body": "x"}}, {"user_id": user.user_id}, {"user_id": "@x:elsewhere", "content": {}}):
+        assert (await api.request("POST", SA1 + "/send_server_notice", admin, json=bad)).status == 400, bad
+
+
+async def test_server_notices_are_off_until_configured(api: Api, admin: User) -> None:
+    user = await api.register()
+    notice = {"user_id": user.user_id, "content": {"msgtype": "m.text", "body": "hello"}}
+    refused = await api.request("POST", SA1 + "/send_server_notice", admin, json=notice)
+    assert refused.status == 400 and "not enabled" in refused.body["error"]

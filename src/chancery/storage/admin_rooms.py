@@ -168,6 +168,21 @@ class AdminRoomStore:
         )
         return room_held is not None, sorted(str(r[0]) for r in rows)
 
+    # -- server notices ---------------------------------------------------------------------------
+
+    async def notice_room_of(self, user_id: str) -> str | None:
+        found = await self.db.fetchval("SELECT room_id FROM server_notice_rooms WHERE user_id = ?", user_id)
+        return None if found is None else str(found)
+
+    async def set_notice_room(self, user_id: str, room_id: str) -> None:
+        async with self.db.transaction() as txn:
+            await txn.execute(
+                "INSERT INTO server_notice_rooms (user_id, room_id) VALUES (?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET room_id = excluded.room_id",
+                user_id,
+                room_id,
+            )
+
     # -- purge ------------------------------------------------------------------------------------
 
     async def purge(self, txn: Connection, room_id: str, now: int) -> None:
