@@ -103,6 +103,12 @@ async def test_every_admin_route_refuses_others(api: Api) -> None:
 async def test_server_version_is_what_synapse_admin_reads_before_login(api: Api) -> None:
     body = await api.ok("GET", SA1 + "/server_version")
     assert body["server_version"].startswith("Chancery ")
+    # synapse-admin runs in a browser, from another origin: the preflight of an admin call is answered
+    preflight = {"Origin": "https://admin.example", "Access-Control-Request-Method": "PUT"}
+    async with api.session.options(f"{api.base_url}{SA2}/users/{q('@x:localhost')}", headers=preflight) as reply:
+        assert reply.status == 204
+        assert reply.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Authorization" in reply.headers["Access-Control-Allow-Headers"]
 
 
 # -- users ------------------------------------------------------------------------------------------
