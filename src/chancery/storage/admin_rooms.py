@@ -95,6 +95,16 @@ class AdminRoomStore:
     async def is_purged(self, room_id: str) -> bool:
         return bool(await self.db.fetchval("SELECT purged_ts IS NOT NULL FROM rooms WHERE room_id = ?", room_id))
 
+    async def closed_state(self, room_id: str) -> tuple[bool, bool]:
+        """(blocked, purged) in one lookup: what the join check needs."""
+        row = await self.db.fetchone(
+            "SELECT EXISTS (SELECT 1 FROM blocked_rooms WHERE room_id = ?),"
+            " EXISTS (SELECT 1 FROM rooms WHERE room_id = ? AND purged_ts IS NOT NULL)",
+            room_id,
+            room_id,
+        )
+        return (bool(row[0]), bool(row[1])) if row is not None else (False, False)
+
     # -- blocking -------------------------------------------------------------------------------------
 
     async def blocked_by(self, room_id: str, conn: Connection | None = None) -> str | None:

@@ -166,7 +166,8 @@ class RoomAdminService:
 
     async def check_joinable(self, room_id: str) -> None:
         """Refuse joins and invites to blocked rooms and to purged ones (a hook of RoomService)."""
-        if await self.store.blocked_by(room_id) is not None:
+        blocked, purged = await self.store.closed_state(room_id)
+        if blocked:
             raise forbidden("This room has been blocked on this server")
-        if await self.store.is_purged(room_id):
+        if purged:
             raise not_found("Room not found")
