@@ -180,18 +180,17 @@ class AdminRoomStore:
 
     # -- server notices ---------------------------------------------------------------------------
 
-    async def notice_room_of(self, user_id: str) -> str | None:
-        found = await self.db.fetchval("SELECT room_id FROM server_notice_rooms WHERE user_id = ?", user_id)
-        return None if found is None else str(found)
-
-    async def set_notice_room(self, user_id: str, room_id: str) -> None:
-        async with self.db.transaction() as txn:
-            await txn.execute(
-                "INSERT INTO server_notice_rooms (user_id, room_id) VALUES (?, ?)"
-                " ON CONFLICT (user_id) DO UPDATE SET room_id = excluded.room_id",
-                user_id,
-                room_id,
-            )
+    async def rooms_created_by_with(self, creator: str, user_id: str) -> list[tuple[str, str]]:
+        """(room ID, the user's membership) of the rooms `creator` made that `user_id` was ever in, newest
+        first: how the server notices account finds a person's notices room."""
+        rows = await self.db.fetchall(
+            "SELECT r.room_id, c.membership FROM rooms r JOIN current_state c ON c.room_id = r.room_id"
+            " AND c.type = 'm.room.member' AND c.state_key = ? WHERE r.creator = ? AND r.purged_ts IS NULL"
+            " ORDER BY r.created_ts DESC, r.room_id",
+            user_id,
+            creator,
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
 
     # -- purge ------------------------------------------------------------------------------------
 

@@ -95,13 +95,13 @@ class ServerNoticeService:
         await self.storage.users.set_profile_field(sender, "displayname", self.config.system_mxid_display_name)
 
     async def _room_for(self, sender: str, user_id: str) -> str:
-        """The person's notices room: the one they are in or invited to; invited again after leaving it; a
-        new one the first time (or after a ban)."""
-        room_id = await self.store.notice_room_of(user_id)
-        if room_id is not None:
-            membership = await self.storage.rooms.membership(room_id, user_id)
+        """The person's notices room (a room the notices account made for them): the one they are in or
+        invited to; invited again after leaving it; a new one the first time (or after a ban)."""
+        rooms = await self.store.rooms_created_by_with(sender, user_id)
+        for room_id, membership in rooms:
             if membership in ("join", "invite"):
                 return room_id
+        for room_id, membership in rooms:
             if membership == "leave" and await self.storage.rooms.membership(room_id, sender) == "join":
                 await self.rooms.invite(_acting_as(sender), room_id, user_id, None)
                 return room_id
@@ -113,5 +113,4 @@ class ServerNoticeService:
         }
         room_id, _ = await self.rooms.create_room(_acting_as(sender), body)
         await self.profile.set_tag(_acting_as(user_id), user_id, room_id, NOTICE_TAG, {})
-        await self.store.set_notice_room(user_id, room_id)
         return room_id

@@ -29,9 +29,3 @@ ALTER TABLE media ADD COLUMN safe_from_quarantine BIGINT NOT NULL DEFAULT 0;
 
 -- Deactivated with erasure (GDPR): shown as erased to administrators.
 ALTER TABLE users ADD COLUMN erased BIGINT NOT NULL DEFAULT 0;
-
--- Each person's server notices room (one at a time; a new one if they left it for good).
-CREATE TABLE server_notice_rooms (
-    user_id TEXT PRIMARY KEY,
-    room_id TEXT NOT NULL
-);
