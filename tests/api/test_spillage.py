@@ -31,19 +31,22 @@ def database_bytes(server: ServerProcess) -> bytes:
 
 async def test_spillage_removes_the_bytes_and_lists_the_recipients(api: Api, server: ServerProcess) -> None:
     officer = await make_officer(api, server)
-    alice, bob, carol = await api.register(), await api.register(), await api.register()
+    alice, bob, carol, dan = await api.register(), await api.register(), await api.register(), await api.register()
     bob_laptop = await api.login(bob)
     room = await api.create_room(alice, preset="public_chat")
-    for person in (bob, carol):
+    for person in (bob, carol, dan):
         await api.join(person, room)
-    before = {user.device_id: (await api.sync(user))["next_batch"] for user in (alice, bob, bob_laptop, carol)}
+    await api.ok("POST", f"{C}/rooms/{q(room)}/leave", dan, json={})
+    before = {user.device_id: (await api.sync(user))["next_batch"] for user in (alice, bob, bob_laptop, carol, dan)}
     marker = f"SPILLED{int(time.time() * 1000)}"
     secret_file = f"{marker} attachment bytes".encode()
     mxc = await upload(api, alice, secret_file, "application/octet-stream")
     spilled = await api.send(alice, room, content={"msgtype": "m.file", "body": f"{marker} plans.pdf", "url": mxc})
     later = await api.send(alice, room, "an ordinary message")
-    # Bob's phone syncs past the event and downloads the file; his laptop and Carol do not sync again.
+    # Bob's phone syncs past the event and downloads the file; his laptop and Carol do not sync again; Dan,
+    # who left before it, syncs on.
     await api.sync(bob, since=before[bob.device_id])
+    await api.sync(dan, since=before[dan.device_id])
     download = await api.request("GET", f"{V1}/media/download/{mxc.removeprefix('mxc://')}", bob)
     assert download.status == 200
 

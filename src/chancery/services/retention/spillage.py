@@ -1,7 +1,7 @@
 """Spillage: a security officer marks an event as spilled (classified content in the wrong room).
 
 One operation: the recipients are read from the delivery records (devices whose /sync responses reached the
-event among people ever joined to the room; who downloaded its media), the event is redacted (an
+event while their owner was in the room, or joined later; who downloaded its media), the event is redacted (an
 m.room.redaction so that clients drop it too, sent as its own sender while joined, else as the joined local
 member with the most power who may redact; when nobody can, its content is pruned in place), its media rows
 and files are deleted, the freed database space is scrubbed, and the report is kept and returned.
