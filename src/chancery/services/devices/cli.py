@@ -47,6 +47,21 @@ def add_device_commands(
         )
     )
 
+    pending = device.add_parser("pending", help="list new devices waiting for approval")
+    add_common(pending)
+    pending.set_defaults(
+        func=lambda args: run_with_services(
+            resolve_config,
+            args,
+            lambda s: s.devices.approval.awaiting(),
+            "{}",
+            show=lambda rows: (
+                "\n".join(f"{r['user_id']} {r['device_id']} {r['display_name'] or ''}" for r in rows)
+                or "No device is waiting for approval"
+            ),
+        )
+    )
+
     stale = device.add_parser("purge-stale", help="delete devices unused for a number of days")
     add_common(stale)
     stale.add_argument("--days", type=int, help="default: [devices] stale_after_days")
