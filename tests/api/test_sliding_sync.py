@@ -571,3 +571,20 @@ async def test_answers_to_a_cancelled_or_retried_request_do_not_spoil_the_connec
     for spent in (first_try["pos"], current["pos"]):
         reply = await ss(api, alice, room_list(limit=5), spent)
         assert (reply.status, reply.errcode) == (400, "M_UNKNOWN_POS")
+
+
+async def test_a_room_sent_whole_carries_receipts_on_its_timeline_and_ones_own(api: Api) -> None:
+    alice, bob, carol = await api.register(), await api.register(), await api.register()
+    room = await api.create_room(alice, preset="public_chat")
+    for user in (bob, carol):
+        await api.join(user, room)
+    older = await api.send(alice, room, "older")
+    await api.ok("POST", f"{C}/rooms/{q(room)}/receipt/m.read/{q(older)}", carol, json={})
+    await api.ok("POST", f"{C}/rooms/{q(room)}/receipt/m.read/{q(older)}", bob, json={})
+    latest = await api.send(alice, room, "latest")
+    await api.ok("POST", f"{C}/rooms/{q(room)}/receipt/m.read/{q(latest)}", alice, json={})
+    body = await ok(api, bob, room_list(limit=1))
+    content = body["extensions"]["receipts"]["rooms"][room]["content"]
+    assert set(content) == {older, latest}
+    assert list(content[latest]["m.read"]) == [alice.user_id]  # on the timeline's event
+    assert list(content[older]["m.read"]) == [bob.user_id]  # bob's own; carol's is off the timeline

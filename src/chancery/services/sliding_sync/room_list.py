@@ -16,7 +16,7 @@ from ...lru import Lru
 from ...storage import Storage
 from ...storage.account import GLOBAL
 from ...storage.sliding_sync import room_activity
-from ..notifier import Change, Notifier, room_key
+from ..notifier import Change, Notifier, room_key, user_key
 from ..sync.request import Memberships
 
 BUMP_TYPES = (
@@ -31,6 +31,7 @@ BUMP_TYPES = (
     "org.matrix.msc3672.beacon_info",
 )
 _MAX_ROOMS_REMEMBERED = 100_000
+_MAX_USERS_REMEMBERED = 20_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class RoomLister:
         self._room_types: Lru[str, tuple[str | None]] = Lru(_MAX_ROOMS_REMEMBERED)  # a room's type never changes
         self._encrypted: Lru[str, bool] = Lru(_MAX_ROOMS_REMEMBERED)  # True only: encryption stays on
         self._kicked: Lru[str, bool] = Lru(_MAX_ROOMS_REMEMBERED)  # leave event ID -> by someone else
+        self._joined_rooms: Lru[str, tuple[int, set[str]]] = Lru(_MAX_USERS_REMEMBERED)  # user -> (as of, rooms)
 
     async def rooms(self, user_id: str, memberships: Memberships, sent: set[str], upto: int) -> list[ListedRoom]:
         """The rooms the user may see, most recently active first; those not `listed` only by subscription."""
@@ -68,10 +70,10 @@ class RoomLister:
             forgotten = await self.storage.rooms.forgotten_rooms(user_id)
             departed = {r: m for r, m in departed.items() if r not in forgotten}
         if departed:
-            histories = await self.storage.rooms.membership_histories(user_id)
+            ever_joined = await self._ever_joined(user_id, upto)
             kicked = await self._kicked_out(user_id, {r: m[2] for r, m in departed.items() if r not in sent})
             for room_id, left in departed.items():
-                if any(m == "join" for _, m in histories.get(room_id, [])):
+                if room_id in ever_joined:
                     candidates[room_id] = left
                     if room_id not in sent and room_id not in kicked:
                         unlisted.add(room_id)
@@ -86,6 +88,21 @@ class RoomLister:
                 listed.append(ListedRoom(room_id, membership, pos, pos, pos, room_id not in unlisted))
         listed.sort(key=lambda r: (-r.bump_stamp, r.room_id))
         return listed
+
+    async def _ever_joined(self, user_id: str, upto: int) -> set[str]:
+        """The rooms the user has been joined to at some point (reused while their memberships do not change)."""
+        known = self._joined_rooms.get(user_id)
+        if (
+            known is not None
+            and known[0] <= upto
+            and self.notifier.unchanged([user_key(user_id, Change.MEMBERSHIP)], known[0], upto)
+        ):
+            return known[1]
+        histories = await self.storage.rooms.membership_histories(user_id)
+        rooms = {room_id for room_id, history in histories.items() if any(m == "join" for _, m in history)}
+        if self.notifier.tracking:
+            self._joined_rooms.put(user_id, (upto, rooms))
+        return rooms
 
     async def _kicked_out(self, user_id: str, leave_events: dict[str, str]) -> set[str]:
         """The rooms whose leave or ban event someone else sent."""

@@ -97,8 +97,9 @@ class RoomResults:
 
     async def build(
         self, requester: Requester, rooms: list[RoomToSend], since: int | None, upto: int, direct: set[str]
-    ) -> dict[str, dict[str, Any]]:
-        """room ID -> its response entry, for rooms that need sending (see needs_sending)."""
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+        """room ID -> its response entry, for rooms that need sending (see needs_sending); and room ID -> the
+        IDs of the events in its timeline."""
         user_id = requester.user_id
         entries: dict[str, dict[str, Any]] = {}
         plans = []
@@ -133,7 +134,7 @@ class RoomResults:
             if room_id in unread:
                 entry["notification_count"], entry["highlight_count"] = unread[room_id]
             entries[room_id] = entry
-        return entries
+        return entries, {p.room.listed.room_id: [s.event_id for s in p.timeline] for p in plans}
 
     def _entry(self, plan: _Plan, user_id: str, since: int | None, is_dm: bool) -> dict[str, Any]:
         room = plan.room

@@ -195,7 +195,7 @@ class SlidingSyncService:
         await self._mark_reads(user_id, list(to_send.values()), upto)
         sending = [r for r in to_send.values() if needs_sending(r)]
         direct = await self.lister.direct_rooms(user_id) if sending else set()
-        entries = await self.results.build(requester, sending, connection.since, upto, direct)
+        entries, timelines = await self.results.build(requester, sending, connection.since, upto, direct)
         sent = {
             r.listed.room_id: SentRoom(upto, r.config.timeline_limit, r.config.required_state.canonical())
             for r in sending
@@ -206,7 +206,7 @@ class SlidingSyncService:
             connection.since,
             upto,
             {r.listed.room_id: r.lists for r in to_send.values() if r.listed.membership == "join"},
-            {room_id for room_id, entry in entries.items() if entry.get("initial")},
+            {room_id: timelines.get(room_id, []) for room_id, entry in entries.items() if entry.get("initial")},
         )
         extensions, news = await self.extensions.build(request.extensions, window)
         body: dict[str, Any] = {"lists": lists, "rooms": entries, "extensions": extensions}
