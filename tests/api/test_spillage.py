@@ -82,6 +82,12 @@ async def test_spillage_removes_the_bytes_and_lists_the_recipients(api: Api, ser
     kept = await sql(server, "SELECT marked_by FROM spillages WHERE event_id = ?", spilled)
     assert kept == [(officer.user_id,)]
     assert await audited(server, "spillage.mark", spilled) == [(officer.user_id, "allowed", None)]
+    # ... and readable through the audit log's query API, as one entry naming the recipients.
+    logged = await api.ok(
+        "GET", "/_chancery/admin/v1/audit", officer, params={"action": "spillage.mark", "target": spilled}
+    )
+    (entry,) = logged["entries"]
+    assert entry["details"]["users"] == [bob.user_id] and entry["details"]["media_removed"] == [media_id]
 
 
 async def test_spillage_from_the_command_line(api: Api, server: ServerProcess) -> None:
