@@ -105,13 +105,13 @@ class DeviceControlStore:
         """Keep the device's tokens as wiped ones (call before they are deleted) and remember the wipe."""
         await txn.execute(
             "INSERT INTO wiped_tokens (token_hash, user_id, device_id) SELECT token_hash, user_id, device_id"
-            " FROM access_tokens WHERE user_id = ? AND device_id = ?",
+            " FROM access_tokens WHERE user_id = ? AND device_id = ? ON CONFLICT (token_hash) DO NOTHING",
             user_id,
             device_id,
         )
         await txn.execute(
             "INSERT INTO device_wipes (user_id, device_id, sender, reason, wiped_ts, message_pos)"
-            " VALUES (?, ?, ?, ?, ?, 0)",
+            " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (user_id, device_id) DO NOTHING",
             user_id,
             device_id,
             sender,
