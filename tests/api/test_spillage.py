@@ -101,3 +101,28 @@ async def test_spillage_from_the_command_line(api: Api, server: ServerProcess) -
     assert f'"device_id": "{bob.device_id}"' in out and '"users": [' in out
     event = await api.ok("GET", f"{C}/rooms/{q(room)}/event/{q(spilled)}", bob)
     assert event["content"] == {}
+
+
+async def test_an_encrypted_attachment_is_named_by_the_officer(api: Api, server: ServerProcess) -> None:
+    officer = await make_officer(api, server)
+    alice, bob = await api.register(), await api.register()
+    room = await api.create_room(alice, preset="public_chat")
+    await api.join(bob, room)
+    secret_file = f"ciphertext of an attachment {time.time()}".encode()
+    mxc = await upload(api, alice, secret_file, "application/octet-stream")
+    # The URI is inside the ciphertext: the server cannot see it.
+    ciphertext = {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEnAC", "session_id": "s", "device_id": "D"}
+    spilled = await api.send(alice, room, event_type="m.room.encrypted", content=ciphertext)
+    assert (await api.request("GET", f"{V1}/media/download/{mxc.removeprefix('mxc://')}", bob)).status == 200
+    path = f"{ADMIN}/spillage/{q(room)}/{q(spilled)}"
+    for bad in ({"media": "mxc://x/y"}, {"media": ["https://example.org/a"]}, {"media": ["mxc://elsewhere/a"]}):
+        assert (await api.request("POST", path, officer, json=bad)).status == 400
+    report = await api.ok("POST", path, officer, json={"media": [mxc]})
+    media_id = mxc.rsplit("/", 1)[1]
+    assert report["media_removed"] == [media_id] and report["files_removed"] == 1
+    assert report["recipients"]["media_downloads"] == [
+        {"media_id": media_id, "user_id": bob.user_id, "device_id": bob.device_id}
+    ]
+    event = await api.ok("GET", f"{C}/rooms/{q(room)}/event/{q(spilled)}", bob)
+    assert "ciphertext" not in event["content"]
+    assert (await api.request("GET", f"{V1}/media/download/{mxc.removeprefix('mxc://')}", bob)).status == 404

@@ -52,11 +52,14 @@ def add_retention_commands(
     add_common(spillage)
     spillage.add_argument("room_id")
     spillage.add_argument("event_id")
+    spillage.add_argument(
+        "--media", action="append", default=[], metavar="MXC", help="an attachment the server cannot see (encrypted)"
+    )
     spillage.set_defaults(
         func=lambda args: run_with_services(
             resolve_config,
             args,
-            lambda s: s.retention.spillage.mark("cli", args.room_id, args.event_id),
+            lambda s: s.retention.spillage.mark("cli", args.room_id, args.event_id, args.media),
             "{}",
             show=lambda report: json.dumps(report, indent=2),
         )
