@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
+
 from .database import IN_LIST_CHUNK, Connection, Database, fetch_in
 from .ephemeral import Receipt
 from .events import StoredEvent, row_to_event
@@ -263,3 +265,26 @@ async def receipts_on(
             receipt = Receipt(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]), int(r[6]))
             found[(receipt.room_id, receipt.receipt_type, receipt.user_id, receipt.thread_id)] = receipt
     return list(found.values())
+
+
+async def room_tags(db: Database, user_id: str) -> dict[str, set[str]]:
+    """room -> the names of the user's tags on it (`m.tag` room account data)."""
+    rows = await db.fetchall("SELECT room_id, content FROM account_data WHERE user_id = ? AND type = 'm.tag'", user_id)
+    found: dict[str, set[str]] = {}
+    for room_id, content in rows:
+        tags = orjson.loads(content).get("tags")
+        if isinstance(tags, dict) and tags:
+            found[str(room_id)] = set(tags)
+    return found
+
+
+async def direct_rooms(db: Database, user_id: str) -> tuple[set[str], int]:
+    """The rooms the user's `m.direct` account data names, and the stream position it was last set at (0: never)."""
+    row = await db.fetchone(
+        "SELECT content, stream_pos FROM account_data WHERE user_id = ? AND room_id = '' AND type = 'm.direct'", user_id
+    )
+    if row is None:
+        return set(), 0
+    content = orjson.loads(row[0])
+    rooms = {r for ids in content.values() if isinstance(ids, list) for r in ids if isinstance(r, str)}
+    return rooms, int(row[1])

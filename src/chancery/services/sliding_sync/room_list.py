@@ -14,8 +14,7 @@ from typing import Any
 from ...events.sliding_sync import ListConfig, ListFilters
 from ...lru import Lru
 from ...storage import Storage
-from ...storage.account import GLOBAL
-from ...storage.sliding_sync import room_activity
+from ...storage.sliding_sync import direct_rooms, room_activity, room_tags
 from ..notifier import Change, Notifier, room_key, user_key
 from ..sync.request import Memberships
 
@@ -140,7 +139,7 @@ class RoomLister:
         if filters.is_invite is not None:
             rooms = [r for r in rooms if (r.membership == "invite") == filters.is_invite]
         if filters.is_dm is not None:
-            direct = await self.direct_rooms(user_id)
+            direct, _ = await direct_rooms(self.storage.db, user_id)
             rooms = [r for r in rooms if (r.room_id in direct) == filters.is_dm]
         if filters.spaces is not None:
             children = await self._space_children(user_id, filters.spaces)
@@ -150,15 +149,15 @@ class RoomLister:
             if filters.room_types is not None:
                 rooms = [r for r in rooms if types.get(r.room_id) in filters.room_types]
             rooms = [r for r in rooms if types.get(r.room_id) not in filters.not_room_types]
+        if filters.tags is not None or filters.not_tags:
+            tags = await room_tags(self.storage.db, user_id)
+            if filters.tags is not None:
+                rooms = [r for r in rooms if tags.get(r.room_id, set()) & set(filters.tags)]
+            rooms = [r for r in rooms if not tags.get(r.room_id, set()) & set(filters.not_tags)]
         if filters.is_encrypted is not None:
             encrypted = await self._encrypted_rooms(rooms)
             rooms = [r for r in rooms if (r.room_id in encrypted) == filters.is_encrypted]
         return rooms
-
-    async def direct_rooms(self, user_id: str) -> set[str]:
-        """The rooms the user's `m.direct` account data names."""
-        content = await self.storage.account.get_account_data(user_id, GLOBAL, "m.direct") or {}
-        return {r for rooms in content.values() if isinstance(rooms, list) for r in rooms if isinstance(r, str)}
 
     async def _space_children(self, user_id: str, spaces: tuple[str, ...]) -> set[str]:
         """The rooms named by m.space.child in those of `spaces` the user is joined to (no sub-spaces)."""
