@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 ResolveConfig = Callable[..., tuple[Config, bool]]
 AddCommon = Callable[[argparse.ArgumentParser], None]
 CLI_ACTOR = Actor.cli()
+MASS_HELP = "apply even when more than half of the provisioned people would be deactivated"
 
 
 def run_with_services(
@@ -94,13 +95,18 @@ def add_user_lifecycle_commands(user: Any, add_common: AddCommon, resolve_config
     renew.set_defaults(func=run_renew)
 
 
-async def _provision(services: Services, source: str, people: list[Person], dry_run: bool) -> None:
+async def _provision(services: Services, source: str, people: list[Person], args: argparse.Namespace) -> None:
     steps = await services.provisioning.plan(source, people)
     for line in describe(steps):
         print(line)
-    if dry_run:
+    if args.dry_run:
         print("Dry run: nothing changed.")
         return
+    if not args.allow_mass_deactivation and await services.provisioning.is_mass_deactivation(source, steps):
+        sys.exit(
+            "Nothing changed: this would deactivate more than half of the people the directory provisioned."
+            " Check the source; if it is right, run again with --allow-mass-deactivation."
+        )
     if steps:
         await services.provisioning.apply(source, steps, CLI_ACTOR)
         print("Applied.")
@@ -114,11 +120,12 @@ def add_directory_commands(sub: Any, add_common: AddCommon, resolve_config: Reso
     add_common(imports)
     imports.add_argument("file", type=Path, help="CSV with a header: " + ", ".join(CSV_COLUMNS))
     imports.add_argument("--dry-run", action="store_true", help="print the changes without making them")
+    imports.add_argument("--allow-mass-deactivation", action="store_true", help=MASS_HELP)
 
     def run_import(args: argparse.Namespace) -> None:
         async def job(services: Services) -> None:
             people = read_csv(args.file, services.accounts.user_id_for)
-            await _provision(services, "csv", people, args.dry_run)
+            await _provision(services, "csv", people, args)
 
         run_source_job(args, resolve_config, job)
 
@@ -131,6 +138,7 @@ def add_directory_commands(sub: Any, add_common: AddCommon, resolve_config: Reso
     sync.add_argument("--bind-dn", default="", help="service account to bind as (default: anonymous)")
     sync.add_argument("--password-file", help="file holding the bind password (first line)")
     sync.add_argument("--dry-run", action="store_true", help="print the changes without making them")
+    sync.add_argument("--allow-mass-deactivation", action="store_true", help=MASS_HELP)
 
     def run_sync(args: argparse.Namespace) -> None:
         password = read_password_file(args.password_file) if args.password_file else ""
@@ -138,7 +146,7 @@ def add_directory_commands(sub: Any, add_common: AddCommon, resolve_config: Reso
 
         async def job(services: Services) -> None:
             people = await asyncio.to_thread(read_ldap, settings, services.accounts.user_id_for)
-            await _provision(services, "ldap", people, args.dry_run)
+            await _provision(services, "ldap", people, args)
 
         run_source_job(args, resolve_config, job)
 

@@ -161,7 +161,18 @@ async def test_external_people_see_an_empty_directory(dapi: Api, dir_server: Ser
     colleague = await dapi.register()
     assert [r["user_id"] for r in await search(dapi, partner, colleague.user_id)] == [colleague.user_id]
     localpart = partner.user_id[1:].split(":")[0]
-    # The directory adopts the existing account and marks it external.
-    dir_server.run_cli("directory", "import", str(write_csv(tmp_path, [f"{localpart},Partner,,,,,yes"])))
+    # The directory adopts the existing account and marks it external (whatever earlier imports listed goes).
+    staff = [f"staff{secrets.token_hex(3)},Staff,,,,," for _ in range(3)]
+    with_staff = str(write_csv(tmp_path, [f"{localpart},Partner,,,,,yes", *staff]))
+    dir_server.run_cli("directory", "import", with_staff, "--allow-mass-deactivation")
+    assert await search(dapi, partner, colleague.user_id) == []
+
+    # A file that drops most of the people (a truncated export?) needs the operator's explicit go-ahead.
+    only_partner = str(write_csv(tmp_path, [f"{localpart},Partner,,,,,yes"]))
+    deactivated_before = audit_entries(dir_server, "account.deactivate")
+    with pytest.raises(RuntimeError, match="--allow-mass-deactivation"):
+        dir_server.run_cli("directory", "import", only_partner)
+    assert audit_entries(dir_server, "account.deactivate") == deactivated_before
+    assert "3 to deactivate" in dir_server.run_cli("directory", "import", only_partner, "--allow-mass-deactivation")
     assert await search(dapi, partner, colleague.user_id) == []
     assert [r["user_id"] for r in await search(dapi, colleague, "Partner")] == [partner.user_id]

@@ -9,7 +9,7 @@ from ..accounts.service import AccountService
 from ..audit import Actor, AuditLog
 from ..rooms.service import RoomService
 from .lifecycle import LifecycleService, actor_name
-from .plan import Account, Step, plan
+from .plan import Account, Step, is_mass_deactivation, plan
 
 
 class ProvisioningService:
@@ -28,6 +28,9 @@ class ProvisioningService:
         self.rooms = rooms
         self.clock = clock
         self.audit = audit
+
+    async def is_mass_deactivation(self, source: str, steps: list[Step]) -> bool:
+        return is_mass_deactivation(steps, await self.storage.people.people_of(source))
 
     async def plan(self, source: str, wanted: list[Person]) -> list[Step]:
         """What would change (nothing is changed)."""
