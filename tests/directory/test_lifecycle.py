@@ -67,6 +67,9 @@ async def test_expired_account_is_held_until_an_administrator_renews_it(
     lifecycle_server.run_cli("user", "renew", user.user_id, "--until", "2001-01-01")
     await eventually_status(lapi, user, C + "/account/whoami", (403, "ORG_MATRIX_EXPIRED_ACCOUNT"))
     await lapi.ok("POST", C + "/logout", user, json={})
+    history = (await lapi.ok("GET", f"{CA}/directory/people/{user.user_id}", admin))["history"]
+    assert history[0]["field"] == "expires_ts" and history[0]["actor"] == "cli" and history[0]["old_value"]
+    assert [c["actor"] for c in history[-2:]] == [admin.user_id] * 2
     renewals = audit_entries(lifecycle_server, "account.expiry", user.user_id)
     assert [(e["via"], e["user_id"]) for e in renewals[:3]] == [("admin", admin.user_id)] * 2 + [("cli", None)]
 

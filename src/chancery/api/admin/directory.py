@@ -10,24 +10,27 @@ from ...errors import invalid_param, not_found
 from ...events.identifiers import is_valid_user_id
 from ...http.context import services_of
 from ...http.json_body import json_response, query_int
+from ...storage.directory import Person
 
 
 async def get_person(request: web.Request) -> web.Response:
-    """GET /_chancery/admin/v1/directory/people/{userId}: what the directory holds, who provisioned it, and the
-    latest changes (`limit`, default 100)."""
+    """GET /_chancery/admin/v1/directory/people/{userId}: what the directory holds, who provisioned it (null:
+    nobody), and the latest changes to the person and the account's lifecycle (`limit`, default 100)."""
     user_id = request.match_info["user_id"]
     if not is_valid_user_id(user_id):
         raise invalid_param("Invalid user ID")
     storage = services_of(request).storage
+    user = await storage.users.get_user(user_id)
+    if user is None:
+        raise not_found("Unknown user")
     managed = await storage.people.person(user_id)
-    if managed is None:
-        raise not_found("The directory has no such person")
     history = await storage.people.history(user_id, query_int(request, "limit", 100, minimum=1, maximum=1000))
     return json_response(
         {
-            **asdict(managed.person),
-            "source": managed.source,
-            "deactivated": managed.deactivated,
+            # An account no source provisioned has no directory fields, but may have a history (expiry ...).
+            **asdict(managed.person if managed else Person(user_id)),
+            "source": managed.source if managed else None,
+            "deactivated": user.deactivated,
             "history": [asdict(change) for change in history],
         }
     )
