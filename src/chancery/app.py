@@ -22,8 +22,10 @@ from .services.accounts.profile import ProfileService
 from .services.accounts.roles import RoleService
 from .services.accounts.service import AccountService
 from .services.accounts.uia import UiaService
+from .services.admin import install_admin
 from .services.audit import AuditLog
 from .services.audit.checkpoints import AuditJobs, Checkpointer, audit_signing_key
+from .services.audit.query import AuditQueryService
 from .services.audit.requests import RequestAuditor
 from .services.audit.room_events import RoomEventAuditor
 from .services.classification.install import install_classification
@@ -94,7 +96,7 @@ def build_services(
     storage = Storage.on(db)
     notifier = Notifier()
     checkpointer = Checkpointer(
-        storage, clock, config.audit, config.server_name, audit_signing_key(config.audit, signing_key)
+        storage, clock, config.audit, config.server_name, audit_signing_key(config.audit, config.data_dir, signing_key)
     )
     audit = AuditLog(storage, clock, checkpointer)
     state_cache = StateCache(storage.events)
@@ -137,10 +139,11 @@ def build_services(
         push_rules=PushRuleService(storage, notifier),
         serializer=serializer,
         visibility=visibility,
-        directory=DirectoryService(storage, room_events, server_name=config.server_name),
+        directory=DirectoryService(storage, room_events, audit, server_name=config.server_name),
         roles=RoleService(storage, clock, audit),
         audit=audit,
         request_auditor=RequestAuditor(audit, clock),
+        audit_query=AuditQueryService(storage, audit),
     )
     # Capabilities that live in their own modules wire themselves in below, one line each
     # (their services, sync extensions, event checks and device-deletion hooks).
@@ -156,6 +159,7 @@ def build_services(
     install_push(services)
     install_web_client(services)
     install_directory(services)
+    install_admin(services)
     return services
 
 

@@ -9,19 +9,20 @@ from collections.abc import AsyncIterator
 import nio  # type: ignore[import-untyped]
 import pytest
 
-from tests.api.test_classification import CLASSIFICATION, accreditation_of, classified, clear, officer, officer_name
+from tests.classified_server import (
+    CLASSIFICATION,
+    accreditation_of,
+    capi,
+    classified,
+    clear,
+    officer,
+    officer_name,
+)
 from tests.client import Api, User
-from tests.own_server import client_of
 from tests.serverproc import ServerProcess
 
-__all__ = ["classified", "officer", "officer_name"]  # the classified server's fixtures, shared
+__all__ = ["capi", "classified", "officer", "officer_name"]  # fixtures of tests/classified_server.py
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-async def capi(classified: ServerProcess) -> AsyncIterator[Api]:
-    async for client in client_of(classified):
-        yield client
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.api.test_classification import (
+from tests.classified_server import (
     SCHEME_TOML,
     accreditation_of,
     classified_room,

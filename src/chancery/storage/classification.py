@@ -54,9 +54,12 @@ class ClassificationStore:
         return ClearanceRow(user_id, str(row[0]), _caveats(row[1]), row[2], str(row[3]), int(row[4]))
 
     async def set_clearance(self, txn: Connection, row: ClearanceRow) -> None:
-        await txn.execute("DELETE FROM clearances WHERE user_id = ?", row.user_id)
+        """Replace the clearance (one statement: concurrent officers cannot collide on the key)."""
         await txn.execute(
-            "INSERT INTO clearances (user_id, level, caveats, expires_ts, set_by, set_ts) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO clearances (user_id, level, caveats, expires_ts, set_by, set_ts) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET level = excluded.level, caveats = excluded.caveats,"
+            " expires_ts = excluded.expires_ts, set_by = excluded.set_by, set_ts = excluded.set_ts,"
+            " expiry_handled = 0",
             row.user_id,
             row.level,
             _text(row.caveats),
@@ -117,7 +120,7 @@ class ClassificationStore:
         )
         await txn.executemany(
             "INSERT INTO device_accreditations (user_id, device_id, token_hash, accredited_by, accredited_ts)"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(user_id, device_id, str(row[0]), by, now) for row in rows],
         )
         return bool(rows)
@@ -148,9 +151,10 @@ class ClassificationStore:
         return {str(row[0]): MarkingRow(str(row[1]), _caveats(row[2])) for row in rows}
 
     async def classify_media(self, conn: Connection, media_id: str, room_id: str, marking: MarkingRow) -> None:
-        await conn.execute("DELETE FROM media_classifications WHERE media_id = ? AND room_id = ?", media_id, room_id)
+        """One statement: it may run outside a transaction (PostgreSQL's one-statement sends) and concurrently."""
         await conn.execute(
-            "INSERT INTO media_classifications (media_id, room_id, level, caveats) VALUES (?, ?, ?, ?)",
+            "INSERT INTO media_classifications (media_id, room_id, level, caveats) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (media_id, room_id) DO UPDATE SET level = excluded.level, caveats = excluded.caveats",
             media_id,
             room_id,
             marking.level,

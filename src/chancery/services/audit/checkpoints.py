@@ -17,8 +17,9 @@ from signedjson.types import SigningKey
 
 from ...clock import Clock
 from ...config.audit import AuditConfig
+from ...config.sections import ConfigError
 from ...events.audit_chain import checkpoint
-from ...events.signing import signing_key_from_text, verify_key_base64
+from ...events.signing import new_signing_key, signing_key_from_text, signing_key_to_text, verify_key_base64
 from ...storage import Storage
 from ...storage.database import Connection
 
@@ -30,11 +31,21 @@ log = logging.getLogger(__name__)
 PRUNE_INTERVAL_MS = 3_600_000
 
 
-def audit_signing_key(config: AuditConfig, server_key: SigningKey) -> SigningKey:
-    """The key that signs checkpoints: `[audit] signing_key_path`, else the server's own signing key."""
+def audit_signing_key(config: AuditConfig, data_dir: Path, server_key: SigningKey) -> SigningKey:
+    """The key that signs checkpoints: `[audit] signing_key_path` (relative to the data directory; created at
+    first use, like the server's key), else the server's own signing key."""
     if not config.signing_key_path:
         return server_key
-    return signing_key_from_text(Path(config.signing_key_path).read_text(encoding="utf-8"))
+    path = data_dir / config.signing_key_path
+    try:
+        if not path.exists():
+            key = new_signing_key("audit")
+            path.touch(mode=0o600)
+            path.write_text(signing_key_to_text(key) + "\n", encoding="utf-8")
+            return key
+        return signing_key_from_text(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"audit.signing_key_path: cannot use {path}: {exc}") from exc
 
 
 class Checkpointer:

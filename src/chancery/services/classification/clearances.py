@@ -119,22 +119,22 @@ class ClearanceService:
             return True
 
     async def remove_uncleared(self, user_id: str) -> list[str]:
-        """Take `user_id` out of every room whose classification their clearance no longer covers, each room
-        in one step (the check runs under the room's write lock, against its current state)."""
+        """Take `user_id` out of every classified room their clearance no longer covers; the rooms they left.
+
+        Each room in one step, decided under the room's write lock against its current state (which also
+        removes anyone else in it who is no longer cleared)."""
+        rooms = [
+            room for membership in ADMITTING for room in await self.storage.rooms.rooms_for_user(user_id, membership)
+        ]
         removed = []
-        for membership in ADMITTING:
-            for room_id in await self.storage.rooms.rooms_for_user(user_id, membership):
-                markings = await self.storage.classification.room_markings([room_id])
-                if room_id not in markings:
+        for room_id in sorted(await self.storage.classification.room_markings(rooms)):
+            async with self.room_events.writing(room_id) as writer:
+                marking = room_marking(writer.state)
+                member = writer.state.get(("m.room.member", user_id))
+                if marking is None or member is None or member["content"].get("membership") not in ADMITTING:
                     continue
-                async with self.room_events.writing(room_id) as writer:
-                    marking = room_marking(writer.state)
-                    member = writer.state.get(("m.room.member", user_id))
-                    if marking is None or member is None or member["content"].get("membership") not in ADMITTING:
-                        continue
-                    decision = await self.rules.remove_uncleared(writer, marking)
-                    if user_id in decision:
-                        removed.append(room_id)
+                if user_id in await self.rules.remove_uncleared(writer, marking):
+                    removed.append(room_id)
         return removed
 
     # -- device accreditation ------------------------------------------------------------------------
