@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.api.test_keys_support import Device
 from tests.client import Api, C, User
 from tests.conftest import ENGINES
 from tests.directory.helpers import audit_entries, eventually_status, make_admin
@@ -102,12 +103,18 @@ async def test_deactivation_removes_the_person_everywhere_and_an_admin_reactivat
     colleague = await lapi.register(password=PASSWORD)
     room = await lapi.create_room(colleague, preset="public_chat")
     await lapi.join(leaving, room)
+    for device in (Device(leaving), Device(second_device)):
+        await device.upload(lapi, device_keys=device.device_keys())
+    query = {"device_keys": {leaving.user_id: []}}
+    assert len((await lapi.ok("POST", C + "/keys/query", colleague, json=query))["device_keys"][leaving.user_id]) == 2
 
     lifecycle_server.run_cli("user", "deactivate", leaving.user_id)
     for session in (leaving, second_device):
         await eventually_status(lapi, session, C + "/account/whoami", (401, "M_UNKNOWN_TOKEN"))
     members = await lapi.ok("GET", f"{C}/rooms/{room}/joined_members", colleague)
     assert leaving.user_id not in members["joined"]
+    keys = await lapi.ok("POST", C + "/keys/query", colleague, json=query)
+    assert keys["device_keys"].get(leaving.user_id, {}) == {}  # devices and their keys are gone
     found = await lapi.ok("POST", C + "/user_directory/search", colleague, json={"search_term": leaving.user_id})
     assert found["results"] == []
     reply = await lapi.request("POST", C + "/login", json=_login_body(leaving.user_id, PASSWORD))
