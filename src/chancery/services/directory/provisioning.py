@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from ...clock import Clock
+from ...errors import invalid_param, not_found
 from ...storage import Storage
 from ...storage.directory import Person
 from ..accounts.service import AccountService
 from ..audit import Actor, AuditLog
 from ..rooms.service import RoomService
 from .lifecycle import LifecycleService, actor_name
-from .plan import Account, Step, is_mass_deactivation, plan
+from .plan import Account, Step, field_changes, is_mass_deactivation, plan
 
 
 class ProvisioningService:
@@ -64,6 +65,19 @@ class ProvisioningService:
                 for kind in ("create", "update", "reactivate", "deactivate")
             },
         )
+
+    async def set_person(self, person: Person, actor: Actor) -> list[tuple[str, object, object]]:
+        """An administrator sets what the directory says about an existing account (source "admin"; a later
+        sync of a source that lists the person takes it back). Returns the changed fields."""
+        found = (await self.storage.people.accounts_among([person.user_id])).get(person.user_id)
+        if found is None:
+            raise not_found("Unknown user")
+        deactivated, managed = found
+        if deactivated:
+            raise invalid_param("The account is deactivated")
+        step = Step("update", person, field_changes(managed.person if managed else None, person))
+        await self._record_person("admin", step, actor)
+        return list(step.changes)
 
     async def _record_person(self, source: str, step: Step, actor: Actor) -> None:
         person, now, who = step.person, self.clock.now_ms(), actor_name(actor)
