@@ -67,8 +67,8 @@ class ProvisioningService:
         )
 
     async def set_person(self, person: Person, actor: Actor) -> list[tuple[str, object, object]]:
-        """An administrator sets what the directory says about an existing account (source "admin"; a later
-        sync of a source that lists the person takes it back). Returns the changed fields."""
+        """An administrator sets what the directory says about an existing account (one no source provisioned
+        gets source "admin"). Returns the changed fields."""
         found = (await self.storage.people.accounts_among([person.user_id])).get(person.user_id)
         if found is None:
             raise not_found("Unknown user")
@@ -76,7 +76,8 @@ class ProvisioningService:
         if deactivated:
             raise invalid_param("The account is deactivated")
         step = Step("update", person, field_changes(managed.person if managed else None, person))
-        await self._record_person("admin", step, actor)
+        # A provisioned person stays the source's (its next run sets its values again, and may deactivate them).
+        await self._record_person(managed.source if managed else "admin", step, actor)
         return list(step.changes)
 
     async def _record_person(self, source: str, step: Step, actor: Actor) -> None:
