@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cli_args import parse_expiry
 from .config import Config
 from .config.directory import DirectoryConfig
 from .errors import MatrixError
@@ -84,8 +85,6 @@ def add_user_lifecycle_commands(user: Any, add_common: AddCommon, resolve_config
     renew.add_argument("--until", help="ISO 8601 date or time it expires (default: the configured validity)")
 
     def run_renew(args: argparse.Namespace) -> None:
-        from .cli_args import parse_expiry
-
         until = parse_expiry(args.until) if args.until else None
 
         async def job(services: Services) -> None:
