@@ -183,7 +183,6 @@ class Server:
     app: web.Application
     broadcaster: PgBroadcaster | None = None
     stream_watch: StreamWatch | None = None
-    audit_jobs: AuditJobs | None = None
     jobs: list[Periodic] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -193,8 +192,6 @@ class Server:
         self.services.ephemeral.close()
         await self.services.classification.close()
         await self.services.push_sender.close()
-        if self.audit_jobs is not None:
-            await self.audit_jobs.close()
         if self.stream_watch is not None:
             await self.stream_watch.close()
         if self.broadcaster is not None:
@@ -223,9 +220,11 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     await stream_watch.start()
     services.classification.start()  # the clearance expiry sweep (serving processes only, not the CLI)
     await services.push_sender.start()
-    audit_jobs = AuditJobs(services.audit, config.audit)
-    audit_jobs.start()
-    jobs = services.devices.background_jobs() + services.retention.background_jobs()
+    jobs = (
+        AuditJobs(services.audit, config.audit).background_jobs()
+        + services.devices.background_jobs()
+        + services.retention.background_jobs()
+    )
     for job in jobs:
         job.start()
-    return Server(services, build_web_app(services), broadcaster, stream_watch, audit_jobs, jobs)
+    return Server(services, build_web_app(services), broadcaster, stream_watch, jobs)

@@ -7,8 +7,6 @@ to a checkpoint, which then anchors the rest of the chain, so verification keeps
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +20,7 @@ from ...events.audit_chain import checkpoint
 from ...events.signing import new_signing_key, signing_key_from_text, signing_key_to_text, verify_key_base64
 from ...storage import Storage
 from ...storage.database import Connection
+from ..periodic import Periodic
 
 if TYPE_CHECKING:
     from .log import AuditLog
@@ -97,11 +96,11 @@ class AuditJobs:
     def __init__(self, audit: AuditLog, config: AuditConfig) -> None:
         self.audit = audit
         self.config = config
-        self._task: asyncio.Task[None] | None = None
         self._last_prune_ms = 0
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+    def background_jobs(self) -> list[Periodic]:
+        seconds = self.config.checkpoint_seconds
+        return [Periodic("audit", min(seconds, 60) if seconds else 60, self.run_once)]
 
     async def run_once(self) -> None:
         if self.config.checkpoint_seconds:
@@ -110,19 +109,3 @@ class AuditJobs:
         if self.config.retention_days and now - self._last_prune_ms >= PRUNE_INTERVAL_MS:
             self._last_prune_ms = now
             await self.audit.prune_older_than(self.config.retention_days)
-
-    async def _run(self) -> None:
-        seconds = self.config.checkpoint_seconds
-        interval = min(seconds, 60) if seconds else 60
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("audit job failed; retrying at the next interval")
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
