@@ -161,7 +161,58 @@ async def test_external_people_see_an_empty_directory(dapi: Api, dir_server: Ser
     colleague = await dapi.register()
     assert [r["user_id"] for r in await search(dapi, partner, colleague.user_id)] == [colleague.user_id]
     localpart = partner.user_id[1:].split(":")[0]
-    # The directory adopts the existing account and marks it external.
-    dir_server.run_cli("directory", "import", str(write_csv(tmp_path, [f"{localpart},Partner,,,,,yes"])))
+    # The directory adopts the existing account and marks it external (whatever earlier imports listed goes).
+    staff = [f"staff{secrets.token_hex(3)},Staff,,,,," for _ in range(3)]
+    with_staff = str(write_csv(tmp_path, [f"{localpart},Partner,,,,,yes", *staff]))
+    dir_server.run_cli("directory", "import", with_staff, "--allow-mass-deactivation")
+    assert await search(dapi, partner, colleague.user_id) == []
+
+    # A file that drops most of the people (a truncated export?) needs the operator's explicit go-ahead.
+    only_partner = str(write_csv(tmp_path, [f"{localpart},Partner,,,,,yes"]))
+    deactivated_before = audit_entries(dir_server, "account.deactivate")
+    with pytest.raises(RuntimeError, match="--allow-mass-deactivation"):
+        dir_server.run_cli("directory", "import", only_partner)
+    assert audit_entries(dir_server, "account.deactivate") == deactivated_before
+    assert "3 to deactivate" in dir_server.run_cli("directory", "import", only_partner, "--allow-mass-deactivation")
     assert await search(dapi, partner, colleague.user_id) == []
     assert [r["user_id"] for r in await search(dapi, colleague, "Partner")] == [partner.user_id]
+
+
+async def test_an_administrator_sets_a_persons_directory_record(
+    dapi: Api, dir_server: ServerProcess, tmp_path: Path
+) -> None:
+    admin = await make_admin(dapi, dir_server, tmp_path)
+    person, colleague = await dapi.register(), await dapi.register()
+    room = await dapi.create_room(colleague, preset="public_chat")
+    await dapi.join(person, room)
+    path = f"{CA}/directory/people/{person.user_id}"
+    record = {
+        "display_name": "Nadia Roux",
+        "organisation": " Agency / Legal ",
+        "position": "Counsel",
+        "external": False,
+    }
+    assert (await dapi.ok("PUT", path, admin, json=record))["changed"] == ["display_name", "organisation", "position"]
+    profile = await dapi.ok("GET", f"{C}/profile/{person.user_id}", colleague)
+    assert profile == {
+        "displayname": "Nadia Roux",
+        "org.chancery.organisation": "Agency/Legal",
+        "org.chancery.position": "Counsel",
+    }
+    members = await dapi.ok("GET", f"{C}/rooms/{room}/joined_members", colleague)
+    assert members["joined"][person.user_id]["display_name"] == "Nadia Roux"  # renamed in the rooms too
+    assert (await dapi.ok("PUT", path, admin, json=record))["changed"] == []
+    shown = await dapi.ok("GET", path, admin)
+    assert shown["source"] == "admin" and shown["history"][0]["actor"] == admin.user_id
+
+    for bad, errcode in (
+        ({"external": "yes"}, "M_BAD_JSON"),
+        ({"salary": 1}, "M_BAD_JSON"),
+        ({"position": 7}, "M_BAD_JSON"),
+        ({"organisation": "A//B"}, "M_INVALID_PARAM"),
+    ):
+        reply = await dapi.request("PUT", path, admin, json=bad)
+        assert (reply.status, reply.errcode) == (400, errcode), bad
+    reply = await dapi.request("PUT", f"{CA}/directory/people/@nobody-{secrets.token_hex(3)}:localhost", admin, json={})
+    assert (reply.status, reply.errcode) == (404, "M_NOT_FOUND")
+    assert (await dapi.request("PUT", path, person, json=record)).status == 403

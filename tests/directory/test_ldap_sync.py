@@ -111,6 +111,8 @@ async def test_sync_creates_updates_and_deactivates(
     }
     assert (await lapi.ok("GET", f"{C}/profile/{omar}", viewer))["org.chancery.organisation"] == "Partners/Acme"
     assert "No changes" in sync(ldap_server, slapd, base, tmp_path)
+    # Without --ldap and the bind options, the [directory] settings name the directory (a nightly cron line).
+    assert "No changes" in ldap_server.run_cli("directory", "sync", "--base", base)
 
     # LDAP-bind login with the directory's password; a wrong one is refused.
     session = await lapi.login(User(lina, "", "", "lina ldap secret"))

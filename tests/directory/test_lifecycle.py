@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.api.test_keys_support import Device
 from tests.client import Api, C, User
 from tests.conftest import ENGINES
 from tests.directory.helpers import audit_entries, eventually_status, make_admin
@@ -67,6 +68,9 @@ async def test_expired_account_is_held_until_an_administrator_renews_it(
     lifecycle_server.run_cli("user", "renew", user.user_id, "--until", "2001-01-01")
     await eventually_status(lapi, user, C + "/account/whoami", (403, "ORG_MATRIX_EXPIRED_ACCOUNT"))
     await lapi.ok("POST", C + "/logout", user, json={})
+    history = (await lapi.ok("GET", f"{CA}/directory/people/{user.user_id}", admin))["history"]
+    assert history[0]["field"] == "expires_ts" and history[0]["actor"] == "cli" and history[0]["old_value"]
+    assert [c["actor"] for c in history[-2:]] == [admin.user_id] * 2
     renewals = audit_entries(lifecycle_server, "account.expiry", user.user_id)
     assert [(e["via"], e["user_id"]) for e in renewals[:3]] == [("admin", admin.user_id)] * 2 + [("cli", None)]
 
@@ -99,12 +103,18 @@ async def test_deactivation_removes_the_person_everywhere_and_an_admin_reactivat
     colleague = await lapi.register(password=PASSWORD)
     room = await lapi.create_room(colleague, preset="public_chat")
     await lapi.join(leaving, room)
+    for device in (Device(leaving), Device(second_device)):
+        await device.upload(lapi, device_keys=device.device_keys())
+    query = {"device_keys": {leaving.user_id: []}}
+    assert len((await lapi.ok("POST", C + "/keys/query", colleague, json=query))["device_keys"][leaving.user_id]) == 2
 
     lifecycle_server.run_cli("user", "deactivate", leaving.user_id)
     for session in (leaving, second_device):
         await eventually_status(lapi, session, C + "/account/whoami", (401, "M_UNKNOWN_TOKEN"))
     members = await lapi.ok("GET", f"{C}/rooms/{room}/joined_members", colleague)
     assert leaving.user_id not in members["joined"]
+    keys = await lapi.ok("POST", C + "/keys/query", colleague, json=query)
+    assert keys["device_keys"].get(leaving.user_id, {}) == {}  # devices and their keys are gone
     found = await lapi.ok("POST", C + "/user_directory/search", colleague, json={"search_term": leaving.user_id})
     assert found["results"] == []
     reply = await lapi.request("POST", C + "/login", json=_login_body(leaving.user_id, PASSWORD))

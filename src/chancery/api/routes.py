@@ -271,6 +271,7 @@ def client_routes() -> list[Route]:
         Route("POST", CA + "/users/{user_id}/renew", admin_lifecycle.post_renew, auth="admin"),
         Route("POST", CA + "/users/{user_id}/reactivate", admin_lifecycle.post_reactivate, auth="admin"),
         Route("GET", CA + "/directory/people/{user_id}", admin_directory.get_person, auth="admin"),
+        Route("PUT", CA + "/directory/people/{user_id}", admin_directory.put_person, auth="admin"),
         Route("GET", CA + "/directory/organisations", admin_directory.get_organisations, auth="admin"),
         # device control (issue 14): the wipe is for administrators and security officers (checked inside)
         Route("POST", ADMIN_DEVICE + "/wipe", admin_devices.post_wipe),

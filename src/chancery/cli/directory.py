@@ -9,17 +9,21 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config.directory import DirectoryConfig
 from ..services.audit import Actor
+from ..services.directory.install import ldap_settings
 from ..services.directory.ldap_source import LdapSettings, read_ldap
 from ..services.directory.plan import describe
 from ..services.directory.sources import CSV_COLUMNS, SourceError, read_csv
 from ..storage.directory import Person
+from .args import parse_expiry
 from .common import AddCommon, ResolveConfig, run_with_services
 
 if TYPE_CHECKING:
     from ..services.container import Services
 
 CLI_ACTOR = Actor.cli()
+MASS_HELP = "apply even when more than half of the provisioned people would be deactivated"
 
 
 def read_password_file(path: str) -> str:
@@ -55,8 +59,6 @@ def add_user_lifecycle_commands(user: Any, add_common: AddCommon, resolve_config
     renew.add_argument("--until", help="ISO 8601 date or time it expires (default: the configured validity)")
 
     def run_renew(args: argparse.Namespace) -> None:
-        from .args import parse_expiry
-
         until = parse_expiry(args.until) if args.until else None
 
         async def job(services: Services) -> None:
@@ -68,13 +70,18 @@ def add_user_lifecycle_commands(user: Any, add_common: AddCommon, resolve_config
     renew.set_defaults(func=run_renew)
 
 
-async def _provision(services: Services, source: str, people: list[Person], dry_run: bool) -> None:
+async def _provision(services: Services, source: str, people: list[Person], args: argparse.Namespace) -> None:
     steps = await services.provisioning.plan(source, people)
     for line in describe(steps):
         print(line)
-    if dry_run:
+    if args.dry_run:
         print("Dry run: nothing changed.")
         return
+    if not args.allow_mass_deactivation and await services.provisioning.is_mass_deactivation(source, steps):
+        sys.exit(
+            "Nothing changed: this would deactivate more than half of the people the directory provisioned."
+            " Check the source; if it is right, run again with --allow-mass-deactivation."
+        )
     if steps:
         await services.provisioning.apply(source, steps, CLI_ACTOR)
         print("Applied.")
@@ -88,11 +95,12 @@ def add_directory_commands(sub: Any, add_common: AddCommon, resolve_config: Reso
     add_common(imports)
     imports.add_argument("file", type=Path, help="CSV with a header: " + ", ".join(CSV_COLUMNS))
     imports.add_argument("--dry-run", action="store_true", help="print the changes without making them")
+    imports.add_argument("--allow-mass-deactivation", action="store_true", help=MASS_HELP)
 
     def run_import(args: argparse.Namespace) -> None:
         async def job(services: Services) -> None:
             people = read_csv(args.file, services.accounts.user_id_for)
-            await _provision(services, "csv", people, args.dry_run)
+            await _provision(services, "csv", people, args)
 
         run_source_job(args, resolve_config, job)
 
@@ -100,23 +108,37 @@ def add_directory_commands(sub: Any, add_common: AddCommon, resolve_config: Reso
 
     sync = directory.add_parser("sync", help="make the accounts match an LDAP directory")
     add_common(sync)
-    sync.add_argument("--ldap", required=True, metavar="URL", help="ldap://host:port or ldaps://host:port")
-    sync.add_argument("--base", required=True, metavar="DN", help="where the people are, e.g. ou=people,dc=example")
-    sync.add_argument("--bind-dn", default="", help="service account to bind as (default: anonymous)")
-    sync.add_argument("--password-file", help="file holding the bind password (first line)")
+    sync.add_argument("--ldap", metavar="URL", help="ldap://host:port or ldaps://host:port (default: ldap_url)")
+    sync.add_argument(
+        "--base", metavar="DN", help="where the people are, e.g. ou=people,dc=example (default: ldap_base)"
+    )
+    sync.add_argument("--bind-dn", help="service account to bind as (default: ldap_bind_dn; empty: anonymous)")
+    sync.add_argument("--password-file", help="file holding the bind password (default: ldap_password_file)")
     sync.add_argument("--dry-run", action="store_true", help="print the changes without making them")
+    sync.add_argument("--allow-mass-deactivation", action="store_true", help=MASS_HELP)
 
     def run_sync(args: argparse.Namespace) -> None:
-        password = read_password_file(args.password_file) if args.password_file else ""
-        settings = LdapSettings(args.ldap, args.base, args.bind_dn, password)
+        password = read_password_file(args.password_file) if args.password_file else None
 
         async def job(services: Services) -> None:
+            settings = sync_settings(args, password, services.config.directory)
             people = await asyncio.to_thread(read_ldap, settings, services.accounts.user_id_for)
-            await _provision(services, "ldap", people, args.dry_run)
+            await _provision(services, "ldap", people, args)
 
         run_source_job(args, resolve_config, job)
 
     sync.set_defaults(func=run_sync)
+
+
+def sync_settings(args: argparse.Namespace, password: str | None, config: DirectoryConfig) -> LdapSettings:
+    """The command line's LDAP settings, each missing one taken from [directory] (as ldap_login uses them)."""
+    url, base = args.ldap or config.ldap_url, args.base or config.ldap_base
+    if not url or not base:
+        sys.exit("Name the directory: --ldap URL and --base DN, or ldap_url and ldap_base in [directory]")
+    if args.bind_dn is not None:
+        return LdapSettings(url, base, args.bind_dn, password or "")
+    configured = ldap_settings(config)
+    return LdapSettings(url, base, configured.bind_dn, configured.password if password is None else password)
 
 
 def run_source_job(

@@ -37,7 +37,8 @@ class DirectoryConfig(Section):
 # argon2id cost for new password hashes (existing hashes keep theirs until the password changes).
 # argon2_time_cost = 3
 # argon2_memory_kib = 65536
-# Log in with the directory's LDAP password (m.login.password checked by binding as the person's entry).
+# The institution's LDAP directory: `chancery directory sync` reads people from it (options given on the
+# command line win), and with ldap_login people log in with its password (checked by binding as their entry).
 # ldap_login = false
 # ldap_url = "ldaps://ldap.example:636"
 # ldap_base = "ou=people,dc=example"

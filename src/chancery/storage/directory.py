@@ -47,16 +47,14 @@ _PERSON = (
 )
 
 
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def _managed(row: tuple[object, ...]) -> ManagedPerson:
-    person = Person(
-        str(row[0]),
-        row[1],  # type: ignore[arg-type]
-        row[2],  # type: ignore[arg-type]
-        row[3],  # type: ignore[arg-type]
-        row[4],  # type: ignore[arg-type]
-        row[5],  # type: ignore[arg-type]
-        bool(row[6]),
-    )
+    """(user_id, display_name, organisation, position, email, phone, is_external, source, deactivated)."""
+    name, organisation, position, email, phone = (_optional(v) for v in row[1:6])
+    person = Person(str(row[0]), name, organisation, position, email, phone, bool(row[6]))
     return ManagedPerson(person, str(row[7]), bool(row[8]))
 
 

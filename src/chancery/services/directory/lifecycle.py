@@ -87,10 +87,11 @@ class LifecycleService:
     async def set_expiry(self, user_id: str, actor: Actor, expires_ts: int | None) -> None:
         """Set when the account expires (None: never). Takes effect at once in every process."""
         await self._require_account(user_id)
+        before = await self.storage.people.expiry_of(user_id)
         async with self.storage.db.transaction() as txn:
             await self.storage.people.set_expiry(txn, user_id, expires_ts)
             await self.storage.people.record_change(
-                txn, self.clock.now_ms(), actor_name(actor), user_id, "expires_ts", None, _text(expires_ts)
+                txn, self.clock.now_ms(), actor_name(actor), user_id, "expires_ts", _text(before), _text(expires_ts)
             )
             await self.audit.record(txn, actor, "account.expiry", user_id, details={"expires_ts": expires_ts})
             pos = await self.auth.revoke_in(txn)

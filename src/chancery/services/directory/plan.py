@@ -73,3 +73,11 @@ def describe(steps: list[Step]) -> list[str]:
     counts = {kind: sum(1 for s in steps if s.kind == kind) for kind in _SIGNS}
     lines.append(", ".join(f"{n} to {kind}" for kind, n in counts.items()) if steps else "No changes")
     return lines
+
+
+def is_mass_deactivation(steps: list[Step], managed: dict[str, ManagedPerson]) -> bool:
+    """Whether a plan deactivates at least 3 people and more than half of those the source keeps active: what a
+    wrong base DN or a truncated file looks like, so it needs the operator's explicit go-ahead."""
+    leaving = sum(1 for step in steps if step.kind == "deactivate")
+    active = sum(1 for record in managed.values() if not record.deactivated)
+    return leaving >= 3 and leaving * 2 > active

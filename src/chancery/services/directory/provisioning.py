@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from ...clock import Clock
+from ...errors import invalid_param, not_found
 from ...storage import Storage
 from ...storage.directory import Person
 from ..accounts.service import AccountService
 from ..audit import Actor, AuditLog
 from ..rooms.service import RoomService
 from .lifecycle import LifecycleService, actor_name
-from .plan import Account, Step, plan
+from .plan import Account, Step, field_changes, is_mass_deactivation, plan
 
 
 class ProvisioningService:
@@ -28,6 +29,9 @@ class ProvisioningService:
         self.rooms = rooms
         self.clock = clock
         self.audit = audit
+
+    async def is_mass_deactivation(self, source: str, steps: list[Step]) -> bool:
+        return is_mass_deactivation(steps, await self.storage.people.people_of(source))
 
     async def plan(self, source: str, wanted: list[Person]) -> list[Step]:
         """What would change (nothing is changed)."""
@@ -61,6 +65,20 @@ class ProvisioningService:
                 for kind in ("create", "update", "reactivate", "deactivate")
             },
         )
+
+    async def set_person(self, person: Person, actor: Actor) -> list[tuple[str, object, object]]:
+        """An administrator sets what the directory says about an existing account (one no source provisioned
+        gets source "admin"). Returns the changed fields."""
+        found = (await self.storage.people.accounts_among([person.user_id])).get(person.user_id)
+        if found is None:
+            raise not_found("Unknown user")
+        deactivated, managed = found
+        if deactivated:
+            raise invalid_param("The account is deactivated")
+        step = Step("update", person, field_changes(managed.person if managed else None, person))
+        # A provisioned person stays the source's (its next run sets its values again, and may deactivate them).
+        await self._record_person(managed.source if managed else "admin", step, actor)
+        return list(step.changes)
 
     async def _record_person(self, source: str, step: Step, actor: Actor) -> None:
         person, now, who = step.person, self.clock.now_ms(), actor_name(actor)
