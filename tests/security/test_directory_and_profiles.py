@@ -14,7 +14,7 @@ from tests.conftest import ENGINES
 from tests.own_server import RELAXED, client_of, own_server
 from tests.serverproc import ServerProcess
 
-OPEN = '[access]\nuser_directory_scope = "all"\nrequire_auth_for_profile_requests = false\n'
+OPEN = '[access]\nrequire_auth_for_profile_requests = false\n[directory]\nsearch_scope = "institution"\n'
 SHARING = "[access]\nlimit_profile_requests_to_users_who_share_rooms = true\n"
 
 

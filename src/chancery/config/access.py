@@ -6,17 +6,12 @@ from dataclasses import dataclass
 
 from .sections import ConfigError, Section
 
-USER_DIRECTORY_SCOPES = ("shared_rooms", "all")
-
 
 @dataclass(frozen=True)
 class AccessConfig(Section):
     TABLE = "access"
     TEMPLATE = """\
 [access]
-# Whom the user directory search finds: "shared_rooms" (users who share a room with the searcher or are
-# joined to a public room, the Matrix default) or "all" (every active account on this server).
-user_directory_scope = "shared_rooms"
 # Profiles (display name, avatar) only for requests with an access token.
 require_auth_for_profile_requests = true
 # true: a user's profile only for users who share a room with them (their own always).
@@ -33,7 +28,6 @@ limit_profile_requests_to_users_who_share_rooms = false
 # How long such a token is valid, in seconds.
 # login_token_lifetime = 120
 """
-    user_directory_scope: str = "shared_rooms"
     require_auth_for_profile_requests: bool = True
     limit_profile_requests_to_users_who_share_rooms: bool = False
 
@@ -43,7 +37,5 @@ limit_profile_requests_to_users_who_share_rooms = false
     login_token_lifetime: int = 120
 
     def __post_init__(self) -> None:
-        if self.user_directory_scope not in USER_DIRECTORY_SCOPES:
-            raise ConfigError(f"access.user_directory_scope must be one of {', '.join(USER_DIRECTORY_SCOPES)}")
         if not 10 <= self.login_token_lifetime <= 600:
             raise ConfigError("access.login_token_lifetime must be between 10 and 600 seconds")

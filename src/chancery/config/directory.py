@@ -19,8 +19,8 @@ class DirectoryConfig(Section):
 # "org.chancery.reason": "directory"). Administrators and provisioning still change them.
 # lock_display_names = false
 # Whom the user directory search finds: "shared_rooms" (people sharing a room with the searcher, or in a
-# public room: the Matrix default) or "institution" (every active account). Unset: [access] user_directory_scope.
-# search_scope = "institution"
+# public room: the Matrix default) or "institution" (every active account).
+# search_scope = "shared_rooms"
 # Accounts expire this many days after creation or renewal (403 ORG_MATRIX_EXPIRED_ACCOUNT until an
 # administrator renews them). 0: accounts never expire.
 # account_validity_days = 0
@@ -48,7 +48,7 @@ class DirectoryConfig(Section):
 """
 
     lock_display_names: bool = False
-    search_scope: str | None = None
+    search_scope: str = "shared_rooms"
     account_validity_days: int = 0
     terms_url: str = ""
     terms_version: str = ""
@@ -64,7 +64,7 @@ class DirectoryConfig(Section):
     ldap_password_file: str = ""
 
     def __post_init__(self) -> None:
-        if self.search_scope is not None and self.search_scope not in SEARCH_SCOPES:
+        if self.search_scope not in SEARCH_SCOPES:
             raise ConfigError(f"directory.search_scope must be one of {', '.join(SEARCH_SCOPES)}")
         unknown = sorted(set(self.password_require) - set(PASSWORD_CLASSES))
         if unknown:

@@ -182,9 +182,8 @@ class ProfileService:
 
     @property
     def searches_institution(self) -> bool:
-        """[directory] search_scope "institution", or unset and [access] user_directory_scope "all"."""
-        scope = self.directory.search_scope
-        return scope == "institution" if scope is not None else self.access.user_directory_scope == "all"
+        """[directory] search_scope = "institution": every active account, not only those sharing a room."""
+        return self.directory.search_scope == "institution"
 
     async def search_users(self, requester: Requester, term: str, limit: int) -> dict[str, Any]:
         """The user directory, by name, user ID, organisation or position: by default the users who share a room
