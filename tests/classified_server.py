@@ -31,6 +31,7 @@ expiry_sweep_seconds = 0.2
 """
 CLEARANCES = "/_chancery/admin/v1/clearances/"
 CLASSIFICATION = "org.chancery.classification"
+OFFICER_PASSWORD = "correct horse"
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -48,7 +49,7 @@ async def capi(classified: ServerProcess) -> AsyncIterator[Api]:
 def officer_name(classified: ServerProcess) -> str:
     name = "officer" + secrets.token_hex(4)
     password_file = classified.data_dir.parent / "officer-password"
-    password_file.write_text("correct horse\n")
+    password_file.write_text(OFFICER_PASSWORD + "\n")
     classified.run_cli("user", "create", name, "--password-file", str(password_file))
     classified.run_cli("user", "role", f"@{name}:localhost", "--grant", "security_officer")
     return name
@@ -56,7 +57,7 @@ def officer_name(classified: ServerProcess) -> str:
 
 @pytest.fixture
 async def officer(capi: Api, officer_name: str) -> User:
-    return await capi.login(User(f"@{officer_name}:localhost", "", "", "correct horse"))
+    return await capi.login(User(f"@{officer_name}:localhost", "", "", OFFICER_PASSWORD))
 
 
 async def clear(api: Api, officer: User, user: User, level: str, caveats: list[str] | None = None, **extra: Any) -> Any:

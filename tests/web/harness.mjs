@@ -1,5 +1,6 @@
 // Browser-test harness for Chancery Web: Debian's Chromium driven by playwright-core, users made through
-// the client-server API, console errors collected, axe-core injected, screenshots saved.
+// the client-server API (cleared, and their devices accredited, by the server's security officer), console
+// errors collected, axe-core injected, screenshots saved.
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -21,6 +22,8 @@ export const CHROMIUM_ARGS = [
 ];
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 375, height: 667 };
+/** What register() gives everyone by default: the scheme's default level, without which nobody may create a room. */
+export const DEFAULT_CLEARANCE = { level: "OFFICIAL", caveats: [] };
 
 export class Failure extends Error {}
 
@@ -36,6 +39,26 @@ export function launch() {
 export class Api {
     constructor(base) {
         this.base = base;
+        this.officerSession = null;
+    }
+
+    /** The security officer the pytest driver made (CHANCERY_WEB_TEST_OFFICER), signed in once. */
+    officer() {
+        const userId = process.env.CHANCERY_WEB_TEST_OFFICER;
+        check(userId, "CHANCERY_WEB_TEST_OFFICER (a security officer's user ID) is not set");
+        this.officerSession ??= this.login(userId, process.env.CHANCERY_WEB_TEST_OFFICER_PASSWORD);
+        return this.officerSession;
+    }
+
+    /** The officer sets `user`'s clearance, e.g. { level: "SECRET", caveats: ["NATO"] }. */
+    async clear(user, clearance) {
+        await this.call("PUT", `/_chancery/admin/v1/clearances/${encodeURIComponent(user.userId)}`, (await this.officer()).token, clearance);
+    }
+
+    /** The officer accredits one of `user`'s devices (needed for rooms above RESTRICTED). */
+    async accredit(user, deviceId) {
+        const path = `/_chancery/admin/v1/users/${encodeURIComponent(user.userId)}/devices/${encodeURIComponent(deviceId)}/accreditation`;
+        await this.call("PUT", path, (await this.officer()).token);
     }
 
     async call(method, path, token, body, { expect = 200 } = {}) {
@@ -50,7 +73,8 @@ export class Api {
         return { status: response.status, json };
     }
 
-    async register(prefix, displayName) {
+    /** A new person with `clearance` (null: none) whose API device is accredited if `accredited`. */
+    async register(prefix, displayName, { clearance = DEFAULT_CLEARANCE, accredited = false } = {}) {
         const username = `${prefix}${Math.random().toString(36).slice(2, 8)}`;
         const { json } = await this.call("POST", "/_matrix/client/v3/register", null, {
             username,
@@ -62,15 +86,17 @@ export class Api {
         if (displayName) {
             await this.call("PUT", `/_matrix/client/v3/profile/${encodeURIComponent(user.userId)}/displayname`, user.token, { displayname: displayName });
         }
+        if (clearance) await this.clear(user, clearance);
+        if (accredited) await this.accredit(user, user.deviceId);
         return user;
     }
 
     /** Signs in an existing account (made with the CLI, e.g. an administrator). */
-    async login(userId) {
+    async login(userId, password = PASSWORD) {
         const { json } = await this.call("POST", "/_matrix/client/v3/login", null, {
             type: "m.login.password",
             identifier: { type: "m.id.user", user: userId },
-            password: PASSWORD,
+            password,
         });
         return { userId: json.user_id, token: json.access_token, deviceId: json.device_id };
     }
@@ -111,8 +137,8 @@ export class Person {
         this.run = run;
         this.consoleErrors = [];
         // Probes the SDK makes on start whose 404 is the protocol's answer, not a fault: no key backup yet,
-        // no MatrixRTC transports (MSC4143), and no classification scheme until that server part exists.
-        this.allowedFailures = ["/_matrix/client/v3/room_keys/version", "/org.matrix.msc4143/rtc/transports", "/_chancery/client/v1/classification"];
+        // and no MatrixRTC transports (MSC4143).
+        this.allowedFailures = ["/_matrix/client/v3/room_keys/version", "/org.matrix.msc4143/rtc/transports"];
         page.on("console", (message) => {
             if (message.type() !== "error") return;
             const url = message.location()?.url ?? "";
@@ -127,9 +153,10 @@ export class Person {
         this.allowedFailures.push(urlPart);
     }
 
-    async signIn(user) {
+    /** Signs in through the sign-in screen of the server at `base` (the run's server unless given). */
+    async signIn(user, base = this.run.base) {
         const { page } = this;
-        await page.goto(this.run.base + "/");
+        await page.goto(base + "/");
         await page.locator("input[name=username]").fill(user.userId);
         await page.locator("input[name=password]").fill(PASSWORD);
         const started = Date.now();
@@ -140,6 +167,13 @@ export class Person {
 
     async session() {
         return this.page.evaluate(() => JSON.parse(localStorage.getItem("chancery.session") ?? "null"));
+    }
+
+    /** The officer accredits this browser's device (signed in as `user`), as after checking it in person. */
+    async accredit(user) {
+        const session = await this.session();
+        check(session?.deviceId, "no stored session to accredit");
+        await this.run.api.accredit(user, session.deviceId);
     }
 
     async screenshot(label) {

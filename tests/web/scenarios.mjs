@@ -11,6 +11,7 @@ const [base, artifacts, ...only] = process.argv.slice(2);
 if (!base || !artifacts) throw new Error("usage: node scenarios.mjs <base URL> <artifacts dir> [scenario ...]");
 
 const CLASSIFICATION_API = "/_chancery/client/v1/classification";
+const SECRET_NATO = { level: "SECRET", caveats: ["NATO"] };
 
 /** A small valid PNG (solid colour), made here so that no fixture file is needed. */
 function png(width, height, [r, g, b]) {
@@ -39,26 +40,6 @@ function png(width, height, [r, g, b]) {
     const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
     const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
     return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", pixels), chunk("IEND", Buffer.alloc(0))]);
-}
-
-/** The test-only classification scheme (until the server's endpoint exists, it is injected into the page). */
-function scheme({ clearance = { level: "SECRET", caveats: ["NATO"], expires_ts: null } } = {}) {
-    return {
-        levels: [
-            { name: "OFFICIAL", colour: "#2e7d32", watermark: false, allow_export: true },
-            { name: "SECRET", colour: "#c62828", watermark: true, allow_export: false },
-            { name: "TOP SECRET", colour: "#6a1b9a", watermark: true, allow_export: false },
-        ],
-        caveats: ["NATO", "EU"],
-        default_level: null,
-        clearance,
-    };
-}
-
-async function injectScheme(person, body) {
-    await person.page.route(`**${CLASSIFICATION_API}`, (route) =>
-        route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(body) }),
-    );
 }
 
 async function openRoom(person, name) {
@@ -307,11 +288,15 @@ const scenarios = {
 
     /** A classified room: banners top and bottom in the level's colour, the watermark with the viewer's name,
      * the label on attachments, export disabled; the room-creation picker limited to the viewer's clearance.
-     * The scheme is injected into the page (the server's classification endpoint is another task); the
-     * room's classification is a real state event on the real server. */
+     * All from the server: its scheme (SECRET is #c53030, watermarked, no export), Carol's clearance (SECRET
+     * with NATO) and the room's state event. SECRET is above the accreditation level, so the officer accredits
+     * Carol's browser before the room exists (the server never lists it to an unaccredited device). */
     async classified_room(run) {
         const api = run.api;
-        const carolUser = await api.register("carol", "Carol Clerk");
+        const carolUser = await api.register("carol", "Carol Clerk", { clearance: SECRET_NATO, accredited: true });
+        const carol = await run.person("carol");
+        await carol.signIn(carolUser);
+        await carol.accredit(carolUser);
         const roomId = await api.createRoom(carolUser, {
             name: "Operation Northwind",
             initial_state: [
@@ -322,10 +307,6 @@ const scenarios = {
         const mxc = await api.upload(carolUser, image, "image/png", "map.png");
         await api.send(carolUser, roomId, "m.room.message", { msgtype: "m.image", body: "map.png", url: mxc, info: { mimetype: "image/png", size: image.length, w: 40, h: 40 } });
         await api.send(carolUser, roomId, "m.room.message", { msgtype: "m.text", body: "Briefing at 0900" });
-
-        const carol = await run.person("carol");
-        await injectScheme(carol, scheme());
-        await carol.signIn(carolUser);
         await openRoom(carol, "Operation Northwind");
         const page = carol.page;
         for (const position of ["top", "bottom"]) {
@@ -334,7 +315,7 @@ const scenarios = {
             const text = await banner.locator(".banner-label").textContent();
             check(text === "SECRET // NATO", `${position} banner reads ${text}`);
             const colour = await banner.evaluate((el) => getComputedStyle(el).backgroundColor);
-            check(colour === "rgb(198, 40, 40)", `${position} banner colour ${colour}`);
+            check(colour === "rgb(197, 48, 48)", `${position} banner colour ${colour}`);
         }
         check((await page.locator(".banner-top .banner-handling").textContent()) === "Registry copies only", "handling text missing");
         // The banners frame the room: top above the timeline, bottom below the composer.
@@ -365,10 +346,11 @@ const scenarios = {
         check((await page.locator(".room-main .timeline").evaluate((el) => getComputedStyle(el).userSelect)) === "none", "text selectable");
         await carol.screenshot("classified-room");
 
-        // The picker offers levels up to the clearance (SECRET) and only caveats the clearance holds (NATO).
+        // The picker offers levels up to the clearance (SECRET; not "Unclassified", as the scheme has a default
+        // level) and only caveats the clearance holds (NATO, not EU).
         await page.getByRole("button", { name: "New room" }).click();
         const options = await page.locator("dialog select[name=level] option").allTextContents();
-        check(JSON.stringify(options) === JSON.stringify(["Unclassified", "OFFICIAL", "SECRET"]), `levels offered: ${options}`);
+        check(JSON.stringify(options) === JSON.stringify(["OFFICIAL", "RESTRICTED", "CONFIDENTIAL", "SECRET"]), `levels offered: ${options}`);
         await page.locator("dialog select[name=level]").selectOption("SECRET");
         const caveats = await page.locator("dialog .caveats label").allTextContents();
         check(JSON.stringify(caveats) === JSON.stringify(["NATO"]), `caveats offered: ${caveats}`);
@@ -379,12 +361,19 @@ const scenarios = {
         await page.locator(".banner-top .banner-label", { hasText: "SECRET // NATO" }).waitFor();
         await carol.screenshot("picker-created");
 
-        // A server without a classification scheme (404): the banner comes from the state event alone, neutral.
+        // A second server, without a classification scheme (its scheme endpoint answers 404): the same label is
+        // only a label there, and the banner comes from the state event alone, in the neutral colour.
+        const schemelessBase = process.env.CHANCERY_WEB_TEST_SCHEMELESS;
+        check(schemelessBase, "CHANCERY_WEB_TEST_SCHEMELESS (a server without a scheme) is not set");
+        const schemeless = new Api(schemelessBase);
+        const carolThere = await schemeless.register("carol", "Carol Clerk", { clearance: null });
+        await schemeless.createRoom(carolThere, {
+            name: "Operation Northwind",
+            initial_state: [{ type: "org.chancery.classification", state_key: "", content: { level: "SECRET", caveats: ["NATO"], handling: "" } }],
+        });
         const plain = await run.person("carol-no-scheme");
-        await plain.page.route(`**${CLASSIFICATION_API}`, (route) =>
-            route.fulfill({ status: 404, contentType: "application/json", body: JSON.stringify({ errcode: "M_UNRECOGNIZED", error: "Unrecognized request" }) }),
-        );
-        await plain.signIn(carolUser);
+        plain.allowFailure(CLASSIFICATION_API);
+        await plain.signIn(carolThere, schemelessBase);
         await openRoom(plain, "Operation Northwind");
         const neutral = await plain.page.locator(".banner-top").evaluate((el) => [el.textContent, getComputedStyle(el).backgroundColor]);
         check(neutral[0].includes("SECRET // NATO") && neutral[1] === "rgb(74, 79, 87)", `banner without a scheme: ${neutral}`);
@@ -416,17 +405,18 @@ const scenarios = {
         const direct = await api.call("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, daveUser.token, { user_id: frank.userId }, { expect: 403 });
         check(shown.includes("Invitation failed") && shown.includes(direct.json.error), `alert reads ${shown}, server said ${direct.json.error}`);
 
-        // A refusal for clearance (the contract's 403 with org.chancery.reason; the server's clearance check is
-        // another task, so this answer is injected): the error text and the reason are both shown.
-        const uncleared = await api.register("gustav", "Gustav Guest");
-        const refusal = { errcode: "M_FORBIDDEN", error: `${uncleared.userId} is not cleared for SECRET // NATO`, "org.chancery.reason": "clearance" };
-        await page.route(`**${inviteUrl}`, (route) => route.fulfill({ status: 403, contentType: "application/json", body: JSON.stringify(refusal) }));
+        // A real refusal for clearance: the room has the scheme's default level (OFFICIAL) and Gustav holds no
+        // clearance, so the server answers 403 with org.chancery.reason "clearance"; the error text and the
+        // reason are both shown.
+        const uncleared = await api.register("gustav", "Gustav Guest", { clearance: null });
         await page.locator("input[name=invitee]").fill(uncleared.userId);
         await page.getByRole("button", { name: "Invite", exact: true }).click();
         const reason = page.locator(".side-panel .alert.refusal");
         await reason.waitFor();
         const reasonText = await reason.textContent();
-        check(reasonText.includes(refusal.error), `clearance refusal reads ${reasonText}`);
+        const { json: refusal } = await api.call("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, daveUser.token, { user_id: uncleared.userId }, { expect: 403 });
+        check(refusal["org.chancery.reason"] === "clearance", `the server refused for ${refusal["org.chancery.reason"]}`);
+        check(reasonText.includes(refusal.error), `clearance refusal reads ${reasonText}, server said ${refusal.error}`);
         check((await reason.locator("[data-reason=clearance]").count()) === 1 && reasonText.includes("clearance"), "clearance reason not shown");
         await dave.screenshot("refused-invite");
     },
@@ -465,23 +455,26 @@ const scenarios = {
     /** At 375x667 nothing sticks out sideways: sign-in, room list, a classified room with long content, settings. */
     async phone_layout(run) {
         const api = run.api;
-        const ivoUser = await api.register("ivo", "Ivo Ivanov-Longname-Of-The-Ministry");
-        const roomId = await api.createRoom(ivoUser, {
-            name: "Interdepartmental coordination group on long-term infrastructure planning",
-            topic: "A topic long enough to be cut rather than to push the layout sideways on a phone",
-            initial_state: [
-                { type: "org.chancery.classification", state_key: "", content: { level: "SECRET", caveats: ["NATO", "EU"], handling: "Handle via the registry; no copies outside the ministry network" } },
-            ],
-        });
-        await api.send(ivoUser, roomId, "m.room.message", { msgtype: "m.text", body: `A very long word: ${"x".repeat(300)} and a link https://example.invalid/${"path/".repeat(40)}` });
+        const ivoUser = await api.register("ivo", "Ivo Ivanov-Longname-Of-The-Ministry", { clearance: { level: "SECRET", caveats: ["NATO", "EU"] }, accredited: true });
         const ivo = await run.person("ivo", PHONE);
-        await injectScheme(ivo, scheme({ clearance: { level: "SECRET", caveats: ["NATO", "EU"], expires_ts: null } }));
         const results = {};
         await ivo.page.goto(run.base + "/");
         await ivo.page.locator("input[name=username]").waitFor();
         results.signin = await ivo.horizontalOverflow();
         await ivo.screenshot("signin");
         await ivo.signIn(ivoUser);
+        // A SECRET room reaches accredited devices only: the officer accredits the phone before it is made.
+        await ivo.accredit(ivoUser);
+        const roomName = "Interdepartmental coordination group on long-term infrastructure planning";
+        const roomId = await api.createRoom(ivoUser, {
+            name: roomName,
+            topic: "A topic long enough to be cut rather than to push the layout sideways on a phone",
+            initial_state: [
+                { type: "org.chancery.classification", state_key: "", content: { level: "SECRET", caveats: ["NATO", "EU"], handling: "Handle via the registry; no copies outside the ministry network" } },
+            ],
+        });
+        await api.send(ivoUser, roomId, "m.room.message", { msgtype: "m.text", body: `A very long word: ${"x".repeat(300)} and a link https://example.invalid/${"path/".repeat(40)}` });
+        await ivo.page.locator(".room-entry", { hasText: roomName }).waitFor({ timeout: 30000 });
         results.room_list = await ivo.horizontalOverflow();
         await ivo.screenshot("room-list");
         await ivo.page.locator(".room-entry").first().click();
@@ -521,7 +514,6 @@ const scenarios = {
         await api.createRoom(other, { name: "Invitation for Julia", invite: [juliaUser.userId] });
 
         const julia = await run.person("julia");
-        await injectScheme(julia, scheme());
         await julia.page.goto(run.base + "/");
         await julia.page.locator("input[name=username]").waitFor();
         await julia.accessibility("sign-in");

@@ -1,5 +1,10 @@
 """Chancery Web in Debian's Chromium (playwright-core) against the real server, on both engines (issue 15).
 
+The server is tests/classified_server.py's: a classification scheme with levels, caveats, a default level and
+device accreditation above RESTRICTED, so banners, watermarks, the picker and clearance refusals are the real
+server's. Its security officer gives the scenarios' people their clearances and accredits their browsers. One
+scenario also signs in to a second server without a scheme (whose scheme endpoint answers 404).
+
 The scenarios live in scenarios.mjs (run by Node, one browser for all of them); this module runs it once per
 engine and turns each scenario's result into a test. Screenshots go to tests/web/artifacts/<engine>/ (git-ignored);
 their paths are printed. A scenario fails on a failed check, on a console error it did not cause on purpose,
@@ -13,12 +18,15 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chancery.web_client.assets import DIST_DIR
+from tests.classified_server import OFFICER_PASSWORD, classified, officer_name
+from tests.conftest import cleanup_server, start_configured_server
 from tests.node import node_binary, run_node
 from tests.serverproc import ServerProcess
 from tests.web.conftest import ARTIFACTS
@@ -26,6 +34,7 @@ from tests.web.conftest import ARTIFACTS
 HERE = Path(__file__).parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ADMIN_PASSWORD = "correct horse battery"  # the password harness.mjs signs in with
+__all__ = ["classified", "officer_name"]  # fixtures of tests/classified_server.py
 SCENARIOS = [
     "encrypted_chat",
     "message_actions",
@@ -56,13 +65,31 @@ def _administrator(server: ServerProcess, tmp: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def web_results(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def schemeless(classified: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server without a classification scheme, on the classified server's engine."""
+    tmp = tmp_path_factory.mktemp(f"schemeless-{classified.engine}")
+    proc = start_configured_server(tmp, classified.engine, "")
+    yield proc
+    cleanup_server(proc)
+
+
+@pytest.fixture(scope="module")
+def web_results(
+    classified: ServerProcess, schemeless: ServerProcess, officer_name: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, Any]]:
     _check_prerequisites()
+    server = classified
     artifacts = ARTIFACTS / server.engine
     shutil.rmtree(artifacts, ignore_errors=True)
     admin = _administrator(server, tmp_path_factory.mktemp("web-admin"))
 
-    env = {"CHANCERY_WEB_TEST_ADMIN": admin, "CHROMIUM": CHROMIUM}
+    env = {
+        "CHANCERY_WEB_TEST_ADMIN": admin,
+        "CHANCERY_WEB_TEST_OFFICER": f"@{officer_name}:localhost",
+        "CHANCERY_WEB_TEST_OFFICER_PASSWORD": OFFICER_PASSWORD,
+        "CHANCERY_WEB_TEST_SCHEMELESS": schemeless.base_url,
+        "CHROMIUM": CHROMIUM,
+    }
     _, text = asyncio.run(run_node(HERE / "scenarios.mjs", server.base_url, str(artifacts), timeout=600, env=env))
     results: dict[str, dict[str, Any]] = {}
     for line in text.splitlines():
