@@ -41,14 +41,11 @@ export async function eraseLocalData(): Promise<void> {
     }
 }
 
-/** Stops the client, tries to log out (the token may already be revoked), then erases local data. */
+/** Stops the client and erases local data. No logout: the server deleted the device and its tokens in the
+ * same step as it queued the order (a logout would only meet 401, which the SDK logs as an error). */
 export async function wipe(client: MatrixClient): Promise<void> {
     client.stopClient();
-    try {
-        await client.logout(true);
-    } catch {
-        // Already revoked by the administrator, or the server is unreachable: the erasure still happens.
-    }
+    client.http.abort();
     try {
         // The SDK's own stores first: it knows their names (including the crypto store's prefix).
         await client.clearStores({ cryptoDatabasePrefix: CRYPTO_DB_PREFIX });
