@@ -154,6 +154,8 @@ const scenarios = {
         await lena.page.locator(".tile", { hasText: "see my comments" }).locator(".reply-quote", { hasText: "first draft" }).waitFor({ timeout: 30000 });
         // Lena edits her message; Mike sees the new text marked as edited.
         await (await actionsOf(lena, "first draft")).getByRole("button", { name: "Edit" }).click();
+        // The composer takes the message's text after the click's render; typing before that would be overwritten.
+        await eventually("the composer to hold the text being edited", async () => (await lena.page.locator("#composer-main").inputValue()) === "first draft");
         await sendText(lena, "second draft");
         await mike.page.locator(".tile", { hasText: "second draft" }).locator("text=(edited)").waitFor({ timeout: 30000 });
         // Mike reacts; Lena sees the reaction count.
