@@ -30,6 +30,7 @@ from tests.classified_server import (
 from tests.client import Api, C, User, q
 from tests.serverproc import ServerProcess
 
+SLIDING_SYNC = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
 __all__ = ["capi", "classified", "officer", "officer_name"]  # fixtures of tests/classified_server.py
 
 # -- the scheme and clearances ------------------------------------------------------------------------
@@ -287,7 +288,10 @@ async def test_an_unaccredited_device_gets_nothing_of_a_room_above_the_accredita
 
 
 async def rooms_listed(api: Api, user: User) -> set[str]:
-    """The rooms whose events search, the legacy /events stream and /initialSync show the user's device."""
+    """The rooms whose events sliding sync, search, the legacy /events stream and /initialSync show the user's
+    device."""
+    sliding = {"lists": {"all": {"ranges": [[0, 99]], "timeline_limit": 1}}}
+    slid = await api.ok("POST", SLIDING_SYNC, user, json=sliding, params={"timeout": "0"})
     search = {"search_categories": {"room_events": {"search_term": "plan"}}}
     found = await api.ok("POST", C + "/search", user, json=search)
     searched = {r["result"]["room_id"] for r in found["search_categories"]["room_events"]["results"]}
@@ -295,7 +299,8 @@ async def rooms_listed(api: Api, user: User) -> set[str]:
     streamed = {e["room_id"] for e in stream["chunk"] if "room_id" in e and "event_id" in e}
     initial = await api.ok("GET", C + "/initialSync", user)
     listed = {r["room_id"] for r in initial["rooms"]}
-    assert streamed == listed == searched, (searched, streamed, listed)
+    assert streamed == listed == searched == set(slid["rooms"]), (searched, streamed, listed, slid["rooms"])
+    assert slid["lists"]["all"]["count"] == len(listed)
     return listed
 
 
