@@ -152,10 +152,10 @@ def build_services(
     install_retention(services)
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
-    install_classification(services)
     install_push(services)
     install_web_client(services)
     install_directory(services)
+    install_classification(services)  # after the directory: it reads clearances from provisioning
     return services
 
 

@@ -377,6 +377,39 @@ async def test_external_accounts(classified: ServerProcess, capi: Api, officer: 
     refused(reply, "external")
 
 
+# -- the directory import -----------------------------------------------------------------------------
+
+
+def directory_import(server: ServerProcess, rows: list[str]) -> str:
+    csv = server.data_dir.parent / f"people-{secrets.token_hex(4)}.csv"
+    csv.write_text("user_id,display_name,clearance_level,clearance_caveats,clearance_expires\n" + "\n".join(rows))
+    return server.run_cli("directory", "import", str(csv))
+
+
+async def test_clearances_come_from_the_directory_import(classified: ServerProcess, capi: Api, officer: User) -> None:
+    owner = await cleared(capi, officer, "SECRET", ["NATO"])
+    imported, manual = await capi.register(), await capi.register()
+    await clear(capi, officer, manual, "CONFIDENTIAL")
+    directory_import(
+        classified,
+        [f"{imported.user_id},Ines,SECRET,NATO;EU,2099-01-31", f"{manual.user_id},Manu,,,"],
+    )
+    shown = await capi.ok("GET", CLEARANCES + q(imported.user_id), officer)
+    assert (shown["level"], shown["caveats"], shown["set_by"]) == ("SECRET", ["EU", "NATO"], "directory:csv")
+    assert shown["expires_ts"] == 4073500800000
+    # An empty cell leaves a clearance a security officer set alone.
+    assert (await capi.ok("GET", CLEARANCES + q(manual.user_id), officer))["level"] == "CONFIDENTIAL"
+    room = await classified_room(capi, owner, "SECRET", ["NATO"], preset="public_chat")
+    await capi.join(imported, room)
+    # The directory revokes what it set; the person leaves the classified room with it.
+    directory_import(classified, [f"{imported.user_id},Ines,,,", f"{manual.user_id},Manu,,,"])
+    reply = await capi.request("GET", CLEARANCES + q(imported.user_id), officer)
+    assert reply.status == 404
+    assert (await membership(capi, owner, room, imported))["membership"] == "leave"
+    with pytest.raises(RuntimeError, match="is not a level"):
+        directory_import(classified, [f"{imported.user_id},Ines,TOP,,"])
+
+
 # -- the command line ---------------------------------------------------------------------------------
 
 

@@ -18,10 +18,25 @@ class Person:
     email: str | None = None
     phone: str | None = None
     external: bool = False
+    # A clearance the source gives (issue 12, [classification] clearances_from_directory): the level, the
+    # caveats joined by ";" (sorted), the expiry in milliseconds. None: the source says nothing.
+    clearance_level: str | None = None
+    clearance_caveats: str | None = None
+    clearance_expires_ts: int | None = None
 
 
 # The person fields a provisioning source sets, in the order a diff shows them.
-PERSON_FIELDS = ("display_name", "organisation", "position", "email", "phone", "external")
+PERSON_FIELDS = (
+    "display_name",
+    "organisation",
+    "position",
+    "email",
+    "phone",
+    "external",
+    "clearance_level",
+    "clearance_caveats",
+    "clearance_expires_ts",
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,8 @@ class Change:
 
 _PERSON = (
     "SELECT p.user_id, p.display_name, p.organisation, p.position, p.email, p.phone, u.is_external, p.source,"
-    " u.deactivated FROM directory_people p JOIN users u ON u.user_id = p.user_id"
+    " u.deactivated, p.clearance_level, p.clearance_caveats, p.clearance_expires_ts"
+    " FROM directory_people p JOIN users u ON u.user_id = p.user_id"
 )
 
 
@@ -56,6 +72,9 @@ def _managed(row: tuple[object, ...]) -> ManagedPerson:
         row[4],  # type: ignore[arg-type]
         row[5],  # type: ignore[arg-type]
         bool(row[6]),
+        row[9],  # type: ignore[arg-type]
+        row[10],  # type: ignore[arg-type]
+        row[11],  # type: ignore[arg-type]
     )
     return ManagedPerson(person, str(row[7]), bool(row[8]))
 
@@ -96,10 +115,13 @@ class DirectoryStore:
     async def put_person(self, txn: Connection, person: Person, source: str, now: int) -> None:
         await txn.execute(
             "INSERT INTO directory_people (user_id, display_name, organisation, position, email, phone, source,"
-            " updated_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+            " updated_ts, clearance_level, clearance_caveats, clearance_expires_ts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
             " display_name = excluded.display_name, organisation = excluded.organisation,"
             " position = excluded.position, email = excluded.email, phone = excluded.phone,"
-            " source = excluded.source, updated_ts = excluded.updated_ts",
+            " source = excluded.source, updated_ts = excluded.updated_ts,"
+            " clearance_level = excluded.clearance_level, clearance_caveats = excluded.clearance_caveats,"
+            " clearance_expires_ts = excluded.clearance_expires_ts",
             person.user_id,
             person.display_name,
             person.organisation,
@@ -108,6 +130,9 @@ class DirectoryStore:
             person.phone,
             source,
             now,
+            person.clearance_level,
+            person.clearance_caveats,
+            person.clearance_expires_ts,
         )
         # The directory's display name is the account's (others see it; with lock_display_names only).
         await txn.execute(

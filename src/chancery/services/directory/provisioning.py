@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from ...clock import Clock
 from ...storage import Storage
 from ...storage.directory import Person
@@ -10,6 +12,12 @@ from ..audit import Actor, AuditLog
 from ..rooms.service import RoomService
 from .lifecycle import LifecycleService, actor_name
 from .plan import Account, Step, plan
+from .sources import SourceError
+
+# Other features' use of what a source says about people (e.g. clearances, issue 12): a check of the wanted
+# people before anything changes (problems listed, nothing done), and an action after each person's step.
+PeopleCheck = Callable[[list[Person]], list[str]]
+PersonListener = Callable[[str, Step, Actor], Awaitable[None]]
 
 
 class ProvisioningService:
@@ -28,9 +36,14 @@ class ProvisioningService:
         self.rooms = rooms
         self.clock = clock
         self.audit = audit
+        self.people_checks: list[PeopleCheck] = []
+        self.person_listeners: list[PersonListener] = []
 
     async def plan(self, source: str, wanted: list[Person]) -> list[Step]:
-        """What would change (nothing is changed)."""
+        """What would change (nothing is changed); SourceError when a check refuses the wanted people."""
+        problems = [problem for check in self.people_checks for problem in check(wanted)]
+        if problems:
+            raise SourceError(problems)
         accounts = {}
         for person in wanted:
             user = await self.storage.users.get_user(person.user_id)
@@ -57,6 +70,8 @@ class ProvisioningService:
             elif step.kind == "reactivate":
                 await self.lifecycle.reactivate(user_id, actor)
             await self._record_person(source, step, actor)
+            for listener in self.person_listeners:
+                await listener(source, step, actor)
         await self.audit.record_alone(
             actor,
             f"directory.{'sync' if source == 'ldap' else 'import'}",
