@@ -85,5 +85,13 @@ class PushGateway:
                 await self._arrived.wait()
         return self.received[:count]
 
+    async def wait_for_event(self, event_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The first notification about `event_id`, once it has arrived."""
+        async with asyncio.timeout(timeout):
+            while not self.for_event(event_id):
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.for_event(event_id)[0]
+
     def for_event(self, event_id: str) -> list[dict[str, Any]]:
         return [n for n in self.received if n.get("event_id") == event_id]

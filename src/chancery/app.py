@@ -22,8 +22,10 @@ from .services.accounts.profile import ProfileService
 from .services.accounts.roles import RoleService
 from .services.accounts.service import AccountService
 from .services.accounts.uia import UiaService
+from .services.admin import install_admin
 from .services.audit import AuditLog
 from .services.audit.checkpoints import AuditJobs, Checkpointer, audit_signing_key
+from .services.audit.query import AuditQueryService
 from .services.audit.requests import RequestAuditor
 from .services.audit.room_events import RoomEventAuditor
 from .services.classification.install import install_classification
@@ -94,7 +96,7 @@ def build_services(
     storage = Storage.on(db)
     notifier = Notifier()
     checkpointer = Checkpointer(
-        storage, clock, config.audit, config.server_name, audit_signing_key(config.audit, signing_key)
+        storage, clock, config.audit, config.server_name, audit_signing_key(config.audit, config.data_dir, signing_key)
     )
     audit = AuditLog(storage, clock, checkpointer)
     state_cache = StateCache(storage.events)
@@ -137,10 +139,11 @@ def build_services(
         push_rules=PushRuleService(storage, notifier),
         serializer=serializer,
         visibility=visibility,
-        directory=DirectoryService(storage, room_events, server_name=config.server_name),
+        directory=DirectoryService(storage, room_events, audit, server_name=config.server_name),
         roles=RoleService(storage, clock, audit),
         audit=audit,
         request_auditor=RequestAuditor(audit, clock),
+        audit_query=AuditQueryService(storage, audit),
     )
     # Capabilities that live in their own modules wire themselves in below, one line each
     # (their services, sync extensions, event checks and device-deletion hooks).
@@ -156,6 +159,7 @@ def build_services(
     install_web_client(services)
     install_directory(services)
     install_classification(services)  # after the directory: it reads clearances from provisioning
+    install_admin(services)
     return services
 
 
@@ -179,7 +183,6 @@ class Server:
     app: web.Application
     broadcaster: PgBroadcaster | None = None
     stream_watch: StreamWatch | None = None
-    audit_jobs: AuditJobs | None = None
     jobs: list[Periodic] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -187,10 +190,7 @@ class Server:
             await job.close()
         await self.services.devices.activity.flush()
         self.services.ephemeral.close()
-        await self.services.classification.close()
         await self.services.push_sender.close()
-        if self.audit_jobs is not None:
-            await self.audit_jobs.close()
         if self.stream_watch is not None:
             await self.stream_watch.close()
         if self.broadcaster is not None:
@@ -217,11 +217,13 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     # After the broadcaster listens: every position committed after the start is then announced here.
     stream_watch = StreamWatch(db, services.notifier)
     await stream_watch.start()
-    services.classification.start()  # the clearance expiry sweep (serving processes only, not the CLI)
     await services.push_sender.start()
-    audit_jobs = AuditJobs(services.audit, config.audit)
-    audit_jobs.start()
-    jobs = services.devices.background_jobs() + services.retention.background_jobs()
+    jobs = (
+        AuditJobs(services.audit, config.audit).background_jobs()
+        + services.devices.background_jobs()
+        + services.retention.background_jobs()
+        + services.classification.background_jobs()
+    )
     for job in jobs:
         job.start()
-    return Server(services, build_web_app(services), broadcaster, stream_watch, audit_jobs, jobs)
+    return Server(services, build_web_app(services), broadcaster, stream_watch, jobs)

@@ -80,9 +80,11 @@ async def test_openid_token_names_its_holder_to_other_services(api: Api) -> None
 
     # Not an access token, and an access token is not an OpenID token.
     assert (await api.request("GET", C + "/account/whoami", headers=bearer(token["access_token"]))).status == 401
-    for params in ({"access_token": user.token}, {"access_token": "nonsense"}, {}):
+    for params in ({"access_token": user.token}, {"access_token": "nonsense"}, {"access_token": "x" * 2000}):
         reply = await api.request("GET", userinfo, params=params)
         assert (reply.status, reply.errcode) == (401, "M_UNKNOWN_TOKEN"), reply
+    reply = await api.request("GET", userinfo)
+    assert (reply.status, reply.errcode) == (401, "M_MISSING_TOKEN")
     reply = await api.request("POST", f"{C}/user/{q(user.user_id)}/openid/request_token", other, json={})
     assert (reply.status, reply.errcode) == (403, "M_FORBIDDEN")
 
@@ -201,3 +203,29 @@ async def test_support_well_known(api: Api, configured: Api) -> None:
         ],
         "support_page": "https://intranet.example.org/help",
     }
+
+
+async def deactivate(api: Api, user: User) -> None:
+    auth = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user.user_id}}
+    await api.ok("POST", C + "/account/deactivate", user, json={"auth": auth | {"password": user.password}})
+
+
+async def test_a_deactivated_accounts_openid_and_login_tokens_stop_working(configured: Api) -> None:
+    user = await configured.register()
+    openid = await configured.ok("POST", f"{C}/user/{q(user.user_id)}/openid/request_token", user, json={})
+    challenge = await configured.request("POST", V1 + "/login/get_token", user, json={})
+    auth = {
+        "type": "m.login.password",
+        "identifier": {"type": "m.id.user", "user": user.user_id},
+        "password": user.password,
+        "session": challenge.body["session"],
+    }
+    login_token = (await configured.ok("POST", V1 + "/login/get_token", user, json={"auth": auth}))["login_token"]
+    await deactivate(configured, user)
+
+    reply = await configured.request(
+        "GET", "/_matrix/federation/v1/openid/userinfo", params={"access_token": openid["access_token"]}
+    )
+    assert (reply.status, reply.errcode) == (401, "M_UNKNOWN_TOKEN")
+    reply = await configured.request("POST", C + "/login", json={"type": "m.login.token", "token": login_token})
+    assert (reply.status, reply.errcode) == (403, "M_FORBIDDEN")

@@ -298,3 +298,24 @@ async def test_a_wipe_on_one_process_is_refused_by_the_other_at_once(pair: Pair)
     finally:
         await api_a.close()
         await api_b.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def short_sessions(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from own_server(request, tmp_path_factory, "sessions", "[devices]\nsession_lifetime_s = 2\n", *RELAXED)
+
+
+async def test_sessions_end_at_their_lifetime_refreshed_or_not(short_sessions: ServerProcess) -> None:
+    async for sapi in client_of(short_sessions):
+        user = await sapi.register()
+        plain = await sapi.ok("POST", C + "/login", json=login_body(user))
+        assert 0 < plain["expires_in_ms"] <= 2000
+        refreshing = await sapi.ok("POST", C + "/login", json=login_body(user, refresh_token=True))
+        renewed = await sapi.ok("POST", C + "/refresh", json={"refresh_token": refreshing["refresh_token"]})
+        assert 0 < renewed["expires_in_ms"] <= 2000  # a refresh does not extend the session
+        await asyncio.sleep(2.2)
+        for token, device in ((plain["access_token"], plain["device_id"]), (renewed["access_token"], None)):
+            status, body = await whoami(sapi, User(user.user_id, token, device or "", user.password))
+            assert status == 401 and body["soft_logout"] is True
+        late = await sapi.request("POST", C + "/refresh", json={"refresh_token": renewed["refresh_token"]})
+        assert late.status == 401 and late.errcode == "M_UNKNOWN_TOKEN"

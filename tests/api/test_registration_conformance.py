@@ -5,6 +5,7 @@ repeats the current content returns the current event instead of a new one."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 
@@ -35,6 +36,7 @@ async def test_a_session_remembers_the_first_requests_parameters(api: Api) -> No
         "POST", C + "/register", json={"auth": {"type": "m.login.dummy", "session": first.body["session"]}}
     )
     assert done["user_id"] == f"@{name}:localhost" and done["device_id"] == "XYZZY"
+    assert done["home_server"] == "localhost"
     user = User(done["user_id"], done["access_token"], done["device_id"], "s3kr1t pass")
     assert (await api.ok("GET", C + "/devices/XYZZY", user))["display_name"] == "Remembered phone"
     assert (await api.login(user)).user_id == user.user_id
@@ -53,6 +55,15 @@ async def test_repeating_the_completing_request_returns_the_same_account(api: Ap
             assert whoami["user_id"] == first["user_id"]
 
 
+async def test_concurrent_retries_of_the_completing_request_make_one_account(api: Api) -> None:
+    session = (await api.request("POST", C + "/register", json={"password": "racing pass"})).body["session"]
+    complete = {"password": "racing pass", "auth": {"type": "m.login.dummy", "session": session}}
+    replies = await asyncio.gather(*(api.request("POST", C + "/register", json=complete) for _ in range(4)))
+    created = {reply.body["user_id"] for reply in replies if reply.status == 200}
+    assert len(created) == 1, replies
+    assert all(reply.status == 200 or reply.errcode == "M_USER_IN_USE" for reply in replies), replies
+
+
 async def test_inhibit_login_creates_the_account_without_a_session(api: Api) -> None:
     name = new_name()
     body = await api.ok(
@@ -60,7 +71,7 @@ async def test_inhibit_login_creates_the_account_without_a_session(api: Api) -> 
         C + "/register",
         json={"username": name, "password": "pw inhibit", "inhibit_login": True, "auth": {"type": "m.login.dummy"}},
     )
-    assert body == {"user_id": f"@{name}:localhost"}
+    assert body == {"user_id": f"@{name}:localhost", "home_server": "localhost"}
     user = await api.login(User(body["user_id"], "", "", "pw inhibit"))
     assert [d["device_id"] for d in await api_devices(api, user)] == [user.device_id]
 

@@ -195,3 +195,34 @@ async def test_holds_and_purge_from_the_command_line(rapi: Api, retaining: Serve
     await asyncio.to_thread(retaining.run_cli, "retention", "hold", "--room", room, "--lift")
     out = await asyncio.to_thread(retaining.run_cli, "retention", "purge")
     assert '"events": 1' in out and await stored(retaining, [old]) == set()
+
+
+async def test_administrators_set_the_policy_at_run_time(rapi: Api, retaining: ServerProcess) -> None:
+    admin = await make_admin(rapi, retaining)
+    alice = await rapi.register()
+    policy = f"{ADMIN}/retention/policy"
+    shown = await rapi.ok("GET", policy, admin)
+    assert shown["unclassified"] == {"default_days": 30, "max_days": 0, "source": "config"}
+    assert shown["levels"]["SECRET"] == {"default_days": 7, "max_days": 10, "source": "config"}
+    assert (await rapi.request("GET", policy, alice)).status == 403
+    bad = await rapi.request("PUT", policy + "/levels/SECRET", admin, json={"default_days": 9, "max_days": 3})
+    assert bad.status == 400 and bad.errcode == "M_INVALID_PARAM"
+    assert (await rapi.request("PUT", policy + "/unclassified", admin, json={"default_days": "x"})).status == 400
+
+    room = await rapi.create_room(alice)
+    old = await rapi.send(alice, room, "20 days old")
+    await rapi.send(alice, room, "now")
+    await age(retaining, [old], 20)
+    await purge(rapi, admin)
+    assert await stored(retaining, [old]) == {old}  # the configured 30 days
+    await rapi.ok("PUT", policy + "/unclassified", admin, json={"default_days": 14})
+    assert (await rapi.ok("GET", policy, admin))["unclassified"]["source"] == "administrator"
+    try:
+        await purge(rapi, admin)
+        assert await stored(retaining, [old]) == set()
+    finally:
+        await rapi.ok("DELETE", policy + "/unclassified", admin)
+    assert (await rapi.ok("GET", policy, admin))["unclassified"]["source"] == "config"
+    assert (await rapi.request("DELETE", policy + "/unclassified", admin)).status == 404
+    changes = "SELECT COUNT(*) FROM audit_log WHERE action = 'retention.policy' AND actor_user = ?"
+    assert (await sql(retaining, changes, admin.user_id))[0][0] == 2  # set, then reset

@@ -465,6 +465,11 @@ async def test_list_filters(api: Api) -> None:
     assert await matching({"room_types": ["m.space", None], "not_room_types": ["m.space"]}) == everything - {space}
     assert await matching({"spaces": [space]}) == {child}
     assert await matching({"spaces": ["!unknown:localhost"]}) == set()
+    await api.ok("PUT", f"{C}/user/{q(alice.user_id)}/rooms/{q(plain)}/tags/m.favourite", alice, json={})
+    await api.ok("PUT", f"{C}/user/{q(alice.user_id)}/rooms/{q(child)}/tags/u.work", alice, json={})
+    assert await matching({"tags": ["m.favourite", "u.work"]}) == {plain, child}
+    assert await matching({"tags": ["m.favourite", "u.work"], "not_tags": ["u.work"]}) == {plain}
+    assert await matching({"not_tags": ["m.favourite"]}) == everything - {plain}
 
 
 async def test_rooms_are_ordered_by_bump_stamp_not_by_any_event(api: Api) -> None:
@@ -477,6 +482,12 @@ async def test_rooms_are_ordered_by_bump_stamp_not_by_any_event(api: Api) -> Non
     await api.ok("PUT", f"{C}/rooms/{q(newer)}/state/m.room.topic/", alice, json={"topic": "state does not bump"})
     body = await ok(api, alice, room_list(0, 0))
     assert list(body["rooms"]) == [older]
+    await api.send(alice, newer, event_type="m.reaction", content={})
+    assert list((await ok(api, alice, room_list(0, 0)))["rooms"]) == [older]
+    for event_type in ("m.call.invite", "m.poll.start", "m.sticker", "m.room.encrypted"):
+        target = newer if event_type in ("m.call.invite", "m.sticker") else older
+        await api.send(alice, target, event_type=event_type, content={"body": event_type})
+        assert list((await ok(api, alice, room_list(0, 0)))["rooms"]) == [target], event_type
 
 
 async def test_room_subscription_with_its_own_config_combines_with_lists(api: Api) -> None:
@@ -571,3 +582,84 @@ async def test_answers_to_a_cancelled_or_retried_request_do_not_spoil_the_connec
     for spent in (first_try["pos"], current["pos"]):
         reply = await ss(api, alice, room_list(limit=5), spent)
         assert (reply.status, reply.errcode) == (400, "M_UNKNOWN_POS")
+
+
+async def test_a_room_sent_whole_carries_receipts_on_its_timeline_and_ones_own(api: Api) -> None:
+    alice, bob, carol = await api.register(), await api.register(), await api.register()
+    room = await api.create_room(alice, preset="public_chat")
+    for user in (bob, carol):
+        await api.join(user, room)
+    older = await api.send(alice, room, "older")
+    await api.ok("POST", f"{C}/rooms/{q(room)}/receipt/m.read/{q(older)}", carol, json={})
+    await api.ok("POST", f"{C}/rooms/{q(room)}/receipt/m.read/{q(older)}", bob, json={})
+    latest = await api.send(alice, room, "latest")
+    await api.ok("POST", f"{C}/rooms/{q(room)}/receipt/m.read/{q(latest)}", alice, json={})
+    body = await ok(api, bob, room_list(limit=1))
+    content = body["extensions"]["receipts"]["rooms"][room]["content"]
+    assert set(content) == {older, latest}
+    assert list(content[latest]["m.read"]) == [alice.user_id]  # on the timeline's event
+    assert list(content[older]["m.read"]) == [bob.user_id]  # bob's own; carol's is off the timeline
+
+
+async def test_knocks_are_listed_bans_before_joining_and_rejected_invites_are_not(api: Api) -> None:
+    owner, user = await api.register(), await api.register()
+    knocked = await api.create_room(owner, name="Ask first")
+    await api.ok("PUT", f"{C}/rooms/{q(knocked)}/state/m.room.join_rules/", owner, json={"join_rule": "knock"})
+    await api.ok("POST", f"{C}/knock/{q(knocked)}", user, json={})
+    banned = await api.create_room(owner, preset="public_chat", name="never joined")
+    await api.send(owner, banned, "not for the banned")
+    await api.ok("POST", f"{C}/rooms/{q(banned)}/ban", owner, json={"user_id": user.user_id})
+    rejected = await api.create_room(owner, name="declined", invite=[user.user_id])
+    await api.ok("POST", f"{C}/rooms/{q(rejected)}/leave", user, json={})
+    body = await ok(api, user, room_list(0, 99, limit=5))
+    assert set(body["rooms"]) == {knocked} and body["lists"]["all_rooms"]["count"] == 1
+    entry = body["rooms"][knocked]
+    assert entry["membership"] == "knock" and "timeline" not in entry
+    assert ("m.room.name", "") in {(e["type"], e["state_key"]) for e in entry["invite_state"]}
+    subscribed = {
+        "room_subscriptions": {r: {"timeline_limit": 5, "required_state": [["*", "*"]]} for r in (banned, rejected)}
+    }
+    assert (await ok(api, user, subscribed))["rooms"] == {}
+
+
+async def test_a_room_back_in_range_brings_what_it_missed_limited(api: Api) -> None:
+    alice = await api.register()
+    quiet = await api.create_room(alice, name="quiet")
+    busy = await api.create_room(alice, name="busy")
+    first = await ok(api, alice, room_list(0, 0, limit=3))
+    assert list(first["rooms"]) == [busy]
+    for i in range(5):
+        await api.send(alice, quiet, f"q{i}")
+    second = await ok(api, alice, room_list(0, 0, limit=3), first["pos"])
+    entry = second["rooms"][quiet]
+    assert entry["initial"] is True and bodies(entry) == ["q2", "q3", "q4"] and entry["limited"] is True
+    await api.send(alice, busy, "b1")  # busy comes back into the window with what it missed
+    third = await ok(api, alice, room_list(0, 0, limit=3), second["pos"])
+    entry = third["rooms"][busy]
+    assert "initial" not in entry and bodies(entry) == ["b1"] and entry["limited"] is False
+    for i in range(4):
+        await api.send(alice, quiet, f"r{i}")
+    await api.send(alice, busy, "b2")
+    fourth = await ok(api, alice, room_list(0, 0, limit=3), third["pos"])
+    assert list(fourth["rooms"]) == [busy]
+    grown = await ok(api, alice, room_list(0, 1, limit=3), fourth["pos"])
+    entry = grown["rooms"][quiet]
+    assert "initial" not in entry and bodies(entry) == ["r1", "r2", "r3"] and entry["limited"] is True
+    assert entry["prev_batch"]
+
+
+async def test_a_change_of_m_direct_resends_is_dm(api: Api) -> None:
+    alice, bob = await api.register(), await api.register()
+    room = await api.create_room(alice, invite=[bob.user_id], is_direct=True)
+    other = await api.create_room(alice)
+    first = await ok(api, alice, room_list())
+    assert "is_dm" not in first["rooms"][room]
+    m_direct = f"{C}/user/{q(alice.user_id)}/account_data/m.direct"
+    await api.ok("PUT", m_direct, alice, json={bob.user_id: [room]})
+    second = await ok(api, alice, room_list(), first["pos"])
+    assert second["rooms"][room]["is_dm"] is True and second["rooms"][other]["is_dm"] is False
+    assert second["rooms"][room]["timeline"] == []
+    assert (await ok(api, alice, room_list(), second["pos"]))["rooms"] == {}
+    await api.ok("PUT", m_direct, alice, json={})
+    third = await ok(api, alice, room_list(), second["pos"])
+    assert third["rooms"][room]["is_dm"] is False

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.api.test_sliding_sync import SS, bodies, ok, room_list, ss
+from tests.api.test_sliding_sync import SS, bodies, encryption, ok, room_list, ss
 from tests.client import Api, C, q
 from tests.conftest import ENGINES, cleanup_server, make_server
 from tests.serverproc import ServerProcess
@@ -103,7 +103,31 @@ async def test_two_workers_share_connections_and_wake_each_other(tmp_path: Path)
             body = await asyncio.wait_for(waiting, 10)
             rooms = body["rooms"]
             assert isinstance(rooms, dict) and bodies(rooms[room]) == [f"round {n}"]
+            assert list(rooms) == [room]  # only what changed
             pos = str(body["pos"])
+
+        # Element X's other two connections on the same device, through either process: an invite appears in
+        # the invite list, a to-device message arrives once.
+        invites = {
+            "lists": {"invites": {"ranges": [[0, 9]], "timeline_limit": 1, "filters": {"is_invite": True}}},
+            "room_subscriptions": {room: {"timeline_limit": 1, "required_state": []}},
+        }
+        notifications = await fresh("POST", SS, bob.token, json={**invites, "conn_id": "notifications"})
+        keys = await fresh("POST", SS, bob.token, json=encryption())
+        secret = await api.create_room(alice, invite=[bob.user_id])
+        messages = {"messages": {bob.user_id: {bob.device_id: {"n": 1}}}}
+        await fresh("PUT", f"{C}/sendToDevice/m.test/once", alice.token, json=messages)
+        params = {"pos": str(notifications["pos"]), "timeout": "10000"}
+        invited = await fresh("POST", SS, bob.token, json={**invites, "conn_id": "notifications"}, params=params)
+        assert invited["lists"] == {"invites": {"count": 1}}
+        assert isinstance(invited["rooms"], dict) and invited["rooms"][secret]["membership"] == "invite"
+        params = {"pos": str(keys["pos"]), "timeout": "10000"}
+        delivered = await fresh("POST", SS, bob.token, json=encryption(), params=params)
+        extension = delivered["extensions"]["to_device"]  # type: ignore[index]
+        assert [e["content"] for e in extension["events"]] == [{"n": 1}]
+        params = {"pos": str(delivered["pos"]), "timeout": "0"}
+        again = await fresh("POST", SS, bob.token, json=encryption(extension["next_batch"]), params=params)
+        assert again["extensions"]["to_device"]["events"] == []  # type: ignore[index]
     finally:
         await api.close()
         await asyncio.to_thread(cleanup_server, server)

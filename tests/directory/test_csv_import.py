@@ -135,6 +135,8 @@ async def test_bad_files_change_nothing(dapi: Api, dir_server: ServerProcess, tm
 
 async def test_directory_fields_and_locked_names(dapi: Api, dir_server: ServerProcess, tmp_path: Path) -> None:
     user = await dapi.register()
+    capabilities = (await dapi.ok("GET", C + "/capabilities", user))["capabilities"]
+    assert capabilities["m.set_displayname"] == {"enabled": False}
     reply = await dapi.request("PUT", f"{C}/profile/{user.user_id}/displayname", user, json={"displayname": "Me"})
     assert (reply.status, reply.errcode, reply.body.get("org.chancery.reason")) == (403, "M_FORBIDDEN", "directory")
     reply = await dapi.request(
@@ -148,6 +150,7 @@ async def test_directory_fields_and_locked_names(dapi: Api, dir_server: ServerPr
     ]
     # An administrator corrects a name; the avatar stays the user's own.
     admin = await make_admin(dapi, dir_server, tmp_path)
+    assert (await dapi.ok("GET", C + "/capabilities", admin))["capabilities"]["m.set_displayname"]["enabled"]
     await dapi.ok("PUT", f"{C}/profile/{user.user_id}/displayname", admin, json={"displayname": "Corrected"})
     assert (await dapi.ok("GET", f"{C}/profile/{user.user_id}", user))["displayname"] == "Corrected"
     await dapi.ok("PUT", f"{C}/profile/{user.user_id}/avatar_url", user, json={"avatar_url": "mxc://localhost/abc"})

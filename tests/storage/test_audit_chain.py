@@ -7,21 +7,35 @@ import asyncio
 
 import pytest
 
-from chancery.clock import SystemClock
+from chancery.clock import Clock, SystemClock
 from chancery.config.audit import AuditConfig
-from chancery.events.audit_chain import GENESIS_HASH, Entry, first_break
-from chancery.events.signing import new_signing_key
+from chancery.events.audit_chain import GENESIS_HASH, Entry, checkpoint_signed_by, entry_hash, first_break
+from chancery.events.signing import new_signing_key, verify_key_base64
 from chancery.policy.decision import deny
 from chancery.services.audit import Actor, AuditLog
 from chancery.services.audit.checkpoints import Checkpointer
+from chancery.services.audit.log import DAY_MS
+from chancery.services.audit.verify import verify_log
 from chancery.storage import Storage
 from chancery.storage.database import Database
 
 
-def audit_log(db: Database, checkpoint_every: int = 1000) -> AuditLog:
+class SetClock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000_000
+
+    def now_ms(self) -> int:
+        return self.now
+
+
+KEY = new_signing_key("t")
+
+
+def audit_log(db: Database, checkpoint_every: int = 1000, clock: Clock | None = None) -> AuditLog:
     storage = Storage.on(db)
+    clock = clock or SystemClock()
     config = AuditConfig(checkpoint_every=checkpoint_every)
-    return AuditLog(storage, SystemClock(), Checkpointer(storage, SystemClock(), config, "x", new_signing_key("t")))
+    return AuditLog(storage, clock, Checkpointer(storage, clock, config, "x", KEY))
 
 
 async def chain(storage: Storage) -> list[Entry]:
@@ -84,3 +98,55 @@ async def test_details_never_carry_secrets(db: Database) -> None:
     with pytest.raises(ValueError):
         await audit.record_alone(Actor.cli(), "password.change", "@a:x", details={"password": "x"})
     assert await chain(audit.storage) == []
+
+
+async def test_checkpoints_are_signed_every_n_entries_and_verify_with_the_public_key(db: Database) -> None:
+    audit = audit_log(db, checkpoint_every=3)
+    for i in range(7):
+        await audit.record_alone(Actor("@a:x"), "login", "@a:x", details={"i": i})
+    signed = await audit.storage.audit.checkpoints()
+    assert [c["seq"] for c in signed] == [6, 3]
+    public = verify_key_base64(KEY)
+    assert all(checkpoint_signed_by(c, public) for c in signed)
+    assert (await verify_log(audit.storage, public)).ok
+    other = verify_key_base64(new_signing_key("o"))
+    result = await verify_log(audit.storage, other)
+    assert result.broken is not None and result.broken.seq == 3
+
+    # The whole chain rewritten from seq 2 on, hashes recomputed: only the signed checkpoint at 3 can tell.
+    entries = await chain(audit.storage)
+    prev = entries[0].hash
+    for entry in entries[1:]:
+        body = {**entry.body(), "prev_hash": prev, "target": "@someone-else:x"}
+        prev = entry_hash(body)
+        await db.execute(
+            "UPDATE audit_log SET target = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+            body["target"],
+            body["prev_hash"],
+            prev,
+            entry.seq,
+        )
+    await db.execute("UPDATE audit_tail SET hash = ? WHERE id = 1", prev)
+    result = await verify_log(audit.storage, public)
+    assert result.broken is not None and result.broken.seq == 3
+
+
+async def test_retention_prunes_up_to_a_checkpoint_which_anchors_the_rest(db: Database) -> None:
+    clock = SetClock()
+    audit = audit_log(db, checkpoint_every=4, clock=clock)
+    for i in range(10):
+        await audit.record_alone(Actor("@a:x"), "login", "@a:x", details={"i": i})
+    clock.now += 40 * DAY_MS
+    for i in range(2):
+        await audit.record_alone(Actor("@a:x"), "login", "@a:x", details={"later": i})
+    # Entries 1..10 are old; the newest checkpoint among them is at 8: 1..8 go, 9 and 10 stay.
+    assert await audit.prune_older_than(30) == 8
+    kept = await chain(audit.storage)
+    assert [e.seq for e in kept] == [9, 10, 11, 12, 13]
+    assert kept[-1].action == "audit.prune" and kept[-1].details == {"upto_seq": 8, "entries": 8, "retention_days": 30}
+    assert (await audit.storage.audit.tail())[2] == 8
+    assert (await verify_log(audit.storage, verify_key_base64(KEY))).ok
+    assert await audit.prune_older_than(30) == 0
+    # The anchor must be a signed checkpoint: moving it is noticed.
+    await db.execute("UPDATE audit_tail SET anchor_hash = ? WHERE id = 1", "f" * 64)
+    assert not (await verify_log(audit.storage, verify_key_base64(KEY))).ok

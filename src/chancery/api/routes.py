@@ -6,12 +6,14 @@ from dataclasses import replace
 
 from ..http.routing import Route
 from . import web_client
+from .admin import audit as admin_audit
 from .admin import classification as admin_classification
 from .admin import devices as admin_devices
 from .admin import directory as admin_directory
 from .admin import lifecycle as admin_lifecycle
 from .admin import media as admin_media
 from .admin import retention as admin_retention
+from .admin import synapse_media, synapse_rooms, synapse_server, synapse_users
 from .client import (
     account,
     classification,
@@ -42,6 +44,8 @@ UNSTABLE = "/_matrix/client/unstable"
 R = C + "/rooms/{room_id}"
 U = C + "/user/{user_id}"
 P = C + "/pushrules/{scope}/{kind}/{rule_id}"
+SA1 = "/_synapse/admin/v1"
+SA2 = "/_synapse/admin/v2"
 CA = "/_chancery/admin/v1"
 ACCREDITATION = CA + "/users/{user_id}/devices/{device_id}/accreditation"
 SLIDING_SYNC = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
@@ -259,6 +263,7 @@ def client_routes() -> list[Route]:
             admin_media.post_quarantine,
             auth="admin",
         ),
+        *synapse_admin_routes(),
         # the institution's directory and account lifecycle (issue 11)
         Route("GET", "/_chancery/client/v1/terms", terms.get_terms, while_held=True),
         Route("POST", "/_chancery/client/v1/terms", terms.post_terms, while_held=True),
@@ -275,12 +280,85 @@ def client_routes() -> list[Route]:
         Route("PUT", HOLD, admin_retention.put_legal_hold, auth="admin"),
         Route("DELETE", HOLD, admin_retention.delete_legal_hold, auth="admin"),
         Route("POST", CA + "/retention/purge", admin_retention.post_purge, auth="admin"),
+        Route("GET", CA + "/retention/policy", admin_retention.get_retention_policy, auth="admin"),
+        *[
+            Route(method, CA + "/retention/policy" + suffix, handler, auth="admin")
+            for suffix in ("/unclassified", "/levels/{level}")
+            for method, handler in (
+                ("PUT", admin_retention.put_retention_policy),
+                ("DELETE", admin_retention.delete_retention_policy),
+            )
+        ],
         Route("POST", CA + "/spillage/{room_id}/{event_id}", admin_retention.post_spillage, auth="security_officer"),
+        # The audit log: for administrators and security officers (checked, and audited, by the service).
+        Route("GET", "/_chancery/admin/v1/audit", admin_audit.get_audit, bucket="default"),
+        Route("GET", "/_chancery/admin/v1/audit/checkpoints", admin_audit.get_checkpoints, bucket="default"),
+        Route("GET", "/_chancery/admin/v1/audit/export", admin_audit.get_export, bucket="default"),
         # Chancery Web, the bundled client (issue 15): after every API route, which keep precedence.
         Route("GET", "/", web_client.get_index, auth="none"),
         Route("GET", "/config.json", web_client.get_config, auth="none"),
         Route("GET", "/assets/{name:[^/]+}", web_client.get_file, auth="none"),
         Route("GET", r"/{name:[^/]+\.[A-Za-z0-9]+}", web_client.get_file, auth="none"),
+    ]
+
+
+def synapse_admin_routes() -> list[Route]:
+    """The Synapse-compatible admin API (issue 11), so that synapse-admin works unchanged: administrators only."""
+    user1, user2, room1 = SA1 + "/users/{user_id}", SA2 + "/users/{user_id}", SA1 + "/rooms/{room_id}"
+    routes = [
+        # users
+        ("GET", SA2 + "/users", synapse_users.get_users),
+        ("GET", user2, synapse_users.get_user),
+        ("PUT", user2, synapse_users.put_user),
+        ("POST", SA1 + "/deactivate/{user_id}", synapse_users.post_deactivate),
+        ("POST", SA1 + "/reset_password/{user_id}", synapse_users.post_reset_password),
+        ("GET", user1 + "/admin", synapse_users.get_admin),
+        ("PUT", user1 + "/admin", synapse_users.put_admin),
+        ("GET", SA1 + "/whois/{user_id}", synapse_users.get_whois),
+        ("GET", user1 + "/joined_rooms", synapse_users.get_joined_rooms),
+        ("GET", user1 + "/pushers", synapse_users.get_pushers),
+        ("POST", user1 + "/login", synapse_users.post_login),
+        ("GET", user2 + "/devices", synapse_users.get_devices),
+        ("POST", user2 + "/delete_devices", synapse_users.post_delete_devices),
+        ("GET", user2 + "/devices/{device_id}", synapse_users.get_device),
+        ("PUT", user2 + "/devices/{device_id}", synapse_users.put_device),
+        ("DELETE", user2 + "/devices/{device_id}", synapse_users.delete_device),
+        ("GET", user1 + "/media", synapse_media.get_user_media),
+        ("DELETE", user1 + "/media", synapse_media.delete_user_media),
+        # rooms
+        ("GET", SA1 + "/rooms", synapse_rooms.get_rooms),
+        ("GET", room1, synapse_rooms.get_room),
+        ("GET", room1 + "/members", synapse_rooms.get_members),
+        ("GET", room1 + "/state", synapse_rooms.get_state),
+        ("GET", room1 + "/forward_extremities", synapse_rooms.get_forward_extremities),
+        ("DELETE", room1 + "/forward_extremities", synapse_rooms.delete_forward_extremities),
+        ("GET", room1 + "/block", synapse_rooms.get_block),
+        ("PUT", room1 + "/block", synapse_rooms.put_block),
+        ("DELETE", SA2 + "/rooms/{room_id}", synapse_rooms.delete_room),
+        ("GET", SA2 + "/rooms/{room_id}/delete_status", synapse_rooms.get_room_delete_status),
+        ("GET", SA2 + "/rooms/delete_status/{delete_id}", synapse_rooms.get_delete_status),
+        # media
+        ("POST", SA1 + "/media/quarantine/{server_name}/{media_id}", synapse_media.post_quarantine),
+        ("POST", SA1 + "/media/unquarantine/{server_name}/{media_id}", synapse_media.post_unquarantine),
+        ("POST", SA1 + "/media/protect/{media_id}", synapse_media.post_protect),
+        ("POST", SA1 + "/media/unprotect/{media_id}", synapse_media.post_unprotect),
+        ("POST", SA1 + "/media/{server_name}/delete", synapse_media.post_delete_media_before),
+        ("DELETE", SA1 + "/media/{server_name}/{media_id}", synapse_media.delete_media),
+        ("GET", SA1 + "/statistics/users/media", synapse_media.get_media_statistics),
+        # registration tokens
+        ("GET", SA1 + "/registration_tokens", synapse_server.get_registration_tokens),
+        ("POST", SA1 + "/registration_tokens/new", synapse_server.post_registration_token),
+        ("GET", SA1 + "/registration_tokens/{token}", synapse_server.get_registration_token),
+        ("PUT", SA1 + "/registration_tokens/{token}", synapse_server.put_registration_token),
+        ("DELETE", SA1 + "/registration_tokens/{token}", synapse_server.delete_registration_token),
+        # event reports
+        ("GET", SA1 + "/event_reports", synapse_server.get_event_reports),
+        ("GET", SA1 + "/event_reports/{report_id}", synapse_server.get_event_report),
+        ("DELETE", SA1 + "/event_reports/{report_id}", synapse_server.delete_event_report),
+    ]
+    return [
+        Route("GET", SA1 + "/server_version", synapse_server.get_server_version, auth="none"),
+        *[Route(method, route_path, handler, auth="admin") for method, route_path, handler in routes],
     ]
 
 

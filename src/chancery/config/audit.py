@@ -17,8 +17,8 @@ class AuditConfig(Section):
 checkpoint_every = 1000
 # ... and, when entries were added since the last one, at least this often (seconds; 0: only by count).
 checkpoint_seconds = 3600
-# The ed25519 key that signs checkpoints, in the format of the server's signing key; empty: the server's
-# own signing key. A separate key can be kept by another office than the server's administrators.
+# The ed25519 key file that signs checkpoints (relative to the data directory; created at the first start
+# when missing, in the format of the server's signing.key); empty: the server's own signing key.
 signing_key_path = ""
 # Delete audit entries older than this many days (0: keep them forever). Entries are deleted only up to a
 # checkpoint, which then anchors the remaining chain, so `chancery audit verify` keeps passing.

@@ -116,6 +116,8 @@ class ListFilters:
     spaces: tuple[str, ...] | None = None
     room_types: tuple[str | None, ...] | None = None
     not_room_types: tuple[str | None, ...] = ()
+    tags: tuple[str, ...] | None = None
+    not_tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,8 @@ def _filters(value: Any, where: str) -> ListFilters:
         spaces=_strings(value.get("spaces"), f"{where}.filters.spaces"),
         room_types=room_types,
         not_room_types=_types(value.get("not_room_types"), f"{where}.filters.not_room_types") or (),
+        tags=_strings(value.get("tags"), f"{where}.filters.tags"),
+        not_tags=_strings(value.get("not_tags"), f"{where}.filters.not_tags") or (),
     )
 
 

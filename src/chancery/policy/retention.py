@@ -24,12 +24,15 @@ def room_lifetimes(content: Any) -> tuple[int | None, int | None]:
 def max_lifetime_ms(room_max: int | None, room_min: int | None, default_days: int, max_days: int) -> int | None:
     """How old a message of the room may get before it is purged; None: kept for ever.
 
-    The room's own max_lifetime, else the level's default; capped by the level's maximum; never below the
-    room's min_lifetime nor one day (so a typo cannot wipe a room's history at the next run)."""
+    The room's own max_lifetime, else the level's default, raised to the room's min_lifetime; then capped by
+    the level's maximum (the institution's rule wins over the room's wish); never below one day (so a typo
+    cannot wipe a room's history at the next run)."""
     lifetime = room_max if room_max is not None else (default_days * DAY_MS if default_days else None)
+    if lifetime is not None and room_min is not None:
+        lifetime = max(lifetime, room_min)
     if max_days:
         cap = max_days * DAY_MS
         lifetime = cap if lifetime is None else min(lifetime, cap)
     if lifetime is None:
         return None
-    return max(lifetime, room_min or 0, DAY_MS)
+    return max(lifetime, DAY_MS)

@@ -18,6 +18,7 @@ from .accounts.roles import RoleService
 from .accounts.service import AccountService
 from .accounts.uia import UiaService
 from .audit import AuditLog
+from .audit.query import AuditQueryService
 from .audit.requests import RequestAuditor
 from .classification.clearances import ClearanceService
 from .conformance.reports import ReportService
@@ -50,6 +51,7 @@ from .sync.service import SyncService
 
 if TYPE_CHECKING:
     from ..web_client.assets import WebClientAssets
+    from .admin import AdminServices
     from .devices import DeviceServices
     from .directory.lifecycle import LifecycleService
     from .directory.provisioning import ProvisioningService
@@ -82,6 +84,7 @@ class Services:
     # The tamper-evident audit log (issue 13).
     audit: AuditLog
     request_auditor: RequestAuditor
+    audit_query: AuditQueryService
     # Optional capabilities added by other modules (e2e keys, media, ...), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)
     # The media repository (issue 4), set by media.install_media.
@@ -115,6 +118,8 @@ class Services:
     retention: RetentionServices = field(init=False)
     # The bundled web client's files (issue 15), set by web_client.assets.install_web_client.
     web_client: WebClientAssets = field(init=False)
+    # The Synapse-compatible admin API (issue 11), set by admin.install_admin.
+    admin: AdminServices = field(init=False)
     # The institution's directory and account lifecycle (issue 11), set by directory.install_directory.
     lifecycle: LifecycleService = field(init=False)
     provisioning: ProvisioningService = field(init=False)

@@ -57,5 +57,7 @@ def install_conformance(services: Services) -> None:
         audit=services.audit,
         login_token_lifetime_ms=config.access.login_token_lifetime * 1000 if config.access.login_tokens else None,
     )
+    # A deactivated account's OpenID and login tokens die with its access tokens.
+    services.accounts.deactivation_hooks.append(storage.short_lived_tokens.delete_for_user)
     services.turn = TurnService(config.turn, clock)
     services.whois = WhoisService(storage, services.audit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .database import Connection, Database
+from .database import Connection, Database, fetch_in
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,21 @@ class DirectoryStore:
     async def person(self, user_id: str, conn: Connection | None = None) -> ManagedPerson | None:
         row = await (conn or self.db).fetchone(_PERSON + " WHERE p.user_id = ?", user_id)
         return None if row is None else _managed(tuple(row))
+
+    async def accounts_among(self, user_ids: list[str]) -> dict[str, tuple[bool, ManagedPerson | None]]:
+        """For each of `user_ids` that has an account: (deactivated, the directory's record of it, if any)."""
+        rows = await fetch_in(
+            self.db,
+            "SELECT u.user_id, u.deactivated, p.display_name, p.organisation, p.position, p.email, p.phone,"
+            " u.is_external, p.source, p.clearance_level, p.clearance_caveats, p.clearance_expires_ts"
+            " FROM users u LEFT JOIN directory_people p ON p.user_id = u.user_id WHERE u.user_id IN ({marks})",
+            user_ids,
+        )
+        found: dict[str, tuple[bool, ManagedPerson | None]] = {}
+        for r in rows:
+            managed = None if r[8] is None else _managed((r[0], *r[2:9], r[1], *r[9:12]))
+            found[str(r[0])] = (bool(r[1]), managed)
+        return found
 
     async def people_of(self, source: str) -> dict[str, ManagedPerson]:
         rows = await self.db.fetchall(_PERSON + " WHERE p.source = ? ORDER BY p.user_id", source)

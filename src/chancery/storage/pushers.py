@@ -164,12 +164,15 @@ class PusherStore:
 
     async def push_targets(self, txn: Connection, after: int, upto: int) -> list[PushTarget]:
         """Every (pusher, event) in (after, upto] the pusher's user should be told of: events that notify or
-        mention a joined member other than the sender (counted as in /sync), and invites still pending."""
+        mention a member other than the sender (counted as in /sync) who was joined then and still is, and
+        invites still pending."""
         mentioned = _MENTIONS_PUSHER_USER
         rows = await txn.fetchall(
             "SELECT p.pusher_id, p.user_id, e.stream_pos, e.room_id, e.event_id,"
             f" CASE WHEN {mentioned} THEN 1 ELSE 0 END FROM events e"
             " JOIN current_state s ON s.room_id = e.room_id AND s.type = 'm.room.member' AND s.membership = 'join'"
+            # Joined before the event (a member who joined since may not be allowed to see it).
+            " AND s.stream_pos < e.stream_pos"
             " JOIN pushers p ON p.user_id = s.state_key"
             " WHERE e.stream_pos > ? AND e.stream_pos <= ? AND e.sender <> p.user_id AND e.redacted = 0"
             f" AND (e.notifies = 1 OR {mentioned})"
@@ -209,7 +212,7 @@ class PusherStore:
             rows = await txn.fetchall(
                 "UPDATE pushers SET claimed_until = ? WHERE claimed_until < ? AND retry_at <= ? AND pusher_id IN ("
                 " SELECT p.pusher_id FROM pushers p WHERE p.claimed_until < ? AND p.retry_at <= ?"
-                f" AND EXISTS (SELECT 1 FROM push_queue q WHERE q.pusher_id = p.pusher_id) LIMIT ?{skip_locked})"
+                f" AND p.pusher_id IN (SELECT pusher_id FROM push_queue) LIMIT ?{skip_locked})"
                 f" RETURNING {_DELIVERY_COLUMNS}",
                 lease_until,
                 now,
@@ -224,12 +227,10 @@ class PusherStore:
         """When a pusher with queued notifications may next be delivered (its backoff and any lease over)."""
         value = await self.db.fetchval(
             "SELECT MIN(CASE WHEN p.retry_at > p.claimed_until THEN p.retry_at ELSE p.claimed_until END)"
-            " FROM pushers p WHERE EXISTS (SELECT 1 FROM push_queue q WHERE q.pusher_id = p.pusher_id)"
+            # From the queue (usually empty) to the pushers, not the other way round.
+            " FROM pushers p WHERE p.pusher_id IN (SELECT pusher_id FROM push_queue)"
         )
         return None if value is None else int(value)
-
-    async def release(self, pusher_id: str) -> None:
-        await self.db.execute("UPDATE pushers SET claimed_until = 0 WHERE pusher_id = ?", pusher_id)
 
     async def queued(self, pusher_id: str, limit: int) -> list[QueuedPush]:
         rows = await self.db.fetchall(
@@ -240,14 +241,21 @@ class PusherStore:
         )
         return [QueuedPush(int(r[0]), str(r[1]), str(r[2]), bool(r[3]), int(r[4])) for r in rows]
 
-    async def dequeue(self, pusher_id: str, stream_pos: int) -> None:
-        await self.db.execute("DELETE FROM push_queue WHERE pusher_id = ? AND stream_pos = ?", pusher_id, stream_pos)
-
-    async def set_backoff(self, pusher_id: str, failures: int, retry_at: int) -> None:
-        """`failures` deliveries in a row failed (0: the gateway took one again); wait until `retry_at`."""
-        await self.db.execute(
-            "UPDATE pushers SET failures = ?, retry_at = ? WHERE pusher_id = ?", failures, retry_at, pusher_id
-        )
+    async def finish_delivery(self, pusher_id: str, done_upto: int | None, failures: int, retry_at: int) -> None:
+        """After a delivery round: drop the notifications delivered (a prefix of the queue, up to `done_upto`),
+        record `failures` in a row (0: the gateway took the last one) with the backoff until `retry_at`, and
+        release the lease, in one transaction."""
+        async with self.db.transaction() as txn:
+            if done_upto is not None:
+                await txn.execute(
+                    "DELETE FROM push_queue WHERE pusher_id = ? AND stream_pos <= ?", pusher_id, done_upto
+                )
+            await txn.execute(
+                "UPDATE pushers SET failures = ?, retry_at = ?, claimed_until = 0 WHERE pusher_id = ?",
+                failures,
+                retry_at,
+                pusher_id,
+            )
 
     async def delete_rejected(self, user_id: str, app_id: str, pushkey: str) -> None:
         async with self.db.transaction() as txn:

@@ -96,6 +96,31 @@ class RetentionStore:
         )
         return [(str(r[0]), str(r[1]), str(r[2]), r[3], int(r[4])) for r in rows]
 
+    # -- policies set by administrators ------------------------------------------------------------
+
+    async def policies(self) -> dict[str, tuple[int, int]]:
+        """level ('' for unclassified) -> (default_days, max_days)."""
+        rows = await self.db.fetchall("SELECT level, default_days, max_days FROM retention_policies")
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+    async def set_policy(
+        self, txn: Connection, level: str, default_days: int, max_days: int, by: str, now: int
+    ) -> None:
+        await txn.execute(
+            "INSERT INTO retention_policies (level, default_days, max_days, set_by, set_ts) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (level) DO UPDATE SET default_days = excluded.default_days,"
+            " max_days = excluded.max_days, set_by = excluded.set_by, set_ts = excluded.set_ts",
+            level,
+            default_days,
+            max_days,
+            by,
+            now,
+        )
+
+    async def delete_policy(self, txn: Connection, level: str) -> bool:
+        gone = await txn.fetchval("DELETE FROM retention_policies WHERE level = ? RETURNING level", level)
+        return gone is not None
+
     # -- the purge --------------------------------------------------------------------------------------
 
     async def rooms_not_held(self) -> list[RoomPolicyInputs]:

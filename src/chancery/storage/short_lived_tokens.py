@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .database import Database
+from .database import Connection, Database
 
 TokenKind = Literal["openid", "login"]
 
@@ -27,9 +27,10 @@ class ShortLivedTokenStore:
             )
 
     async def holder(self, kind: TokenKind, token_hash: str, now: int) -> str | None:
-        """The user a live token of this kind belongs to."""
+        """The active account a live token of this kind belongs to."""
         value = await self.db.fetchval(
-            "SELECT user_id FROM short_lived_tokens WHERE token_hash = ? AND kind = ? AND expires_ts > ?",
+            "SELECT t.user_id FROM short_lived_tokens t JOIN users u ON u.user_id = t.user_id"
+            " WHERE t.token_hash = ? AND t.kind = ? AND t.expires_ts > ? AND u.deactivated = 0",
             token_hash,
             kind,
             now,
@@ -48,3 +49,6 @@ class ShortLivedTokenStore:
         if row is None or int(row[1]) <= now:
             return None
         return str(row[0])
+
+    async def delete_for_user(self, txn: Connection, user_id: str) -> None:
+        await txn.execute("DELETE FROM short_lived_tokens WHERE user_id = ?", user_id)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
+
 from .database import IN_LIST_CHUNK, Connection, Database, fetch_in
+from .ephemeral import Receipt
 from .events import StoredEvent, row_to_event
 
 
@@ -170,23 +173,37 @@ async def room_activity(
 ) -> dict[str, tuple[int, int]]:
     """room -> (position of its latest event, of its latest event of `bump_types`), as of `upto`; 0 for none.
 
-    Each is an index lookup (events_room_pos, events_room_type_pos), whatever the size of the room."""
+    Each is one lookup in an existing index (events_room_pos; events_state_history, whose state_key column is
+    NULL for a message, '' for the create event and a user ID for a beacon), whatever the size of the room, so
+    the send path carries no extra index for it."""
     latest = "(SELECT MAX(stream_pos) FROM events e WHERE e.room_id = r.room_id AND e.stream_pos <= ?)"
-    by_type = "(SELECT MAX(stream_pos) FROM events e WHERE e.room_id = r.room_id AND e.type = ? AND e.stream_pos <= ?)"
-    columns = ", ".join([latest] + [by_type] * len(bump_types))
+    columns = [latest]
     args: list[object] = [upto]
     for event_type in bump_types:
+        state_key = _BUMP_STATE_KEYS.get(event_type, "e.state_key IS NULL")
+        columns.append(
+            "(SELECT MAX(stream_pos) FROM events e WHERE e.room_id = r.room_id AND e.type = ?"
+            f" AND {state_key} AND e.stream_pos <= ?)"
+        )
         args += [event_type, upto]
     found: dict[str, tuple[int, int]] = {}
     rows = []
     for start in range(0, len(room_ids), IN_LIST_CHUNK):
         chunk = room_ids[start : start + IN_LIST_CHUNK]
         marks = ",".join("?" * len(chunk))
-        sql = f"SELECT r.room_id, {columns} FROM rooms r WHERE r.room_id IN ({marks})"
+        sql = f"SELECT r.room_id, {', '.join(columns)} FROM rooms r WHERE r.room_id IN ({marks})"
         rows += await db.fetchall(sql, *args, *chunk)
     for row in rows:
         found[str(row[0])] = (int(row[1] or 0), max((int(v) for v in row[2:] if v is not None), default=0))
     return found
+
+
+# How the bump event types that are state events are found in events_state_history; the others have no state key.
+_BUMP_STATE_KEYS = {
+    "m.room.create": "e.state_key = ''",
+    "m.beacon_info": "e.state_key > ''",
+    "org.matrix.msc3672.beacon_info": "e.state_key > ''",
+}
 
 
 _KEYS_PER_QUERY = 200
@@ -223,3 +240,51 @@ async def own_read_positions(db: Database, user_id: str, room_ids: list[str], af
         upto,
     )
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+_RECEIPT_COLUMNS = "room_id, receipt_type, user_id, thread_id, event_id, event_stream_pos, ts"
+
+
+async def receipts_on(
+    db: Database, room_ids: list[str], event_ids: list[str], user_id: str, upto: int
+) -> list[Receipt]:
+    """The rooms' receipts on those events, and the user's own receipts there, as of `upto`."""
+    found: dict[tuple[str, str, str, str], Receipt] = {}
+    for start in range(0, max(len(event_ids), 1), IN_LIST_CHUNK):
+        chunk = event_ids[start : start + IN_LIST_CHUNK]
+        rows = await fetch_in(
+            db,
+            f"SELECT {_RECEIPT_COLUMNS} FROM receipts WHERE room_id IN ({{marks}}) AND stream_pos <= ? AND"
+            f" (user_id = ? OR event_id IN ({','.join('?' * len(chunk)) or 'NULL'}))",
+            room_ids,
+            upto,
+            user_id,
+            *chunk,
+        )
+        for r in rows:
+            receipt = Receipt(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]), int(r[6]))
+            found[(receipt.room_id, receipt.receipt_type, receipt.user_id, receipt.thread_id)] = receipt
+    return list(found.values())
+
+
+async def room_tags(db: Database, user_id: str) -> dict[str, set[str]]:
+    """room -> the names of the user's tags on it (`m.tag` room account data)."""
+    rows = await db.fetchall("SELECT room_id, content FROM account_data WHERE user_id = ? AND type = 'm.tag'", user_id)
+    found: dict[str, set[str]] = {}
+    for room_id, content in rows:
+        tags = orjson.loads(content).get("tags")
+        if isinstance(tags, dict) and tags:
+            found[str(room_id)] = set(tags)
+    return found
+
+
+async def direct_rooms(db: Database, user_id: str) -> tuple[set[str], int]:
+    """The rooms the user's `m.direct` account data names, and the stream position it was last set at (0: never)."""
+    row = await db.fetchone(
+        "SELECT content, stream_pos FROM account_data WHERE user_id = ? AND room_id = '' AND type = 'm.direct'", user_id
+    )
+    if row is None:
+        return set(), 0
+    content = orjson.loads(row[0])
+    rooms = {r for ids in content.values() if isinstance(ids, list) for r in ids if isinstance(r, str)}
+    return rooms, int(row[1])

@@ -52,3 +52,29 @@ async def post_spillage(request: web.Request) -> web.Response:
         requester_of(request).user_id, info["room_id"], info["event_id"]
     )
     return json_response(report)
+
+
+def _policy_level(request: web.Request) -> str | None:
+    """The level named by the path; None for /policy/unclassified."""
+    return request.match_info.get("level")
+
+
+async def get_retention_policy(request: web.Request) -> web.Response:
+    """GET /_chancery/admin/v1/retention/policy (administrator): the default and maximum per level in force."""
+    return json_response(await services_of(request).retention.policies.describe())
+
+
+async def put_retention_policy(request: web.Request) -> web.Response:
+    """PUT /_chancery/admin/v1/retention/policy/{unclassified | levels/{level}} (administrator):
+    {"default_days": N, "max_days": N}, in force from the next purge run, over chancery.toml's."""
+    body = await read_json(request)
+    await services_of(request).retention.policies.set_policy(
+        _policy_level(request), body.get("default_days"), body.get("max_days", 0), requester_of(request).user_id
+    )
+    return json_response({})
+
+
+async def delete_retention_policy(request: web.Request) -> web.Response:
+    """DELETE /_chancery/admin/v1/retention/policy/{unclassified | levels/{level}}: back to chancery.toml's."""
+    await services_of(request).retention.policies.reset_policy(_policy_level(request))
+    return json_response({})

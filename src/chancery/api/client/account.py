@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -48,7 +49,7 @@ async def post_register(request: web.Request) -> web.Response:
     wants_refresh = get_bool(body, "refresh_token", False)
     if kind == "guest":
         user_id, token, device_id = await services.guests.register_guest(device_id, display_name)
-        return json_response({"user_id": user_id, "access_token": token, "device_id": device_id})
+        return json_response(_session_reply(services, user_id, token, device_id))
     already = await services.uia.outcome_of(body, "register")
     if already is not None:
         return await _registered(services, already, device_id, display_name, bool(inhibit_login), wants_refresh)
@@ -79,9 +80,10 @@ async def post_register(request: web.Request) -> web.Response:
     if guest_id is not None:
         user_id = guest_id
     else:
-        user_id = await services.accounts.check_username_available(
-            params.get("username") or services.randomness.letters(12).lower()
-        )
+        # Without a username, one derived from the session: retries of the completing request racing each
+        # other then compete for the same name instead of creating an account each.
+        generated = "u" + hashlib.sha256(result.session_id.encode()).hexdigest()[:15]
+        user_id = await services.accounts.check_username_available(params.get("username") or generated)
     await services.accounts.create_account(
         user_id,
         None,
@@ -114,11 +116,21 @@ async def _registered(
 ) -> web.Response:
     """The reply to a completed registration: the user ID, and unless `inhibit_login` a new session's token."""
     if inhibit_login:
-        return json_response({"user_id": user_id})
+        return json_response({"user_id": user_id, "home_server": services.config.server_name})
     token, device_id, _, extra = await services.auth.new_session(
         user_id, device_id, display_name, method="registration", refresh=wants_refresh
     )
-    return json_response({"user_id": user_id, "access_token": token, "device_id": device_id, **extra})
+    return json_response(_session_reply(services, user_id, token, device_id) | extra)
+
+
+def _session_reply(services: Services, user_id: str, token: str, device_id: str) -> dict[str, Any]:
+    # `home_server` is deprecated but still in the spec, and older clients and test suites read it.
+    return {
+        "user_id": user_id,
+        "access_token": token,
+        "device_id": device_id,
+        "home_server": services.config.server_name,
+    }
 
 
 async def get_register_available(request: web.Request) -> web.Response:
@@ -193,15 +205,8 @@ async def post_login(request: web.Request) -> web.Response:
         user_id, device_id, display_name, method=method, refresh=wants_refresh
     )
     config = services.config
-    return json_response(
-        {
-            "user_id": user_id,
-            "access_token": token,
-            "device_id": device_id,
-            "well_known": {"m.homeserver": {"base_url": config.public_baseurl.rstrip("/")}},
-            **extra,
-        }
-    )
+    well_known = {"m.homeserver": {"base_url": config.public_baseurl.rstrip("/")}}
+    return json_response(_session_reply(services, user_id, token, device_id) | {"well_known": well_known} | extra)
 
 
 async def post_get_login_token(request: web.Request) -> web.Response:

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ...errors import not_found
 from ...events.room_versions import ROOM_VERSIONS
-from ...http.context import services_of
+from ...http.context import requester_of, services_of
 from ...http.json_body import json_response
 
 SUPPORTED_VERSIONS = [
@@ -74,6 +74,8 @@ async def get_capabilities(request: web.Request) -> web.Response:
     """GET /_matrix/client/v3/capabilities (client-server API: capabilities negotiation)."""
     services = services_of(request)
     config = services.config
+    # Display names locked to the institution's directory: clients hide the rename action.
+    may_rename = not config.directory.lock_display_names or requester_of(request).is_admin
     return json_response(
         {
             "capabilities": {
@@ -82,7 +84,7 @@ async def get_capabilities(request: web.Request) -> web.Response:
                     "default": config.default_room_version,
                     "available": {version: "stable" for version in ROOM_VERSIONS},
                 },
-                "m.set_displayname": {"enabled": True},
+                "m.set_displayname": {"enabled": may_rename},
                 "m.set_avatar_url": {"enabled": True},
                 "m.3pid_changes": {"enabled": False},
                 "m.get_login_token": {"enabled": services.short_lived_tokens.login_tokens_enabled},

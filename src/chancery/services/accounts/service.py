@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -107,13 +108,7 @@ class AccountService:
             password_hash = await self.new_password_hash(password, user_id)
         revoked: int | None = None
         actor = _actor(actor, user_id)
-        method = (
-            "registration_token"
-            if registration_token is not None
-            else "guest_upgrade"
-            if upgrading_guest
-            else actor.via
-        )
+        method = _creation_method(actor, registration_token is not None, upgrading_guest)
         async with self.storage.db.transaction() as txn:
             details = {"admin": is_admin, "method": method}
             await self.audit.record(txn, actor, "account.create", user_id, details=details)
@@ -278,5 +273,17 @@ class AccountService:
 
 def _actor(given: Actor | None, user_id: str) -> Actor:
     """Who to name in the audit log: the caller's actor, else the request's (or CLI command's), else the
-    account itself (a change with no request behind it)."""
-    return given or current_actor() or Actor(user_id, via="server")
+    account itself (a change with no request behind it). An anonymous client request acting on an account is
+    its registration: the new account is the actor."""
+    actor = given or current_actor()
+    if actor is None:
+        return Actor(user_id, via="server")
+    return replace(actor, user_id=user_id) if actor.user_id is None and actor.via == "client" else actor
+
+
+def _creation_method(actor: Actor, with_token: bool, upgrading_guest: bool) -> str:
+    if with_token:
+        return "registration_token"
+    if upgrading_guest:
+        return "guest_upgrade"
+    return "registration" if actor.via == "client" else actor.via  # "cli", "admin", "server"

@@ -7,8 +7,6 @@ to a checkpoint, which then anchors the rest of the chain, so verification keeps
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,10 +15,12 @@ from signedjson.types import SigningKey
 
 from ...clock import Clock
 from ...config.audit import AuditConfig
+from ...config.sections import ConfigError
 from ...events.audit_chain import checkpoint
-from ...events.signing import signing_key_from_text, verify_key_base64
+from ...events.signing import new_signing_key, signing_key_from_text, signing_key_to_text, verify_key_base64
 from ...storage import Storage
 from ...storage.database import Connection
+from ..periodic import Periodic
 
 if TYPE_CHECKING:
     from .log import AuditLog
@@ -30,11 +30,21 @@ log = logging.getLogger(__name__)
 PRUNE_INTERVAL_MS = 3_600_000
 
 
-def audit_signing_key(config: AuditConfig, server_key: SigningKey) -> SigningKey:
-    """The key that signs checkpoints: `[audit] signing_key_path`, else the server's own signing key."""
+def audit_signing_key(config: AuditConfig, data_dir: Path, server_key: SigningKey) -> SigningKey:
+    """The key that signs checkpoints: `[audit] signing_key_path` (relative to the data directory; created at
+    first use, like the server's key), else the server's own signing key."""
     if not config.signing_key_path:
         return server_key
-    return signing_key_from_text(Path(config.signing_key_path).read_text(encoding="utf-8"))
+    path = data_dir / config.signing_key_path
+    try:
+        if not path.exists():
+            key = new_signing_key("audit")
+            path.touch(mode=0o600)
+            path.write_text(signing_key_to_text(key) + "\n", encoding="utf-8")
+            return key
+        return signing_key_from_text(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"audit.signing_key_path: cannot use {path}: {exc}") from exc
 
 
 class Checkpointer:
@@ -86,11 +96,11 @@ class AuditJobs:
     def __init__(self, audit: AuditLog, config: AuditConfig) -> None:
         self.audit = audit
         self.config = config
-        self._task: asyncio.Task[None] | None = None
         self._last_prune_ms = 0
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+    def background_jobs(self) -> list[Periodic]:
+        seconds = self.config.checkpoint_seconds
+        return [Periodic("audit", min(seconds, 60) if seconds else 60, self.run_once)]
 
     async def run_once(self) -> None:
         if self.config.checkpoint_seconds:
@@ -99,19 +109,3 @@ class AuditJobs:
         if self.config.retention_days and now - self._last_prune_ms >= PRUNE_INTERVAL_MS:
             self._last_prune_ms = now
             await self.audit.prune_older_than(self.config.retention_days)
-
-    async def _run(self) -> None:
-        seconds = self.config.checkpoint_seconds
-        interval = min(seconds, 60) if seconds else 60
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("audit job failed; retrying at the next interval")
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task

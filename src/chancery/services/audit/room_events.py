@@ -46,16 +46,20 @@ def membership_action(event: dict[str, Any], replaced: dict[str, Any] | None) ->
     return None
 
 
-def _changed(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Power level entries that differ ({"users.@a:x": [50, 100], "events.m.room.name": [None, 50], ...})."""
+def _changed(old: Event, new: Event) -> dict[str, Any]:
+    """Power level entries that differ ({"users.@a:x": [50, 100], "events.m.room.name": [None, 50], ...}).
+    Two levels deep, as power levels are; deeper values are compared whole (no recursion on client JSON)."""
     changes: dict[str, Any] = {}
     for key in sorted(old.keys() | new.keys()):
         before, after = old.get(key), new.get(key)
         if isinstance(before, dict) or isinstance(after, dict):
             inner_before = before if isinstance(before, dict) else {}
-            changes.update(_changed(inner_before, after if isinstance(after, dict) else {}, f"{prefix}{key}."))
+            inner_after = after if isinstance(after, dict) else {}
+            for inner in sorted(inner_before.keys() | inner_after.keys()):
+                if inner_before.get(inner) != inner_after.get(inner):
+                    changes[f"{key}.{inner}"] = [inner_before.get(inner), inner_after.get(inner)]
         elif before != after:
-            changes[f"{prefix}{key}"] = [before, after]
+            changes[key] = [before, after]
     return changes
 
 

@@ -3,9 +3,6 @@ them: a clearance lowered, revoked or expired takes its holder out of every room
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from typing import Any
 
 from ...clock import Clock
@@ -18,11 +15,10 @@ from ...storage.stream import next_position
 from ..audit import Actor, AuditLog
 from ..audit.actor import acting_as, current_actor
 from ..notifier import Change, Notifier, user_key
+from ..periodic import Periodic
 from ..rooms.events import RoomEventService
 from .room_rules import ADMITTING, RoomRules, room_marking
 from .scheme import clearance_json, describe
-
-log = logging.getLogger(__name__)
 
 MAX_CAVEATS = 32
 
@@ -47,7 +43,6 @@ class ClearanceService:
         self.rules = rules
         self.config = config
         self.scheme = scheme
-        self._sweeper: asyncio.Task[None] | None = None
 
     def _require_scheme(self) -> Scheme:
         if self.scheme is None:
@@ -183,24 +178,11 @@ class ClearanceService:
                         done += 1
         return done
 
-    def start(self) -> None:
-        if self.scheme is not None and self._sweeper is None:
-            self._sweeper = asyncio.create_task(self._sweep_forever())
-
-    async def close(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.expiry_sweep_seconds)
-            try:
-                await self.sweep_expired()
-            except Exception:
-                log.exception("clearance expiry sweep failed; retrying")
+    def background_jobs(self) -> list[Periodic]:
+        """The expiry sweep, in every serving process (only one of them acts on each expiry)."""
+        if self.scheme is None:
+            return []
+        return [Periodic("clearance-expiry", self.config.expiry_sweep_seconds, self.sweep_expired)]
 
 
 def _actor() -> Actor:

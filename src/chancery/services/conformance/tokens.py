@@ -85,6 +85,9 @@ class ShortLivedTokenService:
         user_id = None
         if self.login_tokens_enabled:
             user_id = await self.storage.short_lived_tokens.consume("login", hash_token(token), self.clock.now_ms())
+        if user_id is not None:
+            account = await self.storage.users.get_user(user_id)
+            user_id = user_id if account is not None and not account.deactivated else None
         if user_id is None:
             details = {"method": "m.login.token"}
             await self.audit.record_alone(Actor(None, ip=ip), "login.failed", None, outcome="failed", details=details)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...config.directory import DirectoryConfig
+from ...config.sections import ConfigError
 from ...events.identifiers import localpart_of
 from ..accounts.auth import make_hasher
 from .ldap_source import LdapSettings, check_ldap_password
@@ -36,7 +37,12 @@ def install_directory(services: Services) -> None:
 
 
 def ldap_settings(config: DirectoryConfig) -> LdapSettings:
-    password = Path(config.ldap_password_file).read_text(encoding="utf-8").strip() if config.ldap_password_file else ""
+    password = ""
+    if config.ldap_password_file:
+        try:
+            password = Path(config.ldap_password_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"directory.ldap_password_file: cannot read it: {exc.strerror}") from exc
     return LdapSettings(config.ldap_url, config.ldap_base, config.ldap_bind_dn, password)
 
 

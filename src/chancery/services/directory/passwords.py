@@ -6,6 +6,7 @@ import unicodedata
 from pathlib import Path
 
 from ...config.directory import DirectoryConfig
+from ...config.sections import ConfigError
 from ...errors import MatrixError
 from ..audit import Actor, AuditLog
 from ..audit.actor import current_actor
@@ -51,7 +52,10 @@ class PasswordPolicy:
         self.audit = audit
         # Read once at start: a missing or unreadable list stops the server there, not at a registration.
         path = config.password_breached_list
-        self.breached = load_breached(path) if path else frozenset()
+        try:
+            self.breached = load_breached(path) if path else frozenset()
+        except OSError as exc:
+            raise ConfigError(f"directory.password_breached_list: cannot read {path}: {exc.strerror}") from exc
 
     async def check(self, password: str, user_id: str | None) -> None:
         """Raise 400 M_WEAK_PASSWORD (recorded in the audit log) when the policy refuses `password`."""

@@ -44,16 +44,11 @@ class ProvisioningService:
         problems = [problem for check in self.people_checks for problem in check(wanted)]
         if problems:
             raise SourceError(problems)
-        accounts = {}
-        for person in wanted:
-            user = await self.storage.users.get_user(person.user_id)
-            if user is not None:
-                managed = await self.storage.people.person(person.user_id)
-                accounts[person.user_id] = Account(
-                    user.deactivated,
-                    managed.source if managed else None,
-                    managed.person if managed else None,
-                )
+        found = await self.storage.people.accounts_among([person.user_id for person in wanted])
+        accounts = {
+            user_id: Account(deactivated, managed.source if managed else None, managed.person if managed else None)
+            for user_id, (deactivated, managed) in found.items()
+        }
         return plan(source, wanted, accounts, await self.storage.people.people_of(source))
 
     async def apply(self, source: str, steps: list[Step], actor: Actor) -> None:

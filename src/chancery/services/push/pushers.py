@@ -16,7 +16,6 @@ from ...storage.pushers import Pusher
 from ..accounts.requester import Requester
 
 GATEWAY_PATH = "/_matrix/push/v1/notify"
-EVENT_ID_ONLY = "event_id_only"
 MAX_PUSHERS_PER_USER = 50
 MAX_PUSHKEY_BYTES = 512  # the spec's limit
 MAX_APP_ID_LENGTH = 64  # the spec's limit

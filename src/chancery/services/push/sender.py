@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 POLL_S = 2.0  # a pass at least this often: retries falling due, leases of other processes expiring
 COALESCE_S = 0.05  # after a wake-up, let a burst of sends land before the pass
-BATCH = 10  # notifications posted per pusher per lease
+BATCH = 50  # notifications posted per pusher per lease
 PUSHERS_PER_PASS = 50
 FIRST_RETRY_MS = 1_000
 MAX_RETRY_MS = 3_600_000
@@ -72,7 +72,9 @@ class PushSender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._lease_ms = int((config.gateway_timeout_s * BATCH + 30) * 1000)
+        self._timeout_ms = int(config.gateway_timeout_s * 1000)
+        # Long enough for a few slow requests; delivery stops one timeout before it ends (see _deliver).
+        self._lease_ms = self._timeout_ms * 3 + 30_000
         self._orphans_dropped_at = 0
         notifier.add_listener(lambda _pos, _keys: self._wake.set(), lambda _pos: self._wake.set())
 
@@ -109,7 +111,10 @@ class PushSender:
     async def run_once(self) -> int | None:
         """One pass: fan out, deliver what is due. Returns when the next queued notification falls due."""
         if self.notifier.tracking:
-            await self.fanout.run(self.notifier.complete_upto)
+            try:
+                await self.fanout.run(self.notifier.complete_upto)
+            except Exception:  # what is already queued is still delivered
+                log.exception("push fan-out failed")
         now = self.clock.now_ms()
         if now - self._orphans_dropped_at > ORPHAN_SWEEP_MS:
             self._orphans_dropped_at = now
@@ -117,16 +122,22 @@ class PushSender:
         due = await self.storage.pushers.next_due_ts()
         if due is None or due > now:
             return due
-        claimed = await self.storage.pushers.claim_due(now, now + self._lease_ms, PUSHERS_PER_PASS)
-        await asyncio.gather(*(self._deliver(c.pusher, c.failures) for c in claimed))
+        lease_end = now + self._lease_ms
+        claimed = await self.storage.pushers.claim_due(now, lease_end, PUSHERS_PER_PASS)
+        await asyncio.gather(*(self._deliver(c.pusher, c.failures, lease_end) for c in claimed))
         return await self.storage.pushers.next_due_ts()
 
-    async def _deliver(self, pusher: Pusher, failures: int) -> None:
-        """Post the pusher's queue in order until it is empty (up to BATCH) or a delivery fails."""
-        pushers = self.storage.pushers
+    async def _deliver(self, pusher: Pusher, failures: int, lease_end: int) -> None:
+        """Post the pusher's queue in order until it is empty (up to BATCH), a delivery fails or the lease
+        nears its end; then, in one transaction, drop what was delivered, record the backoff and release the
+        lease. A crash in between delivers those notifications again (the gateway dedupes by event ID)."""
+        done_upto: int | None = None
+        retry_at = 0
         try:
             unread: int | None = None
-            for queued in await pushers.queued(pusher.pusher_id, BATCH):
+            for queued in await self.storage.pushers.queued(pusher.pusher_id, BATCH):
+                if self.clock.now_ms() + self._timeout_ms > lease_end:
+                    break  # another process may take the pusher over once the lease is out
                 if unread is None:
                     unread = await self._unread_count(pusher.user_id)
                 outcome = await self._post(pusher, queued, unread)
@@ -134,21 +145,19 @@ class PushSender:
                     return
                 if outcome is _Outcome.RETRY:
                     failures += 1
-                    await pushers.set_backoff(
-                        pusher.pusher_id, failures, self.clock.now_ms() + retry_delay_ms(failures)
-                    )
-                    return
-                if failures:
-                    failures = 0
-                    await pushers.set_backoff(pusher.pusher_id, 0, 0)
+                    retry_at = self.clock.now_ms() + retry_delay_ms(failures)
+                    break
+                done_upto, failures = queued.stream_pos, 0
         except Exception:
             log.exception("push delivery failed", extra={"user_id": pusher.user_id})
-        finally:
-            await pushers.release(pusher.pusher_id)
+            # Back off as for a failing gateway, so that a persistent error is not retried in a tight loop.
+            failures += 1
+            retry_at = self.clock.now_ms() + retry_delay_ms(failures)
+        await self.storage.pushers.finish_delivery(pusher.pusher_id, done_upto, failures, retry_at)
 
     async def _post(self, pusher: Pusher, queued: QueuedPush, unread: int) -> _Outcome:
-        """Try one notification: it is done with (delivered or given up), to be retried, or the pusher is gone."""
-        pushers = self.storage.pushers
+        """Try one notification: done with (delivered, refused for good or given up), to be retried later, or
+        the pusher is gone (its push key was rejected)."""
         url = pusher.data.get("url")
         try:
             check_gateway_url(url, self.config)  # the allowed gateways may have changed since it was set
@@ -156,20 +165,16 @@ class PushSender:
             log.warning(
                 "pusher's gateway is no longer allowed; notification dropped", extra={"user_id": pusher.user_id}
             )
-            await pushers.dequeue(pusher.pusher_id, queued.stream_pos)
             return _Outcome.DONE
         assert self._session is not None and isinstance(url, str)
         payload = notification_payload(pusher, queued, unread, await self._event_to_include(pusher, queued))
         answer = await post_notification(self._session, url, payload, self.config.gateway_timeout_s)
         if pusher.pushkey in answer.rejected:
             log.info("push key rejected by the gateway; pusher deleted", extra={"user_id": pusher.user_id})
-            await pushers.delete_rejected(pusher.user_id, pusher.app_id, pusher.pushkey)
+            await self.storage.pushers.delete_rejected(pusher.user_id, pusher.app_id, pusher.pushkey)
             return _Outcome.PUSHER_GONE
         too_old = self.clock.now_ms() - queued.created_ts > self.config.max_age_s * 1000
-        if answer.delivered or not answer.retry or too_old:
-            await pushers.dequeue(pusher.pusher_id, queued.stream_pos)
-            return _Outcome.DONE
-        return _Outcome.RETRY
+        return _Outcome.DONE if answer.delivered or not answer.retry or too_old else _Outcome.RETRY
 
     async def _event_to_include(self, pusher: Pusher, queued: QueuedPush) -> dict[str, Any] | None:
         """The event, when its content may go to this pusher: allowed by config and the pusher's format, the

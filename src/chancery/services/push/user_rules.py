@@ -9,6 +9,7 @@ here: one query finds who has edits at all.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ...events.power_levels import notification_level, user_power_level
@@ -17,6 +18,8 @@ from ...storage import Storage
 from ...storage.pushers import PushTarget
 from ..rooms.events import RoomEventService
 from .rules import push_rules_for_user
+
+log = logging.getLogger(__name__)
 
 
 class UserRuleFilter:
@@ -39,13 +42,18 @@ class UserRuleFilter:
             if target.user_id not in edited or stored is None:
                 kept.append(target)
                 continue
-            if target.user_id not in rules:
-                rules[target.user_id] = (await push_rules_for_user(self.storage, target.user_id))["global"]
-            event = stored.event
-            key = (target.room_id, target.user_id, event["sender"])
-            if key not in facts:
-                facts[key] = await self._facts(*key)
-            actions = push_actions(rules[target.user_id], event, facts[key])
+            try:
+                if target.user_id not in rules:
+                    rules[target.user_id] = (await push_rules_for_user(self.storage, target.user_id))["global"]
+                event = stored.event
+                key = (target.room_id, target.user_id, event["sender"])
+                if key not in facts:
+                    facts[key] = await self._facts(*key)
+                actions = push_actions(rules[target.user_id], event, facts[key])
+            except Exception:  # one odd ruleset or event must not stop everyone's pushes: the defaults decide
+                log.exception("push rules could not be evaluated", extra={"user_id": target.user_id})
+                kept.append(target)
+                continue
             if notifies(actions):
                 kept.append(
                     PushTarget(

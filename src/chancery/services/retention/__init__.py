@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..periodic import Periodic
 from .holds import LegalHoldService
+from .policies import RetentionPolicyService
 from .purge import RetentionPurge
 from .spillage import SpillageService
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class RetentionServices:
+    policies: RetentionPolicyService
     purge: RetentionPurge
     holds: LegalHoldService
     spillage: SpillageService
@@ -29,12 +31,15 @@ class RetentionServices:
 def install_retention(services: Services) -> RetentionServices:
     config = services.config
     storage, clock = services.storage, services.clock
+    policies = RetentionPolicyService(storage, clock, config.retention, services.audit)
     retention = RetentionServices(
+        policies=policies,
         purge=RetentionPurge(
             storage,
             clock,
             services.notifier,
             config.retention,
+            policies,
             services.media.disk,
             services.audit,
             server_name=config.server_name,

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...clock import Clock
-from ...config.retention import RetentionConfig
+from ...config.retention import LifetimePolicy, RetentionConfig
 from ...events.media_refs import local_media_ids
 from ...media.disk import MediaDisk
 from ...policy.retention import max_lifetime_ms, room_lifetimes
@@ -27,6 +28,7 @@ from ...storage.stream import next_position
 from ..audit import Actor, AuditLog
 from ..audit.actor import current_actor
 from ..notifier import Change, Notifier, room_key
+from .policies import RetentionPolicyService
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ class RetentionPurge:
         clock: Clock,
         notifier: Notifier,
         config: RetentionConfig,
+        policies: RetentionPolicyService,
         disk: MediaDisk,
         audit: AuditLog,
         *,
@@ -59,12 +62,14 @@ class RetentionPurge:
         self.clock = clock
         self.notifier = notifier
         self.config = config
+        self.policies = policies
         self.disk = disk
         self.server_name = server_name
 
-    def lifetime_of(self, room: RoomPolicyInputs) -> int | None:
+    @staticmethod
+    def lifetime_of(room: RoomPolicyInputs, policy_for: Callable[[str | None], LifetimePolicy]) -> int | None:
         level = room.classification.get("level") if room.classification else None
-        policy = self.config.policy_for(level if isinstance(level, str) else None)
+        policy = policy_for(level if isinstance(level, str) else None)
         room_max, room_min = room_lifetimes(room.retention)
         return max_lifetime_ms(room_max, room_min, policy.default_days, policy.max_days)
 
@@ -75,8 +80,9 @@ class RetentionPurge:
                 report.skipped = True
                 return report
             held_users = await self.storage.retention.held("user")
+            policy_for = await self.policies.lookup()
             for room in await self.storage.retention.rooms_not_held():
-                lifetime = self.lifetime_of(room)
+                lifetime = self.lifetime_of(room, policy_for)
                 if lifetime is not None:
                     await self._purge_room(room, self.clock.now_ms() - lifetime, held_users, report)
         if report.events:

@@ -10,12 +10,14 @@ from ...events.power_levels import required_event_level, user_power_level
 from ...numbers import parse_decimal
 from ...storage import Storage
 from ..accounts.requester import Requester
+from ..audit import Actor, AuditLog
 from .events import RoomEventService
 
 
 class DirectoryService:
-    def __init__(self, storage: Storage, room_events: RoomEventService, *, server_name: str) -> None:
+    def __init__(self, storage: Storage, room_events: RoomEventService, audit: AuditLog, *, server_name: str) -> None:
         self.storage = storage
+        self.audit = audit
         self.room_events = room_events
         self.server_name = server_name
 
@@ -91,7 +93,10 @@ class DirectoryService:
         if await self.storage.rooms.get_room(room_id) is None:
             raise not_found("Room not found")
         await self._check_room_list_power(requester, room_id, "change whether this room is published")
-        await self.storage.rooms.set_public(room_id, visibility == "public")
+        async with self.storage.db.transaction() as txn:
+            await self.storage.rooms.set_public(room_id, visibility == "public", txn)
+            details = {"visibility": visibility}
+            await self.audit.record(txn, Actor.of(requester), "room_directory.visibility", room_id, details=details)
 
     async def public_rooms(self, limit: int | None, since: str | None, search_term: str | None) -> dict[str, Any]:
         room_ids = await self.storage.rooms.public_room_ids()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ...errors import MatrixError, forbidden, invalid_param, not_found
@@ -38,6 +39,9 @@ _DEFAULT_EVENT_LEVELS = {
 
 _CREATE_HANDLED_TYPES = {"m.room.create", "m.room.member", "m.room.power_levels"}
 
+# Asked before anyone joins, knocks or is invited (given the room ID); raises a Matrix error to refuse.
+JoinCheck = Callable[[str], Awaitable[None]]
+
 
 class RoomService:
     def __init__(self, storage: Storage, events: RoomEventService, *, server_name: str, default_version: str) -> None:
@@ -45,6 +49,7 @@ class RoomService:
         self.events = events
         self.server_name = server_name
         self.default_version = default_version
+        self.join_checks: list[JoinCheck] = []
         # State every new room gets unless its initial_state sets it (e.g. the default classification).
         self.default_state: list[tuple[str, str, dict[str, Any]]] = []
 
@@ -222,6 +227,9 @@ class RoomService:
         return room_id_or_alias
 
     async def _set_membership(self, room_id: str, sender: str, target: str, content: dict[str, Any]) -> StoredEvent:
+        if content["membership"] in ("join", "invite", "knock"):
+            for check in self.join_checks:
+                await check(room_id)
         async with self.events.writing(room_id) as writer:
             stored = await writer.append(EventDraft("m.room.member", sender, content, target))
             if content["membership"] in ("join", "invite"):

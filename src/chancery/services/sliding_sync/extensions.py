@@ -16,6 +16,7 @@ from ...errors import bad_json
 from ...events.filters import SyncFilter
 from ...storage import Storage
 from ...storage.account import GLOBAL
+from ...storage.sliding_sync import receipts_on
 from ..accounts.requester import Requester
 from ..e2e.install import E2eServices
 from ..ephemeral import receipt_contents
@@ -34,7 +35,7 @@ class ExtensionWindow:
     since: int | None  # the stream position of the connection's last response; None: a new connection
     upto: int
     rooms: dict[str, list[str]]  # joined rooms the lists and subscriptions cover -> names of lists covering them
-    initial_rooms: set[str]  # rooms this response sends whole
+    initial_rooms: dict[str, list[str]]  # rooms this response sends whole -> the event IDs of their timelines
 
 
 def enabled(config: dict[str, Any] | None) -> bool:
@@ -122,6 +123,8 @@ class Extensions:
         return {"global": global_events, "rooms": by_room}, bool(global_events or by_room)
 
     async def _receipts(self, config: dict[str, Any], window: ExtensionWindow) -> tuple[dict[str, Any], bool]:
+        """For a room sent whole, the receipts on its timeline's events and the user's own (as Synapse does: not
+        every member's receipt of a large room); for the others, the receipts since the last response."""
         request = self._sync_request(window, window.since)
         rooms = _rooms_for(config, window)
         whole = [r for r in rooms if r in window.initial_rooms or window.since is None]
@@ -129,11 +132,13 @@ class Extensions:
         if changed and request.own_unchanged(Change.RECEIPT):
             known = request.rooms_changed(changed, Change.RECEIPT)
             changed = changed if known is None else [r for r in changed if r in known]
-        found: dict[str, dict[str, Any]] = {}
-        for after, room_ids in ((0, whole), (window.since or 0, changed)):
-            if room_ids:
-                receipts = await self.storage.ephemeral.receipts_since(room_ids, after, window.upto)
-                found |= receipt_contents(receipts, window.requester.user_id)
+        receipts = []
+        if whole:
+            events = [e for r in whole for e in window.initial_rooms.get(r, [])]
+            receipts += await receipts_on(self.storage.db, whole, events, window.requester.user_id, window.upto)
+        if changed:
+            receipts += await self.storage.ephemeral.receipts_since(changed, window.since or 0, window.upto)
+        found = receipt_contents(receipts, window.requester.user_id)
         rooms_out = {r: {"type": "m.receipt", "content": content} for r, content in found.items()}
         return {"rooms": rooms_out}, bool(rooms_out)
 

@@ -14,9 +14,8 @@ from typing import Any
 from ...events.sliding_sync import ListConfig, ListFilters
 from ...lru import Lru
 from ...storage import Storage
-from ...storage.account import GLOBAL
-from ...storage.sliding_sync import room_activity
-from ..notifier import Change, Notifier, room_key
+from ...storage.sliding_sync import direct_rooms, room_activity, room_tags
+from ..notifier import Change, Notifier, room_key, user_key
 from ..sync.request import Memberships
 
 BUMP_TYPES = (
@@ -31,6 +30,7 @@ BUMP_TYPES = (
     "org.matrix.msc3672.beacon_info",
 )
 _MAX_ROOMS_REMEMBERED = 100_000
+_MAX_USERS_REMEMBERED = 20_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class RoomLister:
         self._room_types: Lru[str, tuple[str | None]] = Lru(_MAX_ROOMS_REMEMBERED)  # a room's type never changes
         self._encrypted: Lru[str, bool] = Lru(_MAX_ROOMS_REMEMBERED)  # True only: encryption stays on
         self._kicked: Lru[str, bool] = Lru(_MAX_ROOMS_REMEMBERED)  # leave event ID -> by someone else
+        self._joined_rooms: Lru[str, tuple[int, set[str]]] = Lru(_MAX_USERS_REMEMBERED)  # user -> (as of, rooms)
 
     async def rooms(self, user_id: str, memberships: Memberships, sent: set[str], upto: int) -> list[ListedRoom]:
         """The rooms the user may see, most recently active first; those not `listed` only by subscription."""
@@ -68,10 +69,10 @@ class RoomLister:
             forgotten = await self.storage.rooms.forgotten_rooms(user_id)
             departed = {r: m for r, m in departed.items() if r not in forgotten}
         if departed:
-            histories = await self.storage.rooms.membership_histories(user_id)
+            ever_joined = await self._ever_joined(user_id, upto)
             kicked = await self._kicked_out(user_id, {r: m[2] for r, m in departed.items() if r not in sent})
             for room_id, left in departed.items():
-                if any(m == "join" for _, m in histories.get(room_id, [])):
+                if room_id in ever_joined:
                     candidates[room_id] = left
                     if room_id not in sent and room_id not in kicked:
                         unlisted.add(room_id)
@@ -86,6 +87,21 @@ class RoomLister:
                 listed.append(ListedRoom(room_id, membership, pos, pos, pos, room_id not in unlisted))
         listed.sort(key=lambda r: (-r.bump_stamp, r.room_id))
         return listed
+
+    async def _ever_joined(self, user_id: str, upto: int) -> set[str]:
+        """The rooms the user has been joined to at some point (reused while their memberships do not change)."""
+        known = self._joined_rooms.get(user_id)
+        if (
+            known is not None
+            and known[0] <= upto
+            and self.notifier.unchanged([user_key(user_id, Change.MEMBERSHIP)], known[0], upto)
+        ):
+            return known[1]
+        histories = await self.storage.rooms.membership_histories(user_id)
+        rooms = {room_id for room_id, history in histories.items() if any(m == "join" for _, m in history)}
+        if self.notifier.tracking:
+            self._joined_rooms.put(user_id, (upto, rooms))
+        return rooms
 
     async def _kicked_out(self, user_id: str, leave_events: dict[str, str]) -> set[str]:
         """The rooms whose leave or ban event someone else sent."""
@@ -123,7 +139,7 @@ class RoomLister:
         if filters.is_invite is not None:
             rooms = [r for r in rooms if (r.membership == "invite") == filters.is_invite]
         if filters.is_dm is not None:
-            direct = await self.direct_rooms(user_id)
+            direct, _ = await direct_rooms(self.storage.db, user_id)
             rooms = [r for r in rooms if (r.room_id in direct) == filters.is_dm]
         if filters.spaces is not None:
             children = await self._space_children(user_id, filters.spaces)
@@ -133,15 +149,15 @@ class RoomLister:
             if filters.room_types is not None:
                 rooms = [r for r in rooms if types.get(r.room_id) in filters.room_types]
             rooms = [r for r in rooms if types.get(r.room_id) not in filters.not_room_types]
+        if filters.tags is not None or filters.not_tags:
+            tags = await room_tags(self.storage.db, user_id)
+            if filters.tags is not None:
+                rooms = [r for r in rooms if tags.get(r.room_id, set()) & set(filters.tags)]
+            rooms = [r for r in rooms if not tags.get(r.room_id, set()) & set(filters.not_tags)]
         if filters.is_encrypted is not None:
             encrypted = await self._encrypted_rooms(rooms)
             rooms = [r for r in rooms if (r.room_id in encrypted) == filters.is_encrypted]
         return rooms
-
-    async def direct_rooms(self, user_id: str) -> set[str]:
-        """The rooms the user's `m.direct` account data names."""
-        content = await self.storage.account.get_account_data(user_id, GLOBAL, "m.direct") or {}
-        return {r for rooms in content.values() if isinstance(rooms, list) for r in rooms if isinstance(r, str)}
 
     async def _space_children(self, user_id: str, spaces: tuple[str, ...]) -> set[str]:
         """The rooms named by m.space.child in those of `spaces` the user is joined to (no sub-spaces)."""

@@ -8,7 +8,9 @@ a room the user left is seen only up to their leave.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ...events.sliding_sync import MEMBER, RequiredState, RoomConfig
@@ -25,6 +27,13 @@ from .room_list import ListedRoom
 
 MAX_HEROES = 5
 NAME, AVATAR = ("m.room.name", ""), ("m.room.avatar", "")
+StrippedState = Callable[[str, str], Awaitable[list[dict[str, Any]]]]  # (room, user) -> what an invitee sees
+
+
+@lru_cache(maxsize=1024)
+def sent_required_state(canonical: str) -> RequiredState:
+    """The required_state a room was sent with (connections repeat the same few, and every request asks)."""
+    return RequiredState.from_canonical(canonical)
 
 
 @dataclass
@@ -34,6 +43,7 @@ class RoomToSend:
     sent: SentRoom | None  # what the connection sent of it before (None: never)
     lists: list[str] = field(default_factory=list)
     read_since_sent: bool = False  # the user's read receipt moved: its unread counts changed
+    dm_changed: bool = False  # the user's m.direct changed since the room was last sent: its is_dm goes out
 
     @property
     def initial(self) -> bool:
@@ -56,12 +66,14 @@ def needs_sending(room: RoomToSend) -> bool:
         return True
     if listed.membership != "join" and listed.membership not in ("leave", "ban"):
         return False
-    return room.read_since_sent or room.config.timeline_limit > sent.timeline_limit or _state_expanded(room)
+    if room.read_since_sent or room.dm_changed:
+        return True
+    return room.config.timeline_limit > sent.timeline_limit or _state_expanded(room)
 
 
 def _state_expanded(room: RoomToSend) -> bool:
     assert room.sent is not None
-    before = RequiredState.from_canonical(room.sent.required_state)
+    before = sent_required_state(room.sent.required_state)
     return room.config.required_state != before and room.config.required_state.union(before) != before
 
 
@@ -85,7 +97,7 @@ class RoomResults:
         serializer: EventSerializer,
         visibility: VisibilityService,
         unread: UnreadCounter,
-        stripped_state: Any,
+        stripped_state: StrippedState,
         recent_events: RecentEvents | None,
     ) -> None:
         self.storage = storage
@@ -97,8 +109,9 @@ class RoomResults:
 
     async def build(
         self, requester: Requester, rooms: list[RoomToSend], since: int | None, upto: int, direct: set[str]
-    ) -> dict[str, dict[str, Any]]:
-        """room ID -> its response entry, for rooms that need sending (see needs_sending)."""
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+        """room ID -> its response entry, for rooms that need sending (see needs_sending); and room ID -> the
+        IDs of the events in its timeline."""
         user_id = requester.user_id
         entries: dict[str, dict[str, Any]] = {}
         plans = []
@@ -133,7 +146,7 @@ class RoomResults:
             if room_id in unread:
                 entry["notification_count"], entry["highlight_count"] = unread[room_id]
             entries[room_id] = entry
-        return entries
+        return entries, {p.room.listed.room_id: [s.event_id for s in p.timeline] for p in plans}
 
     def _entry(self, plan: _Plan, user_id: str, since: int | None, is_dm: bool) -> dict[str, Any]:
         room = plan.room
@@ -145,8 +158,8 @@ class RoomResults:
         }
         if room.initial:
             entry["initial"] = True
-        if is_dm:
-            entry["is_dm"] = True
+        if is_dm or room.dm_changed:
+            entry["is_dm"] = is_dm
         if plan.expanded:
             entry["expanded_timeline"] = entry["unstable_expanded_timeline"] = True
         if room.lists:
@@ -232,7 +245,7 @@ class RoomResults:
                 plan.changed_keys = changed
                 chosen = {k for k in changed if wanted.matches(k[0], k[1], user_id)}
                 if room_id in current or room.visible_upto_member:
-                    before = RequiredState.from_canonical(room.sent.required_state)
+                    before = sent_required_state(room.sent.required_state)
                     chosen |= {
                         k
                         for k in plan.state_map

@@ -20,7 +20,7 @@ from ...clock import Clock, Randomness
 from ...events.sliding_sync import RoomConfig, SlidingSyncRequest, unknown_pos
 from ...numbers import parse_decimal
 from ...storage import Storage
-from ...storage.sliding_sync import SentRoom, SlidingSyncStore, own_read_positions
+from ...storage.sliding_sync import SentRoom, SlidingSyncStore, direct_rooms, own_read_positions
 from ...storage.stream import current_position
 from ..accounts.requester import Requester
 from ..notifier import Change, Notifier, room_key, room_scope, user_key, user_scope
@@ -196,9 +196,13 @@ class SlidingSyncService:
             if room_id in by_id:
                 add(by_id[room_id], config, None)
         await self._mark_reads(user_id, list(to_send.values()), upto)
+        direct, direct_pos = await direct_rooms(self.storage.db, user_id) if to_send else (set(), 0)
+        for candidate in to_send.values():
+            before = candidate.sent
+            if before is not None and candidate.listed.membership == "join":
+                candidate.dm_changed = before.sent_upto < direct_pos
         sending = [r for r in to_send.values() if needs_sending(r)]
-        direct = await self.lister.direct_rooms(user_id) if sending else set()
-        entries = await self.results.build(requester, sending, connection.since, upto, direct)
+        entries, timelines = await self.results.build(requester, sending, connection.since, upto, direct)
         sent = {
             r.listed.room_id: SentRoom(upto, r.config.timeline_limit, r.config.required_state.canonical())
             for r in sending
@@ -209,7 +213,7 @@ class SlidingSyncService:
             connection.since,
             upto,
             {r.listed.room_id: r.lists for r in to_send.values() if r.listed.membership == "join"},
-            {room_id for room_id, entry in entries.items() if entry.get("initial")},
+            {room_id: timelines.get(room_id, []) for room_id, entry in entries.items() if entry.get("initial")},
         )
         extensions, news = await self.extensions.build(request.extensions, window)
         body: dict[str, Any] = {"lists": lists, "rooms": entries, "extensions": extensions}

@@ -38,6 +38,3 @@ CREATE TABLE sliding_sync_rooms (
     required_state TEXT NOT NULL,
     PRIMARY KEY (conn_key, room_id, pos)
 );
-
--- A room's latest event of given types (sliding sync's bump_stamp), one index lookup per type.
-CREATE INDEX events_room_type_pos ON events (room_id, type, stream_pos);

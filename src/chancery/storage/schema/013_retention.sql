@@ -35,3 +35,13 @@ CREATE TABLE spillages (
     marked_ts BIGINT NOT NULL,
     recipients TEXT NOT NULL
 );
+
+-- Retention policies set by administrators at run time (they take precedence over [retention] in
+-- chancery.toml): per classification level, '' for rooms without a classification. Days; 0: none.
+CREATE TABLE retention_policies (
+    level TEXT PRIMARY KEY,
+    default_days BIGINT NOT NULL,
+    max_days BIGINT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_ts BIGINT NOT NULL
+);
