@@ -8,9 +8,10 @@ from typing import Any
 from ...clock import Clock
 from ...config.classification import ClassificationConfig
 from ...errors import MatrixError, invalid_param, not_found
-from ...policy.classification import Scheme
+from ...policy.classification import MAX_CAVEATS, Scheme
 from ...storage import Storage
 from ...storage.classification import ClearanceRow
+from ...storage.database import Connection
 from ...storage.stream import next_position
 from ..audit import Actor, AuditLog
 from ..audit.actor import acting_as, current_actor
@@ -19,8 +20,6 @@ from ..periodic import Periodic
 from ..rooms.events import RoomEventService
 from .room_rules import ADMITTING, RoomRules, room_marking
 from .scheme import clearance_json, describe
-
-MAX_CAVEATS = 32
 
 
 class ClearanceService:
@@ -154,7 +153,7 @@ class ClearanceService:
             await self.notifier.notify(pos, [user_key(user_id, Change.ACCREDITATION)])
         return changed
 
-    async def forget_devices(self, txn: Any, user_id: str, device_ids: list[str]) -> int | None:
+    async def forget_devices(self, txn: Connection, user_id: str, device_ids: list[str]) -> int | None:
         """Device deletion hook: a deleted device's accreditation does not pass to a new one of the same ID."""
         for device_id in device_ids:
             await self.storage.classification.remove_accreditation(txn, user_id, device_id)
