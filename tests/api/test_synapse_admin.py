@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from chancery.api.routes import synapse_admin_routes
 from chancery.http.routing import Route
 from tests.api.test_media import upload
 from tests.client import Api, C, User, q
+from tests.conftest import ENGINES
 from tests.directory.helpers import audit_entries
+from tests.own_server import RELAXED, client_of, own_server
 from tests.security.test_aliases import make_admin
 from tests.security.test_bad_input import BAD_QUERIES, HOSTILE_VALUES, IMPLAUSIBLE, MALFORMED_BODIES, PARAM, check
 from tests.serverproc import ServerProcess
@@ -78,6 +81,7 @@ def _filled(path: str) -> str:
         "media_id": "media",
         "token": "tok",
         "report_id": "1",
+        "txn_id": "txn",
     }
     for key, value in values.items():
         path = path.replace("{" + key + "}", value)
@@ -99,6 +103,12 @@ async def test_every_admin_route_refuses_others(api: Api) -> None:
 async def test_server_version_is_what_synapse_admin_reads_before_login(api: Api) -> None:
     body = await api.ok("GET", SA1 + "/server_version")
     assert body["server_version"].startswith("Chancery ")
+    # synapse-admin runs in a browser, from another origin: the preflight of an admin call is answered
+    preflight = {"Origin": "https://admin.example", "Access-Control-Request-Method": "PUT"}
+    async with api.session.options(f"{api.base_url}{SA2}/users/{q('@x:localhost')}", headers=preflight) as reply:
+        assert reply.status == 204
+        assert reply.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Authorization" in reply.headers["Access-Control-Allow-Headers"]
 
 
 # -- users ------------------------------------------------------------------------------------------
@@ -125,6 +135,9 @@ async def test_users_are_listed_paged_ordered_and_filtered(api: Api, admin: User
 
     backwards = await api.ok("GET", SA2 + "/users", admin, params={**query, "limit": "10", "dir": "b"})
     assert [u["name"] for u in backwards["users"]] == [u.user_id for u in reversed(users)]
+    # every column synapse-admin's user list sorts by
+    for column in ("name", "displayname", "is_guest", "admin", "deactivated", "locked", "creation_ts", "avatar_url"):
+        await api.ok("GET", SA2 + "/users", admin, params={**query, "order_by": column, "dir": "b"})
     by_display_name = await api.ok("GET", SA2 + "/users", admin, params={"name": "zed"})
     assert [u["name"] for u in by_display_name["users"]] == [users[1].user_id]
 
@@ -267,13 +280,16 @@ async def test_rooms_are_listed_paged_ordered_and_searched(api: Api, admin: User
     assert [r["room_id"] for r in second["rooms"]] == rooms[2:]
     assert (second["prev_batch"], "next_batch" in second) == (0, False)
 
+    # every column synapse-admin's room list sorts by
+    for column in ("encryption", "joined_local_members", "state_events", "version", "federatable", "public"):
+        await api.ok("GET", SA1 + "/rooms", admin, params={**query, "order_by": column, "dir": "b"})
     largest = await api.ok("GET", SA1 + "/rooms", admin, params={**query, "order_by": "joined_members"})
     assert largest["rooms"][0]["room_id"] == rooms[2]
     reverse = await api.ok("GET", SA1 + "/rooms", admin, params={**query, "limit": "5", "dir": "b"})
     assert [r["room_id"] for r in reverse["rooms"]] == list(reversed(rooms))
 
     details = await api.ok("GET", f"{SA1}/rooms/{q(rooms[2])}", admin)
-    assert details["joined_members"] == 2 and details["topic"] is None and "joined_local_devices" in details
+    assert (details["joined_members"], details["joined_local_devices"], details["topic"]) == (2, 2, None)
     members = await api.ok("GET", f"{SA1}/rooms/{q(rooms[2])}/members", admin)
     assert members == {"members": sorted([owner.user_id, guest.user_id]), "total": 2}
     state = (await api.ok("GET", f"{SA1}/rooms/{q(rooms[2])}/state", admin))["state"]
@@ -518,6 +534,10 @@ async def test_reported_events_are_listed_read_and_deleted(api: Api, admin: User
 # -- malformed input --------------------------------------------------------------------------------
 
 ADMIN_BODY_KEYS = (
+    "user_id",
+    "content",
+    "type",
+    "state_key",
     "erase",
     "admin",
     "deactivated",
@@ -599,3 +619,89 @@ async def test_admin_changes_are_in_the_audit_log(api: Api, admin: User, server:
     assert any(e["details"]["token_sha256"] == hashlib.sha256(token.encode()).hexdigest() for e in created)
     deactivated = await asyncio.to_thread(audit_entries, server, "account.deactivate", user.user_id)
     assert [(e["via"], e["user_id"]) for e in deactivated] == [("admin", admin.user_id)]
+
+
+async def test_legal_hold_keeps_rooms_and_media_from_deletion(api: Api, admin: User) -> None:
+    owner = await api.register()
+    writer = await api.register()
+    room = await api.create_room(owner, preset="public_chat")
+    await api.join(writer, room)
+    await api.send(writer, room, "evidence")
+    media_id = (await upload(api, writer, secrets.token_bytes(64), "application/octet-stream")).rsplit("/", 1)[1]
+    holds = "/_chancery/admin/v1/legal_holds"
+    await api.ok("PUT", f"{holds}/users/{q(writer.user_id)}", admin, json={"reason": "inquiry"})
+
+    refused = await api.request("DELETE", f"{SA2}/rooms/{q(room)}", admin, json={})
+    assert (refused.status, refused.body.get("org.chancery.reason")) == (403, "legal_hold"), refused
+    assert (await api.request("DELETE", f"{SA1}/media/localhost/{media_id}", admin)).status == 403
+    assert (await api.request("DELETE", f"{SA1}/users/{q(writer.user_id)}/media", admin)).status == 403
+    assert (await api.ok("GET", f"{SA1}/users/{q(writer.user_id)}/media", admin))["total"] == 1
+    # without purging, the room can still be shut down: members leave, history stays
+    delete_id = (await api.ok("DELETE", f"{SA2}/rooms/{q(room)}", admin, json={"purge": False}))["delete_id"]
+    assert (await _wait_deleted(api, admin, delete_id))["status"] == "complete"
+    assert (await api.ok("GET", f"{SA1}/rooms/{q(room)}", admin))["joined_members"] == 0
+
+    await api.ok("DELETE", f"{holds}/users/{q(writer.user_id)}", admin)
+    assert (await api.ok("DELETE", f"{SA1}/media/localhost/{media_id}", admin))["total"] == 1
+
+
+# -- server notices ---------------------------------------------------------------------------------
+
+NOTICES_TOML = '[server_notices]\nsystem_mxid_localpart = "notices"\nroom_name = "System alerts"\n'
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def notices_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from own_server(request, tmp_path_factory, "notices", NOTICES_TOML, *RELAXED)
+
+
+@pytest.fixture
+async def notices_api(notices_server: ServerProcess) -> AsyncIterator[Api]:
+    async for client in client_of(notices_server):
+        yield client
+
+
+async def test_server_notices_reach_the_person_in_their_own_room(
+    notices_api: Api, notices_server: ServerProcess, tmp_path: Path
+) -> None:
+    api = notices_api
+    admin = await make_admin(api, notices_server, tmp_path)
+    user = await api.register()
+    # synapse-admin's "Send server notice": {user_id, content: {msgtype, body}}
+    notice = {"user_id": user.user_id, "content": {"msgtype": "m.text", "body": "Maintenance tonight"}}
+    first = (await api.ok("POST", SA1 + "/send_server_notice", admin, json=notice))["event_id"]
+
+    invited = (await api.sync(user))["rooms"]["invite"]
+    assert len(invited) == 1
+    room = next(iter(invited))
+    await api.join(user, room)
+    tags = await api.ok("GET", f"{C}/user/{q(user.user_id)}/rooms/{q(room)}/tags", user)
+    assert "m.server_notice" in tags["tags"]
+    name = await api.ok("GET", f"{C}/rooms/{q(room)}/state/m.room.name", user)
+    assert name == {"name": "System alerts"}
+    event = await api.ok("GET", f"{C}/rooms/{q(room)}/event/{q(first)}", user)
+    assert (event["sender"], event["content"]["body"]) == ("@notices:localhost", "Maintenance tonight")
+    reply = await api.request("PUT", f"{C}/rooms/{q(room)}/send/m.room.message/t1", user, json={"body": "no"})
+    assert reply.status == 403  # nobody answers the server
+
+    # the next notices go to the same room; PUT with a transaction ID is idempotent
+    again = {**notice, "content": {"msgtype": "m.text", "body": "Done"}}
+    put = f"{SA1}/send_server_notice/txn-{secrets.token_hex(4)}"
+    second = (await api.ok("PUT", put, admin, json=again))["event_id"]
+    assert (await api.ok("PUT", put, admin, json=again))["event_id"] == second
+    assert (await api.ok("GET", f"{C}/rooms/{q(room)}/event/{q(second)}", user))["room_id"] == room
+
+    # after leaving, the person is invited back to the same room
+    await api.ok("POST", f"{C}/rooms/{q(room)}/leave", user, json={})
+    await api.ok("POST", SA1 + "/send_server_notice", admin, json=notice)
+    assert list((await api.sync(user))["rooms"]["invite"]) == [room]
+
+    for bad in ({"content": {"body": "x"}}, {"user_id": user.user_id}, {"user_id": "@x:elsewhere", "content": {}}):
+        assert (await api.request("POST", SA1 + "/send_server_notice", admin, json=bad)).status == 400, bad
+
+
+async def test_server_notices_are_off_until_configured(api: Api, admin: User) -> None:
+    user = await api.register()
+    notice = {"user_id": user.user_id, "content": {"msgtype": "m.text", "body": "hello"}}
+    refused = await api.request("POST", SA1 + "/send_server_notice", admin, json=notice)
+    assert refused.status == 400 and "not enabled" in refused.body["error"]

@@ -351,6 +351,9 @@ def synapse_admin_routes() -> list[Route]:
         ("GET", SA1 + "/registration_tokens/{token}", synapse_server.get_registration_token),
         ("PUT", SA1 + "/registration_tokens/{token}", synapse_server.put_registration_token),
         ("DELETE", SA1 + "/registration_tokens/{token}", synapse_server.delete_registration_token),
+        # server notices
+        ("POST", SA1 + "/send_server_notice", synapse_server.post_server_notice),
+        ("PUT", SA1 + "/send_server_notice/{txn_id}", synapse_server.put_server_notice),
         # event reports
         ("GET", SA1 + "/event_reports", synapse_server.get_event_reports),
         ("GET", SA1 + "/event_reports/{report_id}", synapse_server.get_event_report),

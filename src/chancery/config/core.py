@@ -18,6 +18,7 @@ from .http import HttpConfig
 from .push import PushConfig
 from .retention import RetentionConfig
 from .sections import ConfigError, Section
+from .server_notices import ServerNoticesConfig
 from .support import SupportConfig
 from .turn import TurnConfig
 from .web import WebClientConfig
@@ -111,6 +112,7 @@ class Config:
     push: PushConfig = field(default_factory=PushConfig)
     web: WebClientConfig = field(default_factory=WebClientConfig)
     support: SupportConfig = field(default_factory=SupportConfig)
+    server_notices: ServerNoticesConfig = field(default_factory=ServerNoticesConfig)
 
     def sections(self) -> dict[str, Section]:
         """Every [table] section by its table name."""

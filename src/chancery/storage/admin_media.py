@@ -81,9 +81,11 @@ class AdminMediaStore:
         return [str(r[0]) for r in await self.db.fetchall("SELECT media_id FROM media WHERE uploader = ?", user_id)]
 
     async def ids_before(self, before_ts: int, size_gt: int) -> list[str]:
-        """Media created before `before_ts` (ms) and larger than `size_gt` bytes, protected media excepted."""
+        """Media created before `before_ts` (ms) and larger than `size_gt` bytes, except protected media and
+        media uploaded by someone under legal hold."""
         rows = await self.db.fetchall(
-            "SELECT media_id FROM media WHERE created_ts < ? AND COALESCE(size, 0) > ? AND safe_from_quarantine = 0",
+            "SELECT media_id FROM media WHERE created_ts < ? AND COALESCE(size, 0) > ? AND safe_from_quarantine = 0"
+            " AND uploader NOT IN (SELECT target FROM legal_holds WHERE kind = 'user')",
             before_ts,
             size_gt,
         )
@@ -97,12 +99,24 @@ class AdminMediaStore:
     async def set_protected(self, txn: Connection, media_id: str, protected: bool) -> None:
         await txn.execute("UPDATE media SET safe_from_quarantine = ? WHERE media_id = ?", int(protected), media_id)
 
+    async def held_uploaders(self, conn: Connection, media_ids: list[str]) -> list[str]:
+        """Who, of those who uploaded these, is under legal hold."""
+        rows = await fetch_in(
+            conn,
+            "SELECT DISTINCT m.uploader FROM media m JOIN legal_holds h ON h.kind = 'user' AND h.target = m.uploader"
+            " WHERE m.media_id IN ({marks})",
+            media_ids,
+        )
+        return sorted(str(r[0]) for r in rows)
+
     async def delete(self, txn: Connection, media_ids: list[str]) -> list[tuple[str, str | None]]:
-        """Delete the rows; return (media_id, sha256) of each deleted one."""
+        """Delete the rows (and who downloaded them); return (media_id, sha256) of each deleted one."""
         rows = await fetch_in(txn, "SELECT media_id, sha256 FROM media WHERE media_id IN ({marks})", media_ids)
         for start in range(0, len(media_ids), 500):
             chunk = media_ids[start : start + 500]
-            await txn.execute(f"DELETE FROM media WHERE media_id IN ({','.join('?' * len(chunk))})", *chunk)
+            marks = ",".join("?" * len(chunk))
+            await txn.execute(f"DELETE FROM media WHERE media_id IN ({marks})", *chunk)
+            await txn.execute(f"DELETE FROM media_downloads WHERE media_id IN ({marks})", *chunk)
         return [(str(r[0]), r[1]) for r in rows]
 
     async def avatar_urls(self) -> list[str]:

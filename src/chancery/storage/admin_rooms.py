@@ -83,8 +83,27 @@ class AdminRoomStore:
                 room.state_events, room.joined_members = int(r[1]), int(r[2] or 0)
         return list(facts.values())
 
+    async def joined_devices(self, room_id: str) -> int:
+        """How many devices the room's joined members have."""
+        count = await self.db.fetchval(
+            "SELECT COUNT(*) FROM devices d JOIN current_state c ON c.state_key = d.user_id WHERE c.room_id = ?"
+            " AND c.type = 'm.room.member' AND c.membership = 'join'",
+            room_id,
+        )
+        return int(count)
+
     async def is_purged(self, room_id: str) -> bool:
         return bool(await self.db.fetchval("SELECT purged_ts IS NOT NULL FROM rooms WHERE room_id = ?", room_id))
+
+    async def closed_state(self, room_id: str) -> tuple[bool, bool]:
+        """(blocked, purged) in one lookup: what the join check needs."""
+        row = await self.db.fetchone(
+            "SELECT EXISTS (SELECT 1 FROM blocked_rooms WHERE room_id = ?),"
+            " EXISTS (SELECT 1 FROM rooms WHERE room_id = ? AND purged_ts IS NOT NULL)",
+            room_id,
+            room_id,
+        )
+        return (bool(row[0]), bool(row[1])) if row is not None else (False, False)
 
     # -- blocking -------------------------------------------------------------------------------------
 
@@ -148,6 +167,30 @@ class AdminRoomStore:
             "SELECT 1 FROM room_deletions WHERE room_id = ? AND status IN ('shutting_down', 'purging')", room_id
         )
         return found is not None
+
+    async def holds_on(self, room_id: str) -> tuple[bool, list[str]]:
+        """Whether the room is under legal hold, and who of those who wrote in it is."""
+        room_held = await self.db.fetchval("SELECT 1 FROM legal_holds WHERE kind = 'room' AND target = ?", room_id)
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT e.sender FROM events e JOIN legal_holds h ON h.kind = 'user' AND h.target = e.sender"
+            " WHERE e.room_id = ?",
+            room_id,
+        )
+        return room_held is not None, sorted(str(r[0]) for r in rows)
+
+    # -- server notices ---------------------------------------------------------------------------
+
+    async def rooms_created_by_with(self, creator: str, user_id: str) -> list[tuple[str, str]]:
+        """(room ID, the user's membership) of the rooms `creator` made that `user_id` was ever in, newest
+        first: how the server notices account finds a person's notices room."""
+        rows = await self.db.fetchall(
+            "SELECT r.room_id, c.membership FROM rooms r JOIN current_state c ON c.room_id = r.room_id"
+            " AND c.type = 'm.room.member' AND c.state_key = ? WHERE r.creator = ? AND r.purged_ts IS NULL"
+            " ORDER BY r.created_ts DESC, r.room_id",
+            user_id,
+            creator,
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
 
     # -- purge ------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ USER_ORDER_COLUMNS = {
     "user_type": "u.user_id",  # no user types here: every account is a regular one
     "deactivated": "u.deactivated",
     "shadow_banned": "u.user_id",  # nobody is shadow-banned here
+    "locked": "u.user_id",  # nor locked
     "displayname": "COALESCE(u.displayname, '')",
     "avatar_url": "COALESCE(u.avatar_url, '')",
     "creation_ts": "u.created_ts",

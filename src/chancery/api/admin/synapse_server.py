@@ -6,9 +6,9 @@ from importlib import metadata
 
 from aiohttp import web
 
-from ...errors import not_found
+from ...errors import missing_param, not_found
 from ...http.context import requester_of, services_of
-from ...http.json_body import json_response, read_json
+from ...http.json_body import get_str, json_response, read_json
 from ...numbers import parse_decimal
 from .params import descending, optional_bool, paging, path, text_filter
 
@@ -87,3 +87,31 @@ async def delete_event_report(request: web.Request) -> web.Response:
     """DELETE /_synapse/admin/v1/event_reports/{reportId} (Synapse admin API: delete a reported event)."""
     await services_of(request).admin.reports.delete(requester_of(request), _report_id(request))
     return json_response({})
+
+
+# -- server notices ------------------------------------------------------------------------------
+
+
+async def post_server_notice(request: web.Request) -> web.Response:
+    """POST /_synapse/admin/v1/send_server_notice (Synapse admin API: server notices)."""
+    return await _send_server_notice(request, None)
+
+
+async def put_server_notice(request: web.Request) -> web.Response:
+    """PUT /_synapse/admin/v1/send_server_notice/{txnId} (Synapse admin API: server notices, idempotent)."""
+    return await _send_server_notice(request, path(request, "txn_id"))
+
+
+async def _send_server_notice(request: web.Request, txn_id: str | None) -> web.Response:
+    body = await read_json(request)
+    user_id = body.get("user_id")
+    if not isinstance(user_id, str):
+        raise missing_param("user_id must name the user to notify")
+    event_type = get_str(body, "type", max_length=255) or "m.room.message"
+    state_key = get_str(body, "state_key", max_length=255)
+    content = body.get("content")
+    if not isinstance(content, dict):
+        raise missing_param("content must be a JSON object")
+    notices = services_of(request).admin.server_notices
+    event_id = await notices.send(requester_of(request), user_id, event_type, content, state_key, txn_id)
+    return json_response({"event_id": event_id})

@@ -16,6 +16,7 @@ from .registration_tokens import RegistrationTokenAdminService
 from .reports import ReportAdminService
 from .room_deletion import RoomDeletionService
 from .rooms import RoomAdminService
+from .server_notices import ServerNoticeService
 from .users import UserAdminService
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class AdminServices:
     media: MediaAdminService
     registration_tokens: RegistrationTokenAdminService
     reports: ReportAdminService
+    server_notices: ServerNoticeService
 
 
 def install_admin(services: Services) -> None:
@@ -65,5 +67,16 @@ def install_admin(services: Services) -> None:
         media=MediaAdminService(storage, AdminMediaStore(db), services.media, audit, clock),
         registration_tokens=RegistrationTokenAdminService(db, RegistrationTokenStore(db), audit, clock),
         reports=ReportAdminService(db, ContentReportStore(db), room_store, audit),
+        server_notices=ServerNoticeService(
+            storage,
+            room_store,
+            services.accounts,
+            services.profile,
+            services.rooms,
+            services.room_events,
+            audit,
+            services.config.server_notices,
+            server_name=server_name,
+        ),
     )
     services.rooms.join_checks.append(rooms.check_joinable)

@@ -6,6 +6,7 @@ from typing import Any
 
 from ...clock import Clock
 from ...errors import invalid_param, not_found
+from ...policy.legal_hold import may_delete_media
 from ...storage import Storage
 from ...storage.admin_media import AdminMediaRow, AdminMediaStore
 from ..accounts.requester import Requester
@@ -78,6 +79,9 @@ class MediaAdminService:
     async def _delete(self, admin: Requester, media_ids: list[str], details: dict[str, Any]) -> dict[str, Any]:
         started_s = self.clock.now_ms() / 1000
         async with self.storage.db.transaction() as txn:
+            decision = may_delete_media(await self.store.held_uploaders(txn, media_ids))
+            if not decision:
+                raise decision.as_denial("media.delete", "media", details)
             deleted = await self.store.delete(txn, media_ids)
             if deleted:
                 ids = [media_id for media_id, _ in deleted]

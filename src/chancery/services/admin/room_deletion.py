@@ -15,12 +15,14 @@ from ...clock import Clock, Randomness
 from ...errors import MatrixError, invalid_param, not_found
 from ...events.builder import EventDraft
 from ...events.identifiers import is_valid_user_id, server_of
+from ...policy.decision import PolicyDenied
+from ...policy.legal_hold import may_purge_room
 from ...storage import Storage
 from ...storage.admin_rooms import AdminRoomStore, RoomDeletion, empty_shutdown_result
 from ..accounts.requester import Requester
 from ..rooms.events import RoomEventService
 from ..rooms.service import RoomService
-from .audit import AdminAudit
+from .audit import AdminAudit, actor_of
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +114,8 @@ class RoomDeletionService:
             raise invalid_param("This room is already being deleted")
         if request.new_room_user_id is not None and await self.storage.users.get_user(request.new_room_user_id) is None:
             raise not_found("new_room_user_id is not a user of this server")
+        if exists and request.purge:
+            await self._check_purge_allowed(room_id)
         delete_id = self.randomness.letters(16)
         async with self.storage.db.transaction() as txn:
             await self.store.add_deletion(txn, delete_id, room_id, admin.user_id, self.clock.now_ms())
@@ -147,14 +151,23 @@ class RoomDeletionService:
                 await self._shut_down(room_id, request, result)
                 if request.purge:
                     await self.store.update_deletion(delete_id, "purging", result)
+                    await self._check_purge_allowed(room_id)  # a hold may have been placed meanwhile
                     async with self.storage.db.transaction() as txn:
                         await self.store.purge(txn, room_id, self.clock.now_ms())
             await self.store.update_deletion(delete_id, "complete", result)
             log.warning("room deleted", extra={"room_id": room_id, "by": admin.user_id, "delete_id": delete_id})
+        except PolicyDenied as exc:
+            await self.audit.log.record_denial(actor_of(admin), exc.action, exc.target, exc.decision)
+            await self.store.update_deletion(delete_id, "failed", result, exc.error)
         except Exception as exc:  # the status must say so, whatever failed
             log.exception("room deletion failed", extra={"room_id": room_id, "delete_id": delete_id})
             error = exc.error if isinstance(exc, MatrixError) else type(exc).__name__
             await self.store.update_deletion(delete_id, "failed", result, error)
+
+    async def _check_purge_allowed(self, room_id: str) -> None:
+        decision = may_purge_room(*await self.store.holds_on(room_id))
+        if not decision:
+            raise decision.as_denial("room.purge", room_id)
 
     async def _shut_down(self, room_id: str, request: DeletionRequest, result: dict[str, Any]) -> None:
         new_room_id = None

@@ -114,15 +114,11 @@ class RoomAdminService:
 
     async def room_details(self, room_id: str) -> dict[str, Any]:
         room = await self._facts(room_id)
-        members = await self.storage.rooms.members(room_id)
-        devices = 0
-        for member in members:
-            devices += len(await self.storage.users.list_devices(member))
         return {
             **room_json(room),
             "avatar": _content(room, "m.room.avatar", "url"),
             "topic": _content(room, "m.room.topic", "topic"),
-            "joined_local_devices": devices,
+            "joined_local_devices": await self.store.joined_devices(room_id),
             "forgotten": False,
             "blocked": await self.store.blocked_by(room_id) is not None,
         }
@@ -170,7 +166,8 @@ class RoomAdminService:
 
     async def check_joinable(self, room_id: str) -> None:
         """Refuse joins and invites to blocked rooms and to purged ones (a hook of RoomService)."""
-        if await self.store.blocked_by(room_id) is not None:
+        blocked, purged = await self.store.closed_state(room_id)
+        if blocked:
             raise forbidden("This room has been blocked on this server")
-        if await self.store.is_purged(room_id):
+        if purged:
             raise not_found("Room not found")

@@ -6,24 +6,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from .config import Config
-from .services.audit.verify import Verification, export_log, verify_export, verify_log
-from .services.container import Services
+from ..config import Config
+from ..services.audit.verify import Verification, export_log, verify_export, verify_log
+from .args import parse_expiry
+from .common import AddCommon, ResolveConfig, open_services
 
-ResolveConfig = Callable[..., tuple[Config, bool]]
 
-
-def add_audit_commands(
-    sub: Any, add_common: Callable[[argparse.ArgumentParser], None], resolve_config: ResolveConfig
-) -> None:
+def add_audit_commands(sub: Any, add_common: AddCommon, resolve_config: ResolveConfig) -> None:
     audit = sub.add_parser("audit", help="verify, export and checkpoint the audit log").add_subparsers(
         dest="audit_command", required=True
     )
@@ -45,23 +39,12 @@ def add_audit_commands(
     checkpoint.set_defaults(func=lambda args: asyncio.run(_checkpoint(resolve_config(args, create=False)[0])))
 
 
-@asynccontextmanager
-async def _services(config: Config) -> AsyncIterator[Services]:
-    from .app import build_services, load_or_create_signing_key, open_database
-
-    db = await open_database(config)
-    try:
-        yield build_services(config, db, load_or_create_signing_key(config))
-    finally:
-        await db.close()
-
-
 def _verify(args: argparse.Namespace, resolve_config: ResolveConfig) -> None:
     async def run() -> Verification:
         if args.export is not None and args.key is not None:
             with args.export.open("rb") as lines:
                 return verify_export(lines, args.key)
-        async with _services(resolve_config(args, create=False)[0]) as services:
+        async with open_services(resolve_config(args, create=False)[0]) as services:
             key = args.key or services.audit.checkpointer.public_key["key"]
             if args.export is not None:
                 with args.export.open("rb") as lines:
@@ -75,16 +58,10 @@ def _verify(args: argparse.Namespace, resolve_config: ResolveConfig) -> None:
 
 
 async def _export(args: argparse.Namespace, config: Config) -> None:
-    since = None
-    if args.since:
-        try:
-            moment = datetime.fromisoformat(args.since)
-        except ValueError:
-            sys.exit("--since takes an ISO 8601 date or time, e.g. 2027-01-31 or 2027-01-31T12:00:00+00:00")
-        since = int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
+    since = parse_expiry(args.since, "--since") if args.since else None
     out = args.output.open("wb") if args.output else sys.stdout.buffer
     try:
-        async with _services(config) as services:
+        async with open_services(config) as services:
             async for line in export_log(services.storage, since):
                 out.write(orjson.dumps(line) + b"\n")
     finally:
@@ -95,7 +72,7 @@ async def _export(args: argparse.Namespace, config: Config) -> None:
 
 
 async def _checkpoint(config: Config) -> None:
-    async with _services(config) as services:
+    async with open_services(config) as services:
         seq = await services.audit.checkpointer.checkpoint_now()
         key = services.audit.checkpointer.public_key
     print(f"Checkpoint at seq {seq}" if seq is not None else "The chain's end is already checkpointed")

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..config import Config
+from .common import AddCommon, ResolveConfig, run_with_services
 
-ResolveConfig = Callable[..., tuple[Config, bool]]
+if TYPE_CHECKING:
+    from ..services.container import Services
 
 
-def add_media_commands(
-    sub: Any,
-    add_common: Callable[[argparse.ArgumentParser], None],
-    resolve_config: ResolveConfig,
-) -> None:
+def add_media_commands(sub: Any, add_common: AddCommon, resolve_config: ResolveConfig) -> None:
     media = sub.add_parser("media", help="manage the media repository").add_subparsers(
         dest="media_command", required=True
     )
@@ -28,23 +23,15 @@ def add_media_commands(
     def run_purge(args: argparse.Namespace) -> None:
         if args.older_than < 0:
             sys.exit("--older-than must be zero or more days")
-        config, _ = resolve_config(args, create=False)
-        asyncio.run(_purge(config, args.older_than))
+        run_with_services(args, resolve_config, lambda services: _purge(services, args.older_than))
 
     purge.set_defaults(func=run_purge)
 
 
-async def _purge(config: Config, days: float) -> None:
-    from ..app import build_services, load_or_create_signing_key, open_database
-
-    db = await open_database(config)
-    try:
-        services = build_services(config, db, load_or_create_signing_key(config))
-        report = await services.media.purge_older_than(days)
-    finally:
-        await db.close()
+async def _purge(services: Services, days: float) -> None:
+    report = await services.media.purge_older_than(days)
     for media_id in report.media_ids:
-        print(f"removed mxc://{config.server_name}/{media_id}")
+        print(f"removed mxc://{services.config.server_name}/{media_id}")
     print(
         f"Removed {len(report.media_ids)} media item(s) and {report.files_removed} file(s), "
         f"{report.bytes_removed} bytes."

@@ -5,26 +5,27 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from ..devices.cli import ResolveConfig, run_with_services
+from .common import AddCommon, ResolveConfig, printing, run_with_services
+
+if TYPE_CHECKING:
+    from ..services.container import Services
 
 
-def add_retention_commands(
-    sub: Any, add_common: Callable[[argparse.ArgumentParser], None], resolve_config: ResolveConfig
-) -> None:
+def add_retention_commands(sub: Any, add_common: AddCommon, resolve_config: ResolveConfig) -> None:
     retention = sub.add_parser("retention", help="retention and legal hold").add_subparsers(
         dest="retention_command", required=True
     )
     purge = retention.add_parser("purge", help="delete expired messages now (as the background job does)")
     add_common(purge)
-    purge.set_defaults(
-        func=lambda args: run_with_services(
-            resolve_config, args, lambda s: s.retention.purge.run(), "{}", show=lambda r: json.dumps(asdict(r))
-        )
-    )
+
+    def run_purge(args: argparse.Namespace) -> None:
+        job = printing(lambda s: s.retention.purge.run(), "{}", show=lambda report: json.dumps(asdict(report)))
+        run_with_services(args, resolve_config, job)
+
+    purge.set_defaults(func=run_purge)
 
     hold = retention.add_parser("hold", help="place (or with --lift, lift) a legal hold on a room or a person")
     add_common(hold)
@@ -35,16 +36,17 @@ def add_retention_commands(
     hold.add_argument("--reason", help="why (kept with the hold)")
 
     def run_hold(args: argparse.Namespace) -> None:
-        kind, name = ("room", args.room) if args.room else ("user", args.user)
+        kind: Literal["room", "user"] = "room" if args.room else "user"
+        name = args.room or args.user
 
-        async def act(s: Any) -> Any:
+        async def act(s: Services) -> None:
             if args.lift:
                 await s.retention.holds.lift(kind, name)
             else:
                 await s.retention.holds.place(kind, name, "cli", args.reason)
 
         done = f"{'Lifted' if args.lift else 'Placed'} the legal hold on {name}"
-        run_with_services(resolve_config, args, act, done)
+        run_with_services(args, resolve_config, printing(act, done))
 
     hold.set_defaults(func=run_hold)
 
@@ -52,12 +54,13 @@ def add_retention_commands(
     add_common(spillage)
     spillage.add_argument("room_id")
     spillage.add_argument("event_id")
-    spillage.set_defaults(
-        func=lambda args: run_with_services(
-            resolve_config,
-            args,
+
+    def run_spillage(args: argparse.Namespace) -> None:
+        job = printing(
             lambda s: s.retention.spillage.mark("cli", args.room_id, args.event_id),
             "{}",
             show=lambda report: json.dumps(report, indent=2),
         )
-    )
+        run_with_services(args, resolve_config, job)
+
+    spillage.set_defaults(func=run_spillage)

@@ -1,4 +1,4 @@
-"""The `chancery` command: serve, user management, registration tokens."""
+"""The `chancery` command: serve, and the subcommands operators run on the server's database (one module each)."""
 
 from __future__ import annotations
 
@@ -14,24 +14,24 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .app import create_server, load_or_create_signing_key, open_database
-from .classification_cli import add_clearance_commands
-from .cli_args import parse_expiry
-from .cli_audit import add_audit_commands
-from .cli_directory import add_directory_commands, add_user_lifecycle_commands, run_with_services
-from .clock import SystemClock, SystemRandomness
-from .config import CONFIG_FILE_NAME, Config, load_config_file, render_template
-from .errors import MatrixError
-from .logging_setup import configure_logging
-from .media.cli import add_media_commands
-from .port_db import add_port_db_parser
-from .services.audit import Actor
-from .services.audit.actor import acting_as
-from .services.devices.cli import add_device_commands
-from .services.retention.cli import add_retention_commands
+from ..app import create_server
+from ..clock import Randomness
+from ..config import CONFIG_FILE_NAME, Config, load_config_file, render_template
+from ..logging_setup import configure_logging
+from ..port_db import add_port_db_parser
+from ..services.audit import Actor
+from ..services.audit.actor import acting_as
+from .args import parse_expiry
+from .audit import add_audit_commands
+from .clearance import add_clearance_commands
+from .common import run_with_services
+from .devices import add_device_commands
+from .directory import add_directory_commands, add_user_lifecycle_commands, read_password_file
+from .media import add_media_commands
+from .retention import add_retention_commands
 
 if TYPE_CHECKING:
-    from .services.container import Services
+    from ..services.container import Services
 
 WARNING_BANNER = "\n" + "!" * 78 + "\n!! {}\n" + "!" * 78 + "\n"
 
@@ -129,36 +129,22 @@ def cmd_serve(args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
     if config.workers > 1:
-        from .workers import run_workers
+        from ..workers import run_workers
 
         run_workers(config, created, _serve)
         return
     asyncio.run(_serve(config, created))
 
 
-async def _with_services(config: Config):  # type: ignore[no-untyped-def]
-    from .app import build_services
-
-    db = await open_database(config)
-    return build_services(config, db, load_or_create_signing_key(config), SystemClock(), SystemRandomness())
-
-
 def cmd_user_create(args: argparse.Namespace) -> None:
-    config, _ = resolve_config(args, create=False)
-    password = Path(args.password_file).read_text(encoding="utf-8").rstrip("\n")
-    if not password:
-        sys.exit("The password file is empty")
+    password = read_password_file(args.password_file)
 
-    async def run() -> None:
-        services = await _with_services(config)
-        try:
-            user_id = services.accounts.user_id_for(args.user_id)
-            await services.accounts.create_account(user_id, password, is_admin=args.admin)
-            print(f"Created {user_id}{' (administrator)' if args.admin else ''}")
-        finally:
-            await services.storage.db.close()
+    async def job(services: Services) -> None:
+        user_id = services.accounts.user_id_for(args.user_id)
+        await services.accounts.create_account(user_id, password, is_admin=args.admin)
+        print(f"Created {user_id}{' (administrator)' if args.admin else ''}")
 
-    asyncio.run(run())
+    run_with_services(args, resolve_config, job)
 
 
 def cmd_user_deactivate(args: argparse.Namespace) -> None:
@@ -170,53 +156,48 @@ def cmd_user_deactivate(args: argparse.Namespace) -> None:
 
 
 def cmd_user_role(args: argparse.Namespace) -> None:
-    config, _ = resolve_config(args, create=False)
+    async def job(services: Services) -> None:
+        if args.grant:
+            await services.roles.set_role(args.user_id, args.grant, True, "system:cli")
+        if args.revoke:
+            await services.roles.set_role(args.user_id, args.revoke, False, "system:cli")
+        if args.external is not None:
+            await services.roles.set_external(args.user_id, args.external == "yes")
+        roles = sorted(await services.roles.roles_of(args.user_id))
+        external = await services.storage.roles.is_external(args.user_id)
+        print(f"{args.user_id}: roles {', '.join(roles) or '(none)'}; external: {'yes' if external else 'no'}")
 
-    async def run() -> None:
-        services = await _with_services(config)
-        try:
-            if args.grant:
-                await services.roles.set_role(args.user_id, args.grant, True, "system:cli")
-            if args.revoke:
-                await services.roles.set_role(args.user_id, args.revoke, False, "system:cli")
-            if args.external is not None:
-                await services.roles.set_external(args.user_id, args.external == "yes")
-            roles = sorted(await services.roles.roles_of(args.user_id))
-            external = await services.storage.roles.is_external(args.user_id)
-            print(f"{args.user_id}: roles {', '.join(roles) or '(none)'}; external: {'yes' if external else 'no'}")
-        except MatrixError as exc:
-            sys.exit(exc.error)
-        finally:
-            await services.storage.db.close()
-
-    asyncio.run(run())
+    run_with_services(args, resolve_config, job)
 
 
 def cmd_registration_token_create(args: argparse.Namespace) -> None:
-    config, _ = resolve_config(args, create=False)
     expiry = parse_expiry(args.expires) if args.expires else None
     if args.uses is not None and args.uses < 1:
         sys.exit("--uses must be at least 1")
 
-    async def run() -> None:
-        services = await _with_services(config)
-        try:
-            token = SystemRandomness().token(18)
-            async with services.storage.db.transaction() as txn:
-                await services.storage.users.create_registration_token(
-                    token, args.uses, expiry, SystemClock().now_ms(), txn
-                )
-                details = {
-                    "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
-                    "uses": args.uses,
-                    "expiry_ts": expiry,
-                }
-                await services.audit.record(txn, Actor.cli(), "registration_token.create", None, details=details)
-            print(token)
-        finally:
-            await services.storage.db.close()
+    async def job(services: Services) -> None:
+        token = _registration_token(services.randomness)
+        async with services.storage.db.transaction() as txn:
+            await services.storage.users.create_registration_token(
+                token, args.uses, expiry, services.clock.now_ms(), txn
+            )
+            details = {
+                "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+                "uses": args.uses,
+                "expiry_ts": expiry,
+            }
+            await services.audit.record(txn, Actor.cli(), "registration_token.create", None, details=details)
+        print(token)
 
-    asyncio.run(run())
+    run_with_services(args, resolve_config, job)
+
+
+def _registration_token(randomness: Randomness) -> str:
+    """A fresh token that no shell or option parser takes for an option (it never starts with '-')."""
+    while True:
+        token = randomness.token(18)
+        if not token.startswith("-"):
+            return token
 
 
 def build_parser() -> argparse.ArgumentParser:

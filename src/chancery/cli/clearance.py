@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .cli_args import parse_expiry
-from .config import Config
-from .errors import MatrixError
+from .args import parse_expiry
+from .common import AddCommon, ResolveConfig, run_with_services
 
 if TYPE_CHECKING:
-    from .services.classification.clearances import ClearanceService
+    from ..services.classification.clearances import ClearanceService
+    from ..services.container import Services
 
-ResolveConfig = Callable[..., tuple[Config, bool]]
 CLI_ACTOR = "system:cli"
 
 
-def add_clearance_commands(
-    sub: Any, add_common: Callable[[argparse.ArgumentParser], None], resolve_config: ResolveConfig
-) -> None:
+def add_clearance_commands(sub: Any, add_common: AddCommon, resolve_config: ResolveConfig) -> None:
     clearance = sub.add_parser("clearance", help="manage personal clearances").add_subparsers(
         dest="clearance_command", required=True
     )
@@ -40,11 +35,10 @@ def add_clearance_commands(
     revoke.add_argument("user_id")
 
     def run(args: argparse.Namespace) -> None:
-        config, _ = resolve_config(args, create=False)
-        try:
-            print(asyncio.run(_run(config, args)))
-        except MatrixError as exc:
-            sys.exit(exc.error)
+        async def job(services: Services) -> None:
+            print(await _run(services.classification, args))
+
+        run_with_services(args, resolve_config, job)
 
     for parser in (set_, show, revoke):
         parser.set_defaults(func=run)
@@ -65,21 +59,14 @@ def _removed(rooms: list[str]) -> str:
     return f"\nRemoved from {len(rooms)} room(s): {', '.join(rooms)}" if rooms else ""
 
 
-async def _run(config: Config, args: argparse.Namespace) -> str:
-    from .app import build_services, load_or_create_signing_key, open_database
-
-    db = await open_database(config)
-    try:
-        service = build_services(config, db, load_or_create_signing_key(config)).classification
-        command: str = args.clearance_command
-        actions: dict[str, Callable[[], Awaitable[str]]] = {
-            "show": lambda: _show(service, args.user_id),
-            "set": lambda: _set(service, args),
-            "revoke": lambda: _revoke(service, args.user_id),
-        }
-        return await actions[command]()
-    finally:
-        await db.close()
+async def _run(service: ClearanceService, args: argparse.Namespace) -> str:
+    command: str = args.clearance_command
+    actions: dict[str, Callable[[], Awaitable[str]]] = {
+        "show": lambda: _show(service, args.user_id),
+        "set": lambda: _set(service, args),
+        "revoke": lambda: _revoke(service, args.user_id),
+    }
+    return await actions[command]()
 
 
 async def _show(service: ClearanceService, user_id: str) -> str:

@@ -9,43 +9,17 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Config
-from .errors import MatrixError
-from .services.audit import Actor
-from .services.directory.ldap_source import LdapSettings, read_ldap
-from .services.directory.plan import describe
-from .services.directory.sources import CSV_COLUMNS, SourceError, read_csv
-from .storage.directory import Person
+from ..services.audit import Actor
+from ..services.directory.ldap_source import LdapSettings, read_ldap
+from ..services.directory.plan import describe
+from ..services.directory.sources import CSV_COLUMNS, SourceError, read_csv
+from ..storage.directory import Person
+from .common import AddCommon, ResolveConfig, run_with_services
 
 if TYPE_CHECKING:
-    from .services.container import Services
+    from ..services.container import Services
 
-ResolveConfig = Callable[..., tuple[Config, bool]]
-AddCommon = Callable[[argparse.ArgumentParser], None]
 CLI_ACTOR = Actor.cli()
-
-
-def run_with_services(
-    args: argparse.Namespace, resolve_config: ResolveConfig, job: Callable[[Services], Awaitable[None]]
-) -> None:
-    """Run `job` against the server's database; a Matrix error or a missing file is a one-line error."""
-    config, _ = resolve_config(args, create=False)
-
-    async def run() -> None:
-        from .app import build_services, load_or_create_signing_key, open_database
-
-        db = await open_database(config)
-        try:
-            await job(build_services(config, db, load_or_create_signing_key(config)))
-        finally:
-            await db.close()
-
-    try:
-        asyncio.run(run())
-    except MatrixError as exc:
-        sys.exit(exc.error)
-    except OSError as exc:
-        sys.exit(f"{exc.filename or ''}: {exc.strerror or exc}")
 
 
 def read_password_file(path: str) -> str:
@@ -81,7 +55,7 @@ def add_user_lifecycle_commands(user: Any, add_common: AddCommon, resolve_config
     renew.add_argument("--until", help="ISO 8601 date or time it expires (default: the configured validity)")
 
     def run_renew(args: argparse.Namespace) -> None:
-        from .cli_args import parse_expiry
+        from .args import parse_expiry
 
         until = parse_expiry(args.until) if args.until else None
 
