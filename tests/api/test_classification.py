@@ -235,6 +235,11 @@ async def test_an_unaccredited_device_gets_nothing_of_a_room_above_the_accredita
     owner = await cleared(capi, officer, "SECRET", accredited=False)
     room = await classified_room(capi, owner, "CONFIDENTIAL")
     low_room = await classified_room(capi, owner, "RESTRICTED")
+    colleague = await cleared(capi, officer, "SECRET")
+    for each in (room, low_room):
+        await capi.ok("POST", f"{C}/rooms/{q(each)}/invite", owner, json={"user_id": colleague.user_id})
+        await capi.join(colleague, each)
+        await capi.send(colleague, each, "ping")  # notifies the owner (a room of two)
     await capi.send(owner, low_room, "the other plan")
     event_id = await capi.send(owner, room, "the plan")
     await capi.send(
@@ -288,8 +293,8 @@ async def test_an_unaccredited_device_gets_nothing_of_a_room_above_the_accredita
 
 
 async def rooms_listed(api: Api, user: User) -> set[str]:
-    """The rooms whose events sliding sync, search, the legacy /events stream and /initialSync show the user's
-    device."""
+    """The rooms whose events sliding sync, search, /notifications, the legacy /events stream and /initialSync
+    show the user's device."""
     sliding = {"lists": {"all": {"ranges": [[0, 99]], "timeline_limit": 1}}}
     slid = await api.ok("POST", SLIDING_SYNC, user, json=sliding, params={"timeout": "0"})
     search = {"search_categories": {"room_events": {"search_term": "plan"}}}
@@ -297,10 +302,12 @@ async def rooms_listed(api: Api, user: User) -> set[str]:
     searched = {r["result"]["room_id"] for r in found["search_categories"]["room_events"]["results"]}
     stream = await api.ok("GET", C + "/events", user, params={"timeout": "0", "from": "s0"})
     streamed = {e["room_id"] for e in stream["chunk"] if "room_id" in e and "event_id" in e}
+    notified = await api.ok("GET", C + "/notifications", user)
     initial = await api.ok("GET", C + "/initialSync", user)
     listed = {r["room_id"] for r in initial["rooms"]}
     assert streamed == listed == searched == set(slid["rooms"]), (searched, streamed, listed, slid["rooms"])
     assert slid["lists"]["all"]["count"] == len(listed)
+    assert {n["room_id"] for n in notified["notifications"]} == listed
     return listed
 
 
