@@ -175,6 +175,12 @@ async def test_new_devices_wait_for_approval(aapi: Api, approving: ServerProcess
     ):
         reply = await aapi.request(method, path, user, json=body)
         assert reply.status == 403 and reply.body["org.chancery.reason"] == "device_unapproved", path
+    waiting = (await aapi.ok("GET", f"{ADMIN}/devices/awaiting_approval", admin))["devices"]
+    assert {"user_id": user.user_id, "device_id": user.device_id}.items() <= next(
+        d for d in waiting if d["user_id"] == user.user_id
+    ).items()
+    listed = await asyncio.to_thread(approving.run_cli, "device", "pending")
+    assert f"{user.user_id} {user.device_id}" in listed
     someone = await aapi.register()
     refused = await aapi.request(
         "POST", f"{ADMIN}/users/{q(user.user_id)}/devices/{q(user.device_id)}/approve", someone, json={}
@@ -184,6 +190,8 @@ async def test_new_devices_wait_for_approval(aapi: Api, approving: ServerProcess
     assert missing.status == 404 and missing.errcode == "M_NOT_FOUND"
     await aapi.ok("POST", f"{ADMIN}/users/{q(user.user_id)}/devices/{q(user.device_id)}/approve", admin, json={})
     assert "next_batch" in await aapi.sync(user)
+    waiting = (await aapi.ok("GET", f"{ADMIN}/devices/awaiting_approval", admin))["devices"]
+    assert user.device_id not in {d["device_id"] for d in waiting}
     assert await audited(approving, "device.approve", user.user_id) == [(admin.user_id, "allowed", None)]
 
 

@@ -1,8 +1,10 @@
 """Device control through matrix-nio (issue 14): a remotely wiped device receives org.chancery.wipe in its
-sync and is then refused; the device limit refuses a login with a clear error."""
+sync and is then refused; the device limit refuses a login with a clear error; an expired session is a soft
+logout; a stale device is deleted."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -14,6 +16,7 @@ from tests.client import Api, q
 from tests.conftest import ENGINES
 from tests.own_server import RELAXED, own_server
 from tests.serverproc import ServerProcess
+from tests.sql import sql
 
 PASSWORD = "correct horse battery"
 
@@ -69,3 +72,49 @@ async def test_nio_logins_beyond_the_limit_are_refused(nio_client: nio.AsyncClie
     finally:
         for other in others:
             await other.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def short_sessions(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    toml = "[devices]\nsession_lifetime_s = 2\n"
+    yield from own_server(request, tmp_path_factory, "nio-sessions", toml, *RELAXED)
+
+
+async def test_an_expired_nio_session_is_a_soft_logout(short_sessions: ServerProcess) -> None:
+    config = nio.AsyncClientConfig(store_sync_tokens=False, encryption_enabled=False)
+    client = nio.AsyncClient(short_sessions.base_url, "", config=config)
+    try:
+        reply = await client.register(f"nio{time.monotonic_ns()}", PASSWORD)
+        assert isinstance(reply, nio.RegisterResponse), reply
+        assert isinstance(await client.sync(timeout=0), nio.SyncResponse)
+        await asyncio.sleep(2.2)
+        expired = await client.sync(timeout=0)
+        assert isinstance(expired, nio.SyncError) and expired.status_code == "M_UNKNOWN_TOKEN", expired
+        assert expired.soft_logout is True
+        # Signing in again (the same device) gives a new session.
+        client.user = client.user_id
+        again = await client.login(PASSWORD, device_name="phone")
+        assert isinstance(again, nio.LoginResponse), again
+        assert isinstance(await client.sync(timeout=0), nio.SyncResponse)
+    finally:
+        await client.close()
+
+
+async def test_a_stale_nio_device_is_deleted(nio_client: nio.AsyncClient, limited: ServerProcess) -> None:
+    assert isinstance(await nio_client.sync(timeout=0), nio.SyncResponse)
+    await asyncio.sleep(2.5)  # the server writes last use every two seconds: let it, then age the device
+    old = int(time.time() * 1000) - 91 * 24 * 3600 * 1000
+    await sql(
+        limited,
+        "UPDATE devices SET last_seen_ts = ?, created_ts = ? WHERE user_id = ? AND device_id = ?",
+        old,
+        old,
+        nio_client.user_id,
+        nio_client.device_id,
+    )
+    await asyncio.to_thread(limited.run_cli, "device", "purge-stale", "--days", "90")
+    deadline = time.monotonic() + 5
+    while isinstance(reply := await nio_client.sync(timeout=0), nio.SyncResponse):
+        assert time.monotonic() < deadline, "a stale device still synced"
+        await asyncio.sleep(0.1)
+    assert reply.status_code == "M_UNKNOWN_TOKEN"

@@ -275,6 +275,7 @@ def client_routes() -> list[Route]:
         # device control (issue 14): the wipe is for administrators and security officers (checked inside)
         Route("POST", ADMIN_DEVICE + "/wipe", admin_devices.post_wipe),
         Route("POST", ADMIN_DEVICE + "/approve", admin_devices.post_approve, auth="admin"),
+        Route("GET", CA + "/devices/awaiting_approval", admin_devices.get_awaiting_approval, auth="admin"),
         # retention, legal hold, spillage (issue 14)
         Route("GET", CA + "/legal_holds", admin_retention.get_legal_holds, auth="admin"),
         Route("PUT", HOLD, admin_retention.put_legal_hold, auth="admin"),

@@ -1,4 +1,4 @@
-"""`chancery device wipe|approve|purge-stale`: device control from the command line, also while the server
+"""`chancery device wipe|approve|pending|purge-stale`: device control from the command line, also while the server
 runs (revocations reach the running processes within about a second, like `chancery user deactivate`)."""
 
 from __future__ import annotations
@@ -40,6 +40,18 @@ def add_device_commands(sub: Any, add_common: AddCommon, resolve_config: Resolve
         run_with_services(args, resolve_config, job)
 
     approve.set_defaults(func=run_approve)
+
+    pending = device.add_parser("pending", help="list new devices waiting for approval")
+    add_common(pending)
+
+    def show_pending(rows: list[dict[str, Any]]) -> str:
+        lines = [f"{r['user_id']} {r['device_id']} {r['display_name'] or ''}".rstrip() for r in rows]
+        return "\n".join(lines) or "No device is waiting for approval"
+
+    def run_pending(args: argparse.Namespace) -> None:
+        run_with_services(args, resolve_config, printing(lambda s: s.devices.approval.awaiting(), "{}", show_pending))
+
+    pending.set_defaults(func=run_pending)
 
     stale = device.add_parser("purge-stale", help="delete devices unused for a number of days")
     add_common(stale)

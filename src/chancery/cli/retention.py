@@ -54,10 +54,13 @@ def add_retention_commands(sub: Any, add_common: AddCommon, resolve_config: Reso
     add_common(spillage)
     spillage.add_argument("room_id")
     spillage.add_argument("event_id")
+    spillage.add_argument(
+        "--media", action="append", default=[], metavar="MXC", help="an attachment the server cannot see (encrypted)"
+    )
 
     def run_spillage(args: argparse.Namespace) -> None:
         job = printing(
-            lambda s: s.retention.spillage.mark("cli", args.room_id, args.event_id),
+            lambda s: s.retention.spillage.mark("cli", args.room_id, args.event_id, args.media),
             "{}",
             show=lambda report: json.dumps(report, indent=2),
         )

@@ -42,6 +42,15 @@ class DeviceControlStore:
         )
         return done is not None
 
+    async def awaiting_approval(self, limit: int) -> list[tuple[str, str, str | None, int]]:
+        """(user_id, device_id, display_name, created_ts) of devices waiting for approval, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT user_id, device_id, display_name, created_ts FROM devices WHERE approved = 0"
+            " ORDER BY created_ts, user_id, device_id LIMIT ?",
+            limit,
+        )
+        return [(str(r[0]), str(r[1]), r[2], int(r[3])) for r in rows]
+
     # -- session lifetime -------------------------------------------------------------------------
 
     async def set_token_expiry(self, txn: Connection, token_hash: str, expires_ts: int | None) -> None:
@@ -96,13 +105,13 @@ class DeviceControlStore:
         """Keep the device's tokens as wiped ones (call before they are deleted) and remember the wipe."""
         await txn.execute(
             "INSERT INTO wiped_tokens (token_hash, user_id, device_id) SELECT token_hash, user_id, device_id"
-            " FROM access_tokens WHERE user_id = ? AND device_id = ?",
+            " FROM access_tokens WHERE user_id = ? AND device_id = ? ON CONFLICT (token_hash) DO NOTHING",
             user_id,
             device_id,
         )
         await txn.execute(
             "INSERT INTO device_wipes (user_id, device_id, sender, reason, wiped_ts, message_pos)"
-            " VALUES (?, ?, ?, ?, ?, 0)",
+            " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (user_id, device_id) DO NOTHING",
             user_id,
             device_id,
             sender,

@@ -223,13 +223,20 @@ class RetentionStore:
         )
 
     async def devices_synced_past(self, room_id: str, pos: int) -> list[tuple[str, str]]:
-        """Devices of people who were ever joined to the room that were sent /sync responses reaching `pos`."""
+        """Devices that were sent /sync responses reaching `pos` while their owner could receive the room's
+        events there: joined at `pos`, or joined later (a new member's first timeline may carry it) and synced
+        since joining."""
         rows = await self.db.fetchall(
-            "SELECT s.user_id, s.device_id FROM device_sync_marks s WHERE s.synced_upto >= ? AND s.user_id IN"
-            " (SELECT user_id FROM membership_changes WHERE room_id = ? AND membership = 'join')"
+            "SELECT s.user_id, s.device_id FROM device_sync_marks s WHERE s.synced_upto >= ? AND EXISTS ("
+            " SELECT 1 FROM membership_changes m WHERE m.room_id = ? AND m.user_id = s.user_id"
+            " AND m.membership = 'join' AND ((m.stream_pos > ? AND s.synced_upto >= m.stream_pos)"
+            " OR m.stream_pos = (SELECT MAX(m2.stream_pos) FROM membership_changes m2 WHERE m2.room_id = m.room_id"
+            " AND m2.user_id = m.user_id AND m2.stream_pos <= ?)))"
             " ORDER BY s.user_id, s.device_id",
             pos,
             room_id,
+            pos,
+            pos,
         )
         return [(str(r[0]), str(r[1])) for r in rows]
 

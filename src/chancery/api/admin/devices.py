@@ -27,3 +27,8 @@ async def post_approve(request: web.Request) -> web.Response:
     info = request.match_info
     await services_of(request).devices.approval.approve(info["user_id"], info["device_id"])
     return json_response({})
+
+
+async def get_awaiting_approval(request: web.Request) -> web.Response:
+    """GET /_chancery/admin/v1/devices/awaiting_approval (administrator): new devices waiting, oldest first."""
+    return json_response({"devices": await services_of(request).devices.approval.awaiting()})

@@ -6,11 +6,13 @@ from dataclasses import asdict
 
 from aiohttp import web
 
+from ...errors import invalid_param
 from ...http.context import requester_of, services_of
 from ...http.json_body import get_str, json_response, read_json
 from ...services.retention.holds import HoldKind
 
 _KINDS: dict[str, HoldKind] = {"rooms": "room", "users": "user"}
+MAX_SPILLED_MEDIA = 100
 
 
 def _hold_target(request: web.Request) -> tuple[HoldKind, str]:
@@ -46,10 +48,15 @@ async def post_purge(request: web.Request) -> web.Response:
 
 async def post_spillage(request: web.Request) -> web.Response:
     """POST /_chancery/admin/v1/spillage/{roomId}/{eventId} (security officer): redact the event, remove its
-    content and media from disk, and list the users and devices it reached."""
+    content and media from disk, and list the users and devices it reached. Body (optional): {"media":
+    [mxc URIs]} the server cannot see in the event (an encrypted attachment)."""
     info = request.match_info
+    body = await read_json(request, allow_empty=True)
+    media = body.get("media", [])
+    if not isinstance(media, list) or len(media) > MAX_SPILLED_MEDIA:
+        raise invalid_param(f"media must be a list of at most {MAX_SPILLED_MEDIA} mxc:// URIs")
     report = await services_of(request).retention.spillage.mark(
-        requester_of(request).user_id, info["room_id"], info["event_id"]
+        requester_of(request).user_id, info["room_id"], info["event_id"], media
     )
     return json_response(report)
 

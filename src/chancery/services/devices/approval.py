@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...errors import not_found
 from ...storage import Storage
 from ..accounts.auth import AuthService
@@ -14,6 +16,12 @@ class ApprovalService:
         self.storage = storage
         self.auth = auth
         self.audit = audit
+
+    async def awaiting(self, limit: int = 1000) -> list[dict[str, Any]]:
+        return [
+            {"user_id": u, "device_id": d, "display_name": name, "created_ts": ts}
+            for u, d, name, ts in await self.storage.devices.awaiting_approval(limit)
+        ]
 
     async def approve(self, user_id: str, device_id: str) -> None:
         async with self.storage.db.transaction() as txn:

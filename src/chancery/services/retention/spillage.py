@@ -1,7 +1,7 @@
 """Spillage: a security officer marks an event as spilled (classified content in the wrong room).
 
 One operation: the recipients are read from the delivery records (devices whose /sync responses reached the
-event among people ever joined to the room; who downloaded its media), the event is redacted (an
+event while their owner was in the room, or joined later; who downloaded its media), the event is redacted (an
 m.room.redaction so that clients drop it too, sent as its own sender while joined, else as the joined local
 member with the most power who may redact; when nobody can, its content is pruned in place), its media rows
 and files are deleted, the freed database space is scrubbed, and the report is kept and returned.
@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from ...clock import Clock
-from ...errors import not_found
+from ...errors import invalid_param, not_found
 from ...events.builder import EventDraft
 from ...events.media_refs import local_media_ids
 from ...events.power_levels import action_level, user_power_level
@@ -80,14 +80,24 @@ class SpillageService:
         if server_name == self.server_name:
             await self.storage.retention.record_download(media_id, user_id, device_id, self.clock.now_ms())
 
-    async def mark(self, officer: str, room_id: str, event_id: str) -> dict[str, Any]:
-        """The whole operation, audited as one `spillage.mark` entry (outcome "failed" if it broke off)."""
+    async def mark(
+        self, officer: str, room_id: str, event_id: str, also_media: list[str] | None = None
+    ) -> dict[str, Any]:
+        """The whole operation, audited as one `spillage.mark` entry (outcome "failed" if it broke off).
+        `also_media`: mxc:// URIs of this server the event carries where the server cannot see them (an
+        encrypted attachment, named by the officer from a client that decrypted it)."""
+        extra = set()
+        for uri in also_media or []:
+            found = local_media_ids({"url": uri}, self.server_name) if isinstance(uri, str) else set()
+            if not found:
+                raise invalid_param("media must be mxc:// URIs of this server")
+            extra |= found
         stored = await self.storage.events.get_event(event_id)
         if stored is None or stored.event.get("room_id") != room_id:
             raise not_found("Event not found in this room")
         actor = current_actor() or Actor.cli()
         try:
-            report = await self._mark(officer, stored)
+            report = await self._mark(officer, stored, extra)
         except Exception:
             await self.audit.record_alone(
                 actor, "spillage.mark", event_id, outcome="failed", details={"room_id": room_id}
@@ -104,9 +114,9 @@ class SpillageService:
         await self.audit.record_alone(actor, "spillage.mark", event_id, details=details)
         return report
 
-    async def _mark(self, officer: str, stored: StoredEvent) -> dict[str, Any]:
+    async def _mark(self, officer: str, stored: StoredEvent, extra_media: set[str]) -> dict[str, Any]:
         room_id, event_id = stored.event["room_id"], stored.event_id
-        media_ids = sorted(local_media_ids(stored.event.get("content"), self.server_name))
+        media_ids = sorted(local_media_ids(stored.event.get("content"), self.server_name) | extra_media)
         # This process's delivery notes now; every other process (workers, a running server when this is the
         # command line) writes its notes within FLUSH_INTERVAL_S: wait that long so the report misses no one.
         await self.activity.flush()

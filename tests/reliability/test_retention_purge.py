@@ -1,17 +1,19 @@
 """A retention purge killed with SIGKILL half-way resumes after the restart and finishes, leaving nothing of
-the expired messages behind (issue 14)."""
+the expired messages behind; of several processes on one PostgreSQL database, one purges at a time (issue 14)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.api.test_device_control import ADMIN
 from tests.client import Api
-from tests.conftest import cleanup_server, start_configured_server
+from tests.conftest import ENGINES, cleanup_server, start_configured_server
+from tests.reliability.test_multiprocess import Pair, start_pair
 from tests.serverproc import ServerProcess
 from tests.sql import sql
 
@@ -77,3 +79,43 @@ async def test_a_killed_purge_resumes(purging: ServerProcess) -> None:
         await api.send(alice, room, "after the purge")
     finally:
         await api.close()
+
+
+@pytest.fixture
+def purging_pair(tmp_path: Path) -> Iterator[Pair]:
+    started = start_pair(
+        tmp_path, sections="[retention]\nbatch_size = 1\n[retention.unclassified]\ndefault_days = 30\n"
+    )
+    yield started
+    started.stop()
+
+
+@pytest.mark.skipif("postgres" not in ENGINES, reason="several processes need PostgreSQL")
+async def test_one_process_purges_at_a_time(purging_pair: Pair) -> None:
+    api_a, api_b = Api(purging_pair.a.base_url), Api(purging_pair.b.base_url)
+    try:
+        admin = await api_a.register()
+        await sql(purging_pair.a, "UPDATE users SET is_admin = 1 WHERE user_id = ?", admin.user_id)
+        room = await api_a.create_room(admin)
+        for i in range(60):
+            await api_a.send(admin, room, f"old {i}")
+        last = await api_a.send(admin, room, "latest")
+        old = int(time.time() * 1000) - 40 * 24 * 3600 * 1000
+        await sql(
+            purging_pair.a,
+            "UPDATE events SET origin_server_ts = ? WHERE room_id = ? AND event_id <> ?",
+            old,
+            room,
+            last,
+        )
+        purge = f"{ADMIN}/retention/purge"
+        first = asyncio.create_task(api_a.ok("POST", purge, admin, json={}))
+        while await expired_left(purging_pair.a, room, last) == 60:
+            await asyncio.sleep(0.01)
+        second = await api_b.ok("POST", purge, admin, json={})  # while A still purges
+        assert second["skipped"] is True and second["events"] == 0
+        done = await first
+        assert done["skipped"] is False and done["events"] == 60
+    finally:
+        await api_a.close()
+        await api_b.close()
