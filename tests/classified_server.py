@@ -28,6 +28,7 @@ caveats = ["NATO", "EU"]
 default_level = "OFFICIAL"
 accredited_devices_above = "RESTRICTED"
 expiry_sweep_seconds = 0.2
+clearances_from_directory = true
 """
 CLEARANCES = "/_chancery/admin/v1/clearances/"
 CLASSIFICATION = "org.chancery.classification"

@@ -155,10 +155,10 @@ def build_services(
     install_retention(services)
     services.room_events.event_checks.append(check_aliases_sender_joined)
     install_conformance(services)
-    install_classification(services)
     install_push(services)
     install_web_client(services)
     install_directory(services)
+    install_classification(services)  # after the directory: it reads clearances from provisioning
     install_admin(services)
     return services
 
@@ -190,7 +190,6 @@ class Server:
             await job.close()
         await self.services.devices.activity.flush()
         self.services.ephemeral.close()
-        await self.services.classification.close()
         await self.services.push_sender.close()
         if self.stream_watch is not None:
             await self.stream_watch.close()
@@ -218,12 +217,12 @@ async def create_server(config: Config, clock: Clock | None = None) -> Server:
     # After the broadcaster listens: every position committed after the start is then announced here.
     stream_watch = StreamWatch(db, services.notifier)
     await stream_watch.start()
-    services.classification.start()  # the clearance expiry sweep (serving processes only, not the CLI)
     await services.push_sender.start()
     jobs = (
         AuditJobs(services.audit, config.audit).background_jobs()
         + services.devices.background_jobs()
         + services.retention.background_jobs()
+        + services.classification.background_jobs()
     )
     for job in jobs:
         job.start()

@@ -30,6 +30,7 @@ from tests.classified_server import (
 from tests.client import Api, C, User, q
 from tests.serverproc import ServerProcess
 
+SLIDING_SYNC = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
 __all__ = ["capi", "classified", "officer", "officer_name"]  # fixtures of tests/classified_server.py
 
 # -- the scheme and clearances ------------------------------------------------------------------------
@@ -234,6 +235,11 @@ async def test_an_unaccredited_device_gets_nothing_of_a_room_above_the_accredita
     owner = await cleared(capi, officer, "SECRET", accredited=False)
     room = await classified_room(capi, owner, "CONFIDENTIAL")
     low_room = await classified_room(capi, owner, "RESTRICTED")
+    colleague = await cleared(capi, officer, "SECRET")
+    for each in (room, low_room):
+        await capi.ok("POST", f"{C}/rooms/{q(each)}/invite", owner, json={"user_id": colleague.user_id})
+        await capi.join(colleague, each)
+        await capi.send(colleague, each, "ping")  # notifies the owner (a room of two)
     await capi.send(owner, low_room, "the other plan")
     event_id = await capi.send(owner, room, "the plan")
     await capi.send(
@@ -287,15 +293,21 @@ async def test_an_unaccredited_device_gets_nothing_of_a_room_above_the_accredita
 
 
 async def rooms_listed(api: Api, user: User) -> set[str]:
-    """The rooms whose events search, the legacy /events stream and /initialSync show the user's device."""
+    """The rooms whose events sliding sync, search, /notifications, the legacy /events stream and /initialSync
+    show the user's device."""
+    sliding = {"lists": {"all": {"ranges": [[0, 99]], "timeline_limit": 1}}}
+    slid = await api.ok("POST", SLIDING_SYNC, user, json=sliding, params={"timeout": "0"})
     search = {"search_categories": {"room_events": {"search_term": "plan"}}}
     found = await api.ok("POST", C + "/search", user, json=search)
     searched = {r["result"]["room_id"] for r in found["search_categories"]["room_events"]["results"]}
     stream = await api.ok("GET", C + "/events", user, params={"timeout": "0", "from": "s0"})
     streamed = {e["room_id"] for e in stream["chunk"] if "room_id" in e and "event_id" in e}
+    notified = await api.ok("GET", C + "/notifications", user)
     initial = await api.ok("GET", C + "/initialSync", user)
     listed = {r["room_id"] for r in initial["rooms"]}
-    assert streamed == listed == searched, (searched, streamed, listed)
+    assert streamed == listed == searched == set(slid["rooms"]), (searched, streamed, listed, slid["rooms"])
+    assert slid["lists"]["all"]["count"] == len(listed)
+    assert {n["room_id"] for n in notified["notifications"]} == listed
     return listed
 
 
@@ -370,6 +382,39 @@ async def test_external_accounts(classified: ServerProcess, capi: Api, officer: 
     power["users"][external.user_id] = 50
     reply = await capi.request("PUT", f"{C}/rooms/{q(room)}/state/m.room.power_levels/", owner, json=power)
     refused(reply, "external")
+
+
+# -- the directory import -----------------------------------------------------------------------------
+
+
+def directory_import(server: ServerProcess, rows: list[str]) -> str:
+    csv = server.data_dir.parent / f"people-{secrets.token_hex(4)}.csv"
+    csv.write_text("user_id,display_name,clearance_level,clearance_caveats,clearance_expires\n" + "\n".join(rows))
+    return server.run_cli("directory", "import", str(csv))
+
+
+async def test_clearances_come_from_the_directory_import(classified: ServerProcess, capi: Api, officer: User) -> None:
+    owner = await cleared(capi, officer, "SECRET", ["NATO"])
+    imported, manual = await capi.register(), await capi.register()
+    await clear(capi, officer, manual, "CONFIDENTIAL")
+    directory_import(
+        classified,
+        [f"{imported.user_id},Ines,SECRET,NATO;EU,2099-01-31", f"{manual.user_id},Manu,,,"],
+    )
+    shown = await capi.ok("GET", CLEARANCES + q(imported.user_id), officer)
+    assert (shown["level"], shown["caveats"], shown["set_by"]) == ("SECRET", ["EU", "NATO"], "directory:csv")
+    assert shown["expires_ts"] == 4073500800000
+    # An empty cell leaves a clearance a security officer set alone.
+    assert (await capi.ok("GET", CLEARANCES + q(manual.user_id), officer))["level"] == "CONFIDENTIAL"
+    room = await classified_room(capi, owner, "SECRET", ["NATO"], preset="public_chat")
+    await capi.join(imported, room)
+    # The directory revokes what it set; the person leaves the classified room with it.
+    directory_import(classified, [f"{imported.user_id},Ines,,,", f"{manual.user_id},Manu,,,"])
+    reply = await capi.request("GET", CLEARANCES + q(imported.user_id), officer)
+    assert reply.status == 404
+    assert (await membership(capi, owner, room, imported))["membership"] == "leave"
+    with pytest.raises(RuntimeError, match="is not a level"):
+        directory_import(classified, [f"{imported.user_id},Ines,TOP,,"])
 
 
 # -- the command line ---------------------------------------------------------------------------------

@@ -247,6 +247,16 @@ async def test_the_pushers_format_keeps_content_back_even_when_allowed(content_a
     assert "content" not in notification
 
 
+async def test_no_content_leaves_a_classified_room(content_api: Api, gateway: PushGateway) -> None:
+    marking = {"type": "org.chancery.classification", "state_key": "", "content": {"level": "SECRET"}}
+    alice, bob, room = await dm(content_api, initial_state=[marking])
+    await set_pusher(content_api, bob, gateway.url)
+    await content_api.send(alice, room, "the plan")
+    [notification] = await gateway.wait_for(1)
+    for leak in ("content", "sender", "type"):
+        assert leak not in notification
+
+
 # -- restarts and several processes ---------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from chancery.policy.classification import (
 )
 from chancery.policy.decision import ALLOW, Decision
 from chancery.policy.invite_permission import may_invite
+from chancery.services.classification.room_rules import local_mxc_ids
 
 SCHEME = Scheme(
     ("OFFICIAL", "RESTRICTED", "CONFIDENTIAL", "SECRET"),
@@ -200,3 +201,14 @@ def test_invite_permission(config: dict[str, Any] | None, blocked: bool) -> None
     assert decision.allowed is not blocked
     if blocked:
         assert (decision.status, decision.errcode) == (403, "M_INVITE_BLOCKED")
+
+
+def test_the_files_an_event_points_at() -> None:
+    content = {
+        "url": "mxc://here/a",
+        "file": {"url": "mxc://here/b"},
+        "info": {"thumbnail_url": "mxc://elsewhere/c", "thumbnail_file": {"url": "mxc://here/d"}},
+        "body": "mxc://here/not-a-reference",
+    }
+    assert local_mxc_ids(content, "here") == ["a", "b", "d"]
+    assert local_mxc_ids({"url": 5, "info": "x", "file": []}, "here") == []

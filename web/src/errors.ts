@@ -9,6 +9,14 @@ export interface Refusal {
 
 const REASON_LABELS: Record<string, string> = {
     clearance: "Reason: clearance (someone involved is not cleared for this classification)",
+    caveat: "Reason: caveat (someone involved does not hold every caveat of this room)",
+    expired: "Reason: expired clearance (the clearance needed here has expired)",
+    accreditation: "Reason: accreditation (this device is not accredited for this classification)",
+    export: "Reason: export (this file is classified higher than this room)",
+    lower: "Reason: only a security officer may lower a room's classification",
+    external: "Reason: external account (not allowed for accounts outside the institution)",
+    access_rule: "Reason: the room's access rule cannot change that way",
+    invite_blocked: "Reason: this person does not accept invites",
 };
 
 export function describeError(error: unknown): Refusal {

@@ -51,6 +51,10 @@ class ClassificationConfig(Section):
 # Rooms above this level are served only to devices an administrator accredited
 # (PUT /_chancery/admin/v1/users/{userId}/devices/{deviceId}/accreditation). Unset: no device needs it.
 # accredited_devices_above = "RESTRICTED"
+# Take clearances from the directory import (`chancery directory import`: CSV columns clearance_level,
+# clearance_caveats separated by ";", clearance_expires). A clearance the directory set is replaced or
+# revoked by the next import that changes it; clearances set by security officers are left alone.
+# clearances_from_directory = false
 # How often (seconds) each server process looks for clearances that expired and removes their holders
 # from the rooms above what they still hold.
 # expiry_sweep_seconds = 1.0
@@ -60,6 +64,7 @@ class ClassificationConfig(Section):
     default_level: str | None = None
     accredited_devices_above: str | None = None
     expiry_sweep_seconds: float = 1.0
+    clearances_from_directory: bool = False
 
     def __post_init__(self) -> None:
         names = [level.name for level in self.levels]

@@ -18,10 +18,25 @@ class Person:
     email: str | None = None
     phone: str | None = None
     external: bool = False
+    # A clearance the source gives (issue 12, [classification] clearances_from_directory): the level, the
+    # caveats joined by ";" (sorted), the expiry in milliseconds. None: the source says nothing.
+    clearance_level: str | None = None
+    clearance_caveats: str | None = None
+    clearance_expires_ts: int | None = None
 
 
 # The person fields a provisioning source sets, in the order a diff shows them.
-PERSON_FIELDS = ("display_name", "organisation", "position", "email", "phone", "external")
+PERSON_FIELDS = (
+    "display_name",
+    "organisation",
+    "position",
+    "email",
+    "phone",
+    "external",
+    "clearance_level",
+    "clearance_caveats",
+    "clearance_expires_ts",
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,8 @@ class Change:
 
 _PERSON = (
     "SELECT p.user_id, p.display_name, p.organisation, p.position, p.email, p.phone, u.is_external, p.source,"
-    " u.deactivated FROM directory_people p JOIN users u ON u.user_id = p.user_id"
+    " u.deactivated, p.clearance_level, p.clearance_caveats, p.clearance_expires_ts"
+    " FROM directory_people p JOIN users u ON u.user_id = p.user_id"
 )
 
 
@@ -52,9 +68,22 @@ def _optional(value: object) -> str | None:
 
 
 def _managed(row: tuple[object, ...]) -> ManagedPerson:
-    """(user_id, display_name, organisation, position, email, phone, is_external, source, deactivated)."""
+    """(user_id, display_name, organisation, position, email, phone, is_external, source, deactivated,
+    clearance_level, clearance_caveats, clearance_expires_ts)."""
     name, organisation, position, email, phone = (_optional(v) for v in row[1:6])
-    person = Person(str(row[0]), name, organisation, position, email, phone, bool(row[6]))
+    expires = row[11]
+    person = Person(
+        str(row[0]),
+        name,
+        organisation,
+        position,
+        email,
+        phone,
+        bool(row[6]),
+        _optional(row[9]),
+        _optional(row[10]),
+        int(expires) if isinstance(expires, int) else None,
+    )
     return ManagedPerson(person, str(row[7]), bool(row[8]))
 
 
@@ -92,13 +121,13 @@ class DirectoryStore:
         rows = await fetch_in(
             self.db,
             "SELECT u.user_id, u.deactivated, p.display_name, p.organisation, p.position, p.email, p.phone,"
-            " u.is_external, p.source FROM users u LEFT JOIN directory_people p ON p.user_id = u.user_id"
-            " WHERE u.user_id IN ({marks})",
+            " u.is_external, p.source, p.clearance_level, p.clearance_caveats, p.clearance_expires_ts"
+            " FROM users u LEFT JOIN directory_people p ON p.user_id = u.user_id WHERE u.user_id IN ({marks})",
             user_ids,
         )
         found: dict[str, tuple[bool, ManagedPerson | None]] = {}
         for r in rows:
-            managed = None if r[8] is None else _managed((r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[1]))
+            managed = None if r[8] is None else _managed((r[0], *r[2:9], r[1], *r[9:12]))
             found[str(r[0])] = (bool(r[1]), managed)
         return found
 
@@ -109,10 +138,13 @@ class DirectoryStore:
     async def put_person(self, txn: Connection, person: Person, source: str, now: int) -> None:
         await txn.execute(
             "INSERT INTO directory_people (user_id, display_name, organisation, position, email, phone, source,"
-            " updated_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+            " updated_ts, clearance_level, clearance_caveats, clearance_expires_ts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
             " display_name = excluded.display_name, organisation = excluded.organisation,"
             " position = excluded.position, email = excluded.email, phone = excluded.phone,"
-            " source = excluded.source, updated_ts = excluded.updated_ts",
+            " source = excluded.source, updated_ts = excluded.updated_ts,"
+            " clearance_level = excluded.clearance_level, clearance_caveats = excluded.clearance_caveats,"
+            " clearance_expires_ts = excluded.clearance_expires_ts",
             person.user_id,
             person.display_name,
             person.organisation,
@@ -121,6 +153,9 @@ class DirectoryStore:
             person.phone,
             source,
             now,
+            person.clearance_level,
+            person.clearance_caveats,
+            person.clearance_expires_ts,
         )
         # The directory's display name is the account's (others see it; with lock_display_names only).
         await txn.execute(

@@ -3,28 +3,23 @@ them: a clearance lowered, revoked or expired takes its holder out of every room
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from typing import Any
 
 from ...clock import Clock
 from ...config.classification import ClassificationConfig
 from ...errors import MatrixError, invalid_param, not_found
-from ...policy.classification import Scheme
+from ...policy.classification import MAX_CAVEATS, Scheme
 from ...storage import Storage
 from ...storage.classification import ClearanceRow
+from ...storage.database import Connection
 from ...storage.stream import next_position
 from ..audit import Actor, AuditLog
 from ..audit.actor import acting_as, current_actor
 from ..notifier import Change, Notifier, user_key
+from ..periodic import Periodic
 from ..rooms.events import RoomEventService
 from .room_rules import ADMITTING, RoomRules, room_marking
 from .scheme import clearance_json, describe
-
-log = logging.getLogger(__name__)
-
-MAX_CAVEATS = 32
 
 
 class ClearanceService:
@@ -47,7 +42,6 @@ class ClearanceService:
         self.rules = rules
         self.config = config
         self.scheme = scheme
-        self._sweeper: asyncio.Task[None] | None = None
 
     def _require_scheme(self) -> Scheme:
         if self.scheme is None:
@@ -159,7 +153,7 @@ class ClearanceService:
             await self.notifier.notify(pos, [user_key(user_id, Change.ACCREDITATION)])
         return changed
 
-    async def forget_devices(self, txn: Any, user_id: str, device_ids: list[str]) -> int | None:
+    async def forget_devices(self, txn: Connection, user_id: str, device_ids: list[str]) -> int | None:
         """Device deletion hook: a deleted device's accreditation does not pass to a new one of the same ID."""
         for device_id in device_ids:
             await self.storage.classification.remove_accreditation(txn, user_id, device_id)
@@ -183,24 +177,11 @@ class ClearanceService:
                         done += 1
         return done
 
-    def start(self) -> None:
-        if self.scheme is not None and self._sweeper is None:
-            self._sweeper = asyncio.create_task(self._sweep_forever())
-
-    async def close(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.expiry_sweep_seconds)
-            try:
-                await self.sweep_expired()
-            except Exception:
-                log.exception("clearance expiry sweep failed; retrying")
+    def background_jobs(self) -> list[Periodic]:
+        """The expiry sweep, in every serving process (only one of them acts on each expiry)."""
+        if self.scheme is None:
+            return []
+        return [Periodic("clearance-expiry", self.config.expiry_sweep_seconds, self.sweep_expired)]
 
 
 def _actor() -> Actor:

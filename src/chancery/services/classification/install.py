@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ...policy.classification import ACCESS_RULE_EVENT, CLASSIFICATION_EVENT
 from .clearances import ClearanceService
+from .directory import DirectoryClearances
 from .reads import ReadGate
 from .room_rules import RoomRules
 from .scheme import scheme_of
@@ -31,6 +32,9 @@ def install_classification(services: Services) -> None:
         services.storage, services.clock, services.notifier, room_events, rules, config, scheme, services.audit
     )
     services.accounts.device_deletion_hooks.append(services.classification.forget_devices)
+    directory = DirectoryClearances(services.classification, config, scheme)
+    services.provisioning.people_checks.append(directory.check_people)
+    services.provisioning.person_listeners.append(directory.on_person)
     if scheme is None:
         return
     room_events.async_event_checks.append(rules.check_classification_rules)

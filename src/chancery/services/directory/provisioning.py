@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from ...clock import Clock
 from ...errors import invalid_param, not_found
 from ...storage import Storage
@@ -11,6 +13,12 @@ from ..audit import Actor, AuditLog
 from ..rooms.service import RoomService
 from .lifecycle import LifecycleService, actor_name
 from .plan import Account, Step, field_changes, is_mass_deactivation, plan
+from .sources import SourceError
+
+# Other features' use of what a source says about people (e.g. clearances, issue 12): a check of the wanted
+# people before anything changes (problems listed, nothing done), and an action after each person's step.
+PeopleCheck = Callable[[list[Person]], list[str]]
+PersonListener = Callable[[str, Step, Actor], Awaitable[None]]
 
 
 class ProvisioningService:
@@ -29,12 +37,17 @@ class ProvisioningService:
         self.rooms = rooms
         self.clock = clock
         self.audit = audit
+        self.people_checks: list[PeopleCheck] = []
+        self.person_listeners: list[PersonListener] = []
 
     async def is_mass_deactivation(self, source: str, steps: list[Step]) -> bool:
         return is_mass_deactivation(steps, await self.storage.people.people_of(source))
 
     async def plan(self, source: str, wanted: list[Person]) -> list[Step]:
-        """What would change (nothing is changed)."""
+        """What would change (nothing is changed); SourceError when a check refuses the wanted people."""
+        problems = [problem for check in self.people_checks for problem in check(wanted)]
+        if problems:
+            raise SourceError(problems)
         found = await self.storage.people.accounts_among([person.user_id for person in wanted])
         accounts = {
             user_id: Account(deactivated, managed.source if managed else None, managed.person if managed else None)
@@ -56,6 +69,8 @@ class ProvisioningService:
             elif step.kind == "reactivate":
                 await self.lifecycle.reactivate(user_id, actor)
             await self._record_person(source, step, actor)
+            for listener in self.person_listeners:
+                await listener(source, step, actor)
         await self.audit.record_alone(
             actor,
             f"directory.{'sync' if source == 'ldap' else 'import'}",

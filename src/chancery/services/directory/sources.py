@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ...errors import MatrixError
 from ...storage.directory import Person
 
 # CSV columns; only user_id is required. `organisation` is a path: "Ministry of Finance/Budget/Unit A".
 CSV_COLUMNS = ("user_id", "display_name", "organisation", "position", "email", "phone", "external")
+# A person's clearance (issue 12), read only with [classification] clearances_from_directory: the level
+# (empty: none), caveats separated by ";", and an ISO 8601 expiry date or time (UTC unless it says otherwise).
+CLEARANCE_COLUMNS = ("clearance_level", "clearance_caveats", "clearance_expires")
 MAX_FIELD = 256
 _TRUE = {"yes", "true", "1", "y"}
 _FALSE = {"no", "false", "0", "n", ""}
@@ -53,7 +58,31 @@ def person_from(raw: dict[str, str], user_id_for: Callable[[str], str]) -> Perso
         email=text("email"),
         phone=text("phone"),
         external=external in _TRUE,
+        **clearance_fields(raw),
     )
+
+
+def clearance_fields(raw: dict[str, str]) -> dict[str, Any]:
+    """The Person fields of a source's clearance columns; none when the source has no clearance_level."""
+    if "clearance_level" not in raw:
+        return {}
+    level = raw["clearance_level"].strip()
+    caveats = sorted({c.strip() for c in raw.get("clearance_caveats", "").split(";") if c.strip()})
+    expires = raw.get("clearance_expires", "").strip()
+    if not level and (caveats or expires):
+        raise ValueError("clearance_caveats and clearance_expires need a clearance_level")
+    expires_ts = None
+    if expires:
+        try:
+            moment = datetime.fromisoformat(expires)
+        except ValueError:
+            raise ValueError("clearance_expires must be an ISO 8601 date or time") from None
+        expires_ts = int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
+    return {
+        "clearance_level": level,
+        "clearance_caveats": ";".join(caveats) or None,
+        "clearance_expires_ts": expires_ts,
+    }
 
 
 def collect(rows: Iterable[tuple[str, dict[str, str]]], user_id_for: Callable[[str], str]) -> list[Person]:
@@ -85,7 +114,7 @@ def read_csv(path: Path, user_id_for: Callable[[str], str]) -> list[Person]:
     with path.open(encoding="utf-8-sig", newline="") as file:
         reader = csv.DictReader(file)
         header = reader.fieldnames or []
-        unknown = [name for name in header if name not in CSV_COLUMNS]
+        unknown = [name for name in header if name not in CSV_COLUMNS + CLEARANCE_COLUMNS]
         if "user_id" not in header or unknown:
             raise SourceError(
                 [f"{path}: the header must name user_id and only these columns: {', '.join(CSV_COLUMNS)}"]

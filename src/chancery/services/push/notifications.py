@@ -47,6 +47,8 @@ class NotificationService:
             for notified in batch:
                 if notified.event_id in stored:
                     by_room.setdefault(notified.room_id, []).append(stored[notified.event_id])
+            hidden = await self.visibility.rooms_hidden_from(requester, list(by_room))
+            by_room = {room_id: events for room_id, events in by_room.items() if room_id not in hidden}
             for events in (await self.visibility.filter_visible_in_rooms(user_id, by_room)).values():
                 visible_ids.update(e.event_id for e in events)
             found.extend(n for n in batch if n.event_id in visible_ids)

@@ -21,6 +21,7 @@ import aiohttp
 from ...clock import Clock
 from ...config.push import PushConfig
 from ...errors import MatrixError
+from ...policy.classification import CLASSIFICATION_EVENT, marking_of
 from ...storage import Storage
 from ...storage.pushers import Pusher, QueuedPush
 from ..notifier import Notifier
@@ -177,11 +178,15 @@ class PushSender:
 
     async def _event_to_include(self, pusher: Pusher, queued: QueuedPush) -> dict[str, Any] | None:
         """The event, when its content may go to this pusher: allowed by config and the pusher's format, the
-        room not encrypted, the event not redacted meanwhile."""
+        room not encrypted nor classified (issue 12: a classified room's content never leaves the server), the
+        event not redacted meanwhile."""
         if not wants_content(pusher, self.config.include_content):
             return None
         events = self.storage.events
         if await events.current_state_event(queued.room_id, "m.room.encryption", "") is not None:
+            return None
+        classification = await events.current_state_event(queued.room_id, CLASSIFICATION_EVENT, "")
+        if classification is not None and marking_of(classification.event["content"]) is not None:
             return None
         stored = await events.get_event(queued.event_id)
         return None if stored is None or stored.redacted else stored.event

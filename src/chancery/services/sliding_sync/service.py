@@ -169,6 +169,9 @@ class SlidingSyncService:
     ) -> _Response:
         user_id = requester.user_id
         memberships = await self.sync_service.membership_cache.get(self.storage.rooms, user_id, upto)
+        hidden = await self.sync_service.visibility.rooms_hidden_from(requester, list(memberships))
+        if hidden:  # rooms this device may not read at all (e.g. classified, on an unaccredited device)
+            memberships = {r: m for r, m in memberships.items() if r not in hidden}
         rooms = await self.lister.rooms(user_id, memberships, set(connection.sent), upto)
         to_send: dict[str, RoomToSend] = {}
 
