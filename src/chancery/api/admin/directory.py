@@ -43,17 +43,21 @@ async def get_person(request: web.Request) -> web.Response:
     )
 
 
+# What an administrator sets here; clearances are a security officer's (PUT /_chancery/admin/v1/clearances/...).
+RECORD_FIELDS = tuple(name for name in PERSON_FIELDS if not name.startswith("clearance_"))
+
+
 async def put_person(request: web.Request) -> web.Response:
     """PUT /_chancery/admin/v1/directory/people/{userId} {"display_name", "organisation", "position", "email",
     "phone": str|null, "external": bool}: set the directory's record of an account (omitted fields are cleared).
     Returns {"changed": [field ...]}."""
     user_id = _user_id(request)
     body = await read_json(request, allow_empty=True)
-    unknown = sorted(set(body) - set(PERSON_FIELDS))
+    unknown = sorted(set(body) - set(RECORD_FIELDS))
     if unknown:
         raise bad_json(f"Unknown fields: {', '.join(unknown)}")
     raw = {"user_id": user_id}
-    for name in PERSON_FIELDS:
+    for name in RECORD_FIELDS:
         if name == "external":
             continue
         value = body.get(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from ...clock import Clock
 from ...errors import invalid_param, not_found
@@ -90,6 +91,14 @@ class ProvisioningService:
         deactivated, managed = found
         if deactivated:
             raise invalid_param("The account is deactivated")
+        if managed is not None:  # the clearance a source gave stays: it is not the administrator's to set here
+            old = managed.person
+            person = replace(
+                person,
+                clearance_level=old.clearance_level,
+                clearance_caveats=old.clearance_caveats,
+                clearance_expires_ts=old.clearance_expires_ts,
+            )
         step = Step("update", person, field_changes(managed.person if managed else None, person))
         # A provisioned person stays the source's (its next run sets its values again, and may deactivate them).
         await self._record_person(managed.source if managed else "admin", step, actor)
