@@ -44,10 +44,14 @@ class PushFanout:
         targets = await self.user_rules.apply(await pushers.push_targets(self.storage.db, after, upto))
         recently_advanced = self.clock.now_ms() - self._advanced_at < IDLE_ADVANCE_MS
         if not targets and recently_advanced and upto < after + _MAX_WINDOW:
+            # Nothing to queue: the next pass reads on from here (not the whole idle window again). The
+            # position is written down every IDLE_ADVANCE_MS; a write finding the stored position behind this
+            # one decides again from the stored one (below), so nothing is skipped across processes.
+            self._position = upto
             return 0
         async with self.storage.db.transaction() as txn:
             locked = await pushers.lock_fanout_position(txn)
-            if locked != after:  # another process got further meanwhile: decide again from there
+            if locked != after:  # another process got further, or idle passes read ahead: decide from the stored one
                 upto = max(upto, locked)
                 found = await pushers.push_targets(txn, locked, upto) if upto > locked else []
                 targets = await self.user_rules.apply(found)
