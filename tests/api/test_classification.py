@@ -262,6 +262,8 @@ async def test_an_unaccredited_device_gets_nothing_of_a_room_above_the_accredita
         f"{C}/rooms/{q(room)}/joined_members",
     ]
     reads += [f"{C}/rooms/{q(room)}/initialSync", f"{C}/events/{q(event_id)}"]
+    # Not even its name and member count: the room summary and the space hierarchy rooted at it.
+    reads += [f"/_matrix/client/v1/room_summary/{q(room)}", f"/_matrix/client/v1/rooms/{q(room)}/hierarchy"]
     for path in reads:
         refused(await capi.request("GET", path, owner), "accreditation")
     body = await capi.sync(owner)

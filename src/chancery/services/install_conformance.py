@@ -45,8 +45,8 @@ def install_conformance(services: Services) -> None:
     services.room_events.committed_listeners.append(services.upgrades.on_committed)
     services.room_events.event_checks.append(refuse_self_tombstone)
     services.search = SearchService(storage, services.serializer, services.visibility)
-    services.hierarchy = HierarchyService(storage, services.directory)
-    services.summaries = RoomSummaryService(storage, services.rooms, services.directory)
+    services.hierarchy = HierarchyService(storage, services.directory, services.visibility)
+    services.summaries = RoomSummaryService(storage, services.rooms, services.directory, services.visibility)
     services.timestamps = TimestampService(storage, services.visibility)
     services.reports = ReportService(storage, clock, services.visibility, services.profile, services.audit)
     services.short_lived_tokens = ShortLivedTokenService(

@@ -16,6 +16,7 @@ from ...storage import Storage
 from ...storage.events import StateKey, StoredEvent
 from ..accounts.requester import Requester
 from ..rooms.room_directory import DirectoryService
+from ..rooms.visibility import VisibilityService
 from .access import may_know, summary_fields
 
 DEFAULT_LIMIT = 50
@@ -36,9 +37,10 @@ class HierarchyQuery:
 
 
 class HierarchyService:
-    def __init__(self, storage: Storage, directory: DirectoryService) -> None:
+    def __init__(self, storage: Storage, directory: DirectoryService, visibility: VisibilityService) -> None:
         self.storage = storage
         self.directory = directory
+        self.visibility = visibility
 
     async def hierarchy(self, requester: Requester, query: HierarchyQuery) -> dict[str, Any]:
         if query.limit < 1:
@@ -52,6 +54,7 @@ class HierarchyService:
         root_state = await self._state(query.room_id)
         if root_state is None or not await may_know(self.storage, user_id, root_state):
             raise forbidden("You may not view this room")
+        await self.visibility.check_device_may_read(requester, query.room_id)
         rooms: list[dict[str, Any]] = []
         seen: set[str] = set()
         shown = 0
@@ -64,6 +67,8 @@ class HierarchyService:
             state = root_state if room_id == query.room_id else await self._state(room_id)
             if state is None or not await may_know(self.storage, user_id, state):
                 continue  # unknown here (another server's room) or not for this user
+            if await self.visibility.rooms_hidden_from(requester, [room_id]):
+                continue  # e.g. a classified room this device is not accredited for: not even its name
             children = _children(state, query.suggested_only)
             if shown >= skip:
                 rooms.append(await self._entry(room_id, state, children))
