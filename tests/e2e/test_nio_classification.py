@@ -3,7 +3,6 @@ room state, and a refusal arrives as an ordinary, readable Matrix error."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 
 import nio  # type: ignore[import-untyped]
@@ -19,18 +18,15 @@ from tests.classified_server import (
     officer_name,
 )
 from tests.client import Api, User
+from tests.e2e.nio_accounts import PASSWORD, register_nio
 from tests.serverproc import ServerProcess
 
 __all__ = ["capi", "classified", "officer", "officer_name"]  # fixtures of tests/classified_server.py
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 async def nio_client(classified: ServerProcess) -> AsyncIterator[nio.AsyncClient]:
-    config = nio.AsyncClientConfig(store_sync_tokens=False, encryption_enabled=False)
-    client = nio.AsyncClient(classified.base_url, "", config=config)
-    reply = await client.register(f"nio_{time.monotonic_ns()}", PASSWORD, device_name="nio")
-    assert isinstance(reply, nio.RegisterResponse), reply
+    client = await register_nio(classified.base_url, device_name="nio", prefix="nio_")
     yield client
     await client.close()
 

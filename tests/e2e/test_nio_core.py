@@ -17,16 +17,12 @@ import pytest
 
 from tests.client import Api, User, q
 from tests.conftest import cleanup_server, make_server
+from tests.e2e.nio_accounts import PASSWORD, plain_config
 from tests.serverproc import ServerProcess
 
 V1 = "/_matrix/client/v1"
 C = "/_matrix/client/v3"
-PASSWORD = "correct horse battery"
 NewClient = Callable[[], Awaitable[nio.AsyncClient]]
-
-
-def _config() -> nio.AsyncClientConfig:
-    return nio.AsyncClientConfig(store_sync_tokens=False, encryption_enabled=False)
 
 
 def as_user(client: nio.AsyncClient) -> User:
@@ -40,7 +36,7 @@ async def new_client(server: ServerProcess) -> AsyncIterator[NewClient]:
     clients: list[nio.AsyncClient] = []
 
     async def make() -> nio.AsyncClient:
-        client = nio.AsyncClient(server.base_url, "", config=_config())
+        client = nio.AsyncClient(server.base_url, "", config=plain_config())
         clients.append(client)
         name = f"nio{len(clients)}_{time.monotonic_ns()}"
         reply = await client.register(name, PASSWORD, device_name="first device")
@@ -84,12 +80,12 @@ def timeline_bodies(sync: nio.SyncResponse, room_id: str) -> list[str]:
 
 async def test_register_open_and_login_on_two_devices(server: ServerProcess, new_client: NewClient) -> None:
     first = await new_client()
-    second = nio.AsyncClient(server.base_url, first.user_id, config=_config())
+    second = nio.AsyncClient(server.base_url, first.user_id, config=plain_config())
     try:
         login = await second.login(PASSWORD, device_name="second device")
         assert isinstance(login, nio.LoginResponse), login
         assert login.device_id != first.device_id
-        wrong = await nio.AsyncClient(server.base_url, first.user_id, config=_config()).login("nope")
+        wrong = await nio.AsyncClient(server.base_url, first.user_id, config=plain_config()).login("nope")
         assert isinstance(wrong, nio.LoginError) and wrong.status_code == "M_FORBIDDEN"
         devices = await first.devices()
         assert isinstance(devices, nio.DevicesResponse), devices
@@ -105,7 +101,7 @@ async def test_registration_token_flow(tmp_path: Path, server: ServerProcess) ->
     # No --open-registration: registering needs a token. (Threads: the PostgreSQL setup runs its own loop.)
     own = await asyncio.to_thread(make_server, tmp_path, server.engine, "--no-rate-limits")
     await asyncio.to_thread(own.start)
-    clients = [nio.AsyncClient(own.base_url, "", config=_config()) for _ in range(3)]
+    clients = [nio.AsyncClient(own.base_url, "", config=plain_config()) for _ in range(3)]
     try:
         refused = await clients[0].register("nobody", PASSWORD)
         assert isinstance(refused, nio.responses.RegisterErrorResponse), refused

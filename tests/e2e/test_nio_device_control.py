@@ -14,11 +14,10 @@ import pytest
 from tests.api.test_device_control import ADMIN, LIMITED, make_admin
 from tests.client import Api, q
 from tests.conftest import ENGINES
+from tests.e2e.nio_accounts import PASSWORD, register_nio
 from tests.own_server import RELAXED, own_server
 from tests.serverproc import ServerProcess
 from tests.sql import sql
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -28,10 +27,7 @@ def limited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture
 async def nio_client(limited: ServerProcess) -> AsyncIterator[nio.AsyncClient]:
-    config = nio.AsyncClientConfig(store_sync_tokens=False, encryption_enabled=False)
-    client = nio.AsyncClient(limited.base_url, "", config=config)
-    reply = await client.register(f"nio{time.monotonic_ns()}", PASSWORD, device_name="phone")
-    assert isinstance(reply, nio.RegisterResponse), reply
+    client = await register_nio(limited.base_url, device_name="phone")
     yield client
     await client.close()
 
@@ -81,11 +77,8 @@ def short_sessions(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 
 
 async def test_an_expired_nio_session_is_a_soft_logout(short_sessions: ServerProcess) -> None:
-    config = nio.AsyncClientConfig(store_sync_tokens=False, encryption_enabled=False)
-    client = nio.AsyncClient(short_sessions.base_url, "", config=config)
+    client = await register_nio(short_sessions.base_url)
     try:
-        reply = await client.register(f"nio{time.monotonic_ns()}", PASSWORD)
-        assert isinstance(reply, nio.RegisterResponse), reply
         assert isinstance(await client.sync(timeout=0), nio.SyncResponse)
         await asyncio.sleep(2.2)
         expired = await client.sync(timeout=0)
