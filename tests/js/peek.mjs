@@ -59,9 +59,9 @@ try {
     check(peeked.getMyMembership() !== "join", "Bob is not a member while previewing");
 
     step("a message sent while Bob watches reaches the preview");
-    // "While Bob watches": once matrix-js-sdk's /events long-poll for the peeked room is running. Sent at once
-    // after peekInRoom resolves, the message was missed in about one run in ten (PostgreSQL); the cause is not
-    // understood yet (see the closing note of 2026-12-03), so this waits for the poll to be under way.
+    // "While Bob watches": once matrix-js-sdk's /events long-poll for the peeked room is running. The SDK's
+    // first peek poll carries no `from` token (SyncApi.peek calls peekPoll(room) without the initialSync's
+    // end), so the server rightly answers from "now": a message sent before that poll arrives is not in it.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await send("New: the budget draft is out");
     await waitFor("the live message in the preview", () => bodies(peeked).includes("New: the budget draft is out"));
